@@ -1,0 +1,147 @@
+//! The agent's command line: built-in flags, plugin config flags and plugin flags, each also
+//! read from its environment variable (command line > environment > default).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, Command};
+
+use crate::build_info::BuildInfo;
+use crate::error::AgentError;
+use crate::plugin::{Flag, Plugin, env_var_of};
+
+/// Flag naming the fallback folder of config files.
+pub(crate) const CONFIG_DIR: &str = "config-dir";
+/// Flag naming the service label.
+pub(crate) const LABEL: &str = "microservice-label";
+
+/// A flag's value and where it came from (`--http-port`, `HTTP_PORT` or `default`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FlagValue {
+    pub(crate) value: String,
+    pub(crate) origin: String,
+}
+
+/// What the command line and environment said.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    values: HashMap<String, FlagValue>,
+}
+
+impl Settings {
+    pub(crate) fn get(&self, flag: &str) -> Option<&FlagValue> {
+        self.values.get(flag)
+    }
+
+    pub(crate) fn config_dir(&self) -> PathBuf {
+        self.get(CONFIG_DIR)
+            .map_or_else(|| PathBuf::from("."), |v| PathBuf::from(&v.value))
+    }
+}
+
+/// The name of a plugin's config flag.
+pub(crate) fn config_flag_of(plugin: &str) -> String {
+    format!("{plugin}-config")
+}
+
+/// Everything needed to parse the agent's command line.
+pub(crate) struct CommandLine<'a> {
+    pub(crate) app: &'a str,
+    pub(crate) build_info: &'a BuildInfo,
+    pub(crate) plugins: &'a [std::sync::Arc<dyn Plugin>],
+    pub(crate) args: Vec<OsString>,
+    pub(crate) env: &'a HashMap<String, String>,
+}
+
+impl CommandLine<'_> {
+    /// Collects every flag (built-in, config, plugin), checks for clashes, parses.
+    pub(crate) fn parse(self) -> Result<Settings, AgentError> {
+        let mut flags: Vec<(Flag, String)> = vec![
+            (
+                Flag::new(
+                    CONFIG_DIR,
+                    "Folder searched for `<plugin>.conf` config files",
+                )
+                .with_default("."),
+                "agent".to_owned(),
+            ),
+            (
+                Flag::new(
+                    LABEL,
+                    "Label of this agent; its keys sit under /vnf-agent/<label>/",
+                )
+                .with_default(crate::ServiceLabel::DEFAULT),
+                "agent".to_owned(),
+            ),
+        ];
+        for plugin in self.plugins {
+            let name = plugin.name();
+            if plugin.has_config() {
+                let help = format!(
+                    "Config file of plugin `{name}` (YAML or JSON; else <config-dir>/{name}.conf \
+                     if present)"
+                );
+                flags.push((Flag::new(config_flag_of(name), help), name.to_owned()));
+            }
+            for flag in plugin.flags() {
+                flags.push((flag, name.to_owned()));
+            }
+        }
+
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut command = Command::new(self.app.to_owned())
+            .version(self.build_info.to_string())
+            .disable_help_subcommand(true);
+        let mut unique = Vec::with_capacity(flags.len());
+        for (flag, owner) in flags {
+            if let Some(first) = seen.get(flag.name()) {
+                return Err(AgentError::DuplicateFlag {
+                    flag: flag.name().to_owned(),
+                    first: first.clone(),
+                    second: owner,
+                });
+            }
+            seen.insert(flag.name().to_owned(), owner);
+            let mut help = format!("{} [env: {}]", flag.help, flag.env_var());
+            if let Some(default) = &flag.default {
+                help.push_str(&format!(" [default: {default}]"));
+            }
+            command = command.arg(
+                Arg::new(flag.name().to_owned())
+                    .long(flag.name().to_owned())
+                    .value_name("VALUE")
+                    .action(ArgAction::Set)
+                    .help(help),
+            );
+            unique.push(flag);
+        }
+
+        let matches = command.try_get_matches_from(self.args)?;
+        let mut values = HashMap::new();
+        for flag in unique {
+            let name = flag.name().to_owned();
+            let env_var = env_var_of(&name);
+            let found = if let Some(value) = matches.get_one::<String>(&name) {
+                Some(FlagValue {
+                    value: value.clone(),
+                    origin: format!("--{name}"),
+                })
+            } else if let Some(value) = self.env.get(&env_var) {
+                Some(FlagValue {
+                    value: value.clone(),
+                    origin: env_var,
+                })
+            } else {
+                flag.default.map(|value| FlagValue {
+                    value,
+                    origin: "default".to_owned(),
+                })
+            };
+            if let Some(found) = found {
+                values.insert(name, found);
+            }
+        }
+        Ok(Settings { values })
+    }
+}

@@ -1,0 +1,171 @@
+//! What a plugin gets in `init` and `after_init`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::de::DeserializeOwned;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::agent::StopHandle;
+use crate::build_info::BuildInfo;
+use crate::cli::{Settings, config_flag_of};
+use crate::config::{self, ConfigError, ConfigSource};
+use crate::label::ServiceLabel;
+
+/// What every plugin of one agent shares.
+#[derive(Debug)]
+pub(crate) struct Environment {
+    pub(crate) settings: Settings,
+    pub(crate) label: ServiceLabel,
+    pub(crate) build_info: BuildInfo,
+    pub(crate) started: SystemTime,
+    pub(crate) stop: CancellationToken,
+}
+
+/// The context of one plugin: its config, flags, the service label, and a place to spawn
+/// tasks that the agent stops and waits for when the plugin closes.
+///
+/// Cloning is cheap; clones share everything.
+#[derive(Debug, Clone)]
+pub struct InitContext {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    plugin: String,
+    env: Arc<Environment>,
+    token: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl InitContext {
+    pub(crate) fn new(plugin: &str, env: Arc<Environment>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                plugin: plugin.to_owned(),
+                env,
+                token: CancellationToken::new(),
+                tracker: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// A context for unit tests of a plugin, outside an agent: default label `vpp1`, no
+    /// config files, no flags.
+    pub fn for_tests(plugin: &str) -> Self {
+        Self::new(
+            plugin,
+            Arc::new(Environment {
+                settings: Settings::default(),
+                label: ServiceLabel::default(),
+                build_info: BuildInfo::default(),
+                started: SystemTime::now(),
+                stop: CancellationToken::new(),
+            }),
+        )
+    }
+
+    /// The name of the plugin this context belongs to.
+    pub fn plugin_name(&self) -> &str {
+        &self.inner.plugin
+    }
+
+    /// The agent's service label.
+    pub fn service_label(&self) -> &ServiceLabel {
+        &self.inner.env.label
+    }
+
+    /// The agent binary's build information.
+    pub fn build_info(&self) -> &BuildInfo {
+        &self.inner.env.build_info
+    }
+
+    /// When the agent started.
+    pub fn start_time(&self) -> SystemTime {
+        self.inner.env.started
+    }
+
+    /// The value of a flag (from the command line, its environment variable or its default),
+    /// if it has one. Plugins declare their flags in [`Plugin::flags`](crate::Plugin::flags).
+    pub fn flag(&self, name: &str) -> Option<&str> {
+        self.inner
+            .env
+            .settings
+            .get(name)
+            .map(|found| found.value.as_str())
+    }
+
+    /// Where this plugin's config comes from (see [`config`](crate::config) for the rules).
+    ///
+    /// # Errors
+    /// [`ConfigError::NotFound`] when a config path was given that does not exist.
+    pub fn config_source(&self) -> Result<ConfigSource, ConfigError> {
+        let settings = &self.inner.env.settings;
+        let given = settings
+            .get(&config_flag_of(&self.inner.plugin))
+            .map(|found| (found.value.as_str(), found.origin.as_str()));
+        config::resolve(&self.inner.plugin, given, &settings.config_dir())
+    }
+
+    /// The plugin's config, or `None` when it has no config file.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the file, line and field when the file is missing, unreadable
+    /// or does not fit `T`.
+    pub fn config<T: DeserializeOwned>(&self) -> Result<Option<T>, ConfigError> {
+        match self.config_source()? {
+            ConfigSource::File { path, .. } => config::load_file(&path).map(Some),
+            ConfigSource::None => Ok(None),
+        }
+    }
+
+    /// The plugin's config, or `T::default()` when it has no config file.
+    ///
+    /// # Errors
+    /// As [`config`](Self::config).
+    pub fn config_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+        Ok(self.config()?.unwrap_or_default())
+    }
+
+    /// The config file in use, if any (for log lines and status pages).
+    pub fn config_path(&self) -> Option<PathBuf> {
+        match self.config_source() {
+            Ok(ConfigSource::File { path, .. }) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// A token cancelled when this plugin starts closing (or its start failed): tasks select
+    /// on it to stop.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.token.clone()
+    }
+
+    /// Spawns a task that the agent waits for (within the close time limit) after the
+    /// plugin's `close`. The task should stop when [`shutdown_token`](Self::shutdown_token)
+    /// is cancelled.
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.tracker.spawn(task)
+    }
+
+    /// A handle that stops the whole agent, for a plugin that hits a fatal condition.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle::new(self.inner.env.stop.clone())
+    }
+
+    /// Cancels the token and waits for the plugin's tasks.
+    pub(crate) async fn shut_down_tasks(&self) {
+        self.inner.token.cancel();
+        self.inner.tracker.close();
+        self.inner.tracker.wait().await;
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors of the agent lifecycle.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::config::ConfigError;
+use crate::label::InvalidLabel;
+use crate::phase::Phase;
+use crate::plugin::BoxError;
+
+/// Why an agent could not be built, started or stopped cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// Two different plugin instances have the same name.
+    #[error("two different plugins are named `{name}`; plugin names must be unique")]
+    DuplicatePlugin {
+        /// The name both use.
+        name: String,
+    },
+    /// Plugins depend on each other in a cycle; `path` starts and ends with the same plugin.
+    #[error("plugin dependency cycle: {}", path.join(" -> "))]
+    DependencyCycle {
+        /// The plugins on the cycle, in dependency order.
+        path: Vec<String>,
+    },
+    /// A plugin name that cannot become a flag and a file name.
+    #[error(
+        "invalid plugin name {name:?}: use lower-case letters, digits, `-` and `_`, \
+         starting with a letter"
+    )]
+    InvalidPluginName {
+        /// The name.
+        name: String,
+    },
+    /// Two plugins declare the same command-line flag.
+    #[error("flag `--{flag}` is declared by both `{first}` and `{second}`")]
+    DuplicateFlag {
+        /// The flag.
+        flag: String,
+        /// The plugin (or `agent`) that declared it first.
+        first: String,
+        /// The plugin that declared it again.
+        second: String,
+    },
+    /// The command line could not be parsed, or asked for `--help` / `--version`.
+    #[error(transparent)]
+    Cli(#[from] clap::Error),
+    /// The service label is not valid.
+    #[error(transparent)]
+    Label(#[from] InvalidLabel),
+    /// A plugin's config could not be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A plugin returned an error from a phase.
+    #[error("plugin `{plugin}` failed in {phase}: {source}")]
+    Phase {
+        /// The plugin.
+        plugin: String,
+        /// The phase.
+        phase: Phase,
+        /// Its error.
+        #[source]
+        source: BoxError,
+    },
+    /// A plugin did not finish a phase in time.
+    #[error("plugin `{plugin}` did not finish {phase} within {limit:?}")]
+    Timeout {
+        /// The plugin that hung.
+        plugin: String,
+        /// The phase.
+        phase: Phase,
+        /// The limit it missed.
+        limit: Duration,
+    },
+    /// A stop was requested (signal or stop handle) while the agent was starting.
+    #[error("agent start interrupted by a stop request during {phase} of plugin `{plugin}`")]
+    Interrupted {
+        /// The plugin whose phase was running.
+        plugin: String,
+        /// The phase.
+        phase: Phase,
+    },
+    /// Some plugins failed to close; all plugins were still asked to close.
+    #[error("{}", CloseDisplay(failures))]
+    Close {
+        /// One error per plugin that failed to close.
+        failures: Vec<AgentError>,
+    },
+    /// Installing the signal handlers failed.
+    #[error("cannot listen for SIGINT/SIGTERM")]
+    Signal(#[source] std::io::Error),
+}
+
+impl AgentError {
+    /// The process exit code for this error: 0 for `--help` and `--version`, 2 for other
+    /// command-line errors, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AgentError::Cli(err) => err.exit_code(),
+            _ => 1,
+        }
+    }
+}
+
+struct CloseDisplay<'a>(&'a [AgentError]);
+
+impl fmt::Display for CloseDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} plugin(s) failed to close", self.0.len())?;
+        for failure in self.0 {
+            write!(f, "; {failure}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! The [`Plugin`] trait and the function plugin [`plugin_fn`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::context::InitContext;
+
+/// The error type plugins return from their lifecycle hooks.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A unit of an agent.
+///
+/// The lifecycle, driven only by the [`Agent`](crate::Agent):
+/// 1. `init` runs for every plugin, dependencies first (see [`Plugin::deps`]);
+/// 2. `after_init` runs for every plugin in the same order, once all `init`s succeeded;
+/// 3. on stop, `close` runs in reverse order.
+///
+/// Each hook has a time limit (15 s unless the agent is built with another). A plugin keeps
+/// its state behind `&self` (a `OnceLock`, a `Mutex`, an atomic), because the agent shares
+/// it as `Arc<dyn Plugin>` with the plugins that depend on it.
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+/// use cninfra_core::{async_trait, BoxError, InitContext, Plugin};
+///
+/// struct Hello;
+///
+/// #[async_trait]
+/// impl Plugin for Hello {
+///     fn name(&self) -> &str { "hello" }
+///     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+///         tracing::info!(label = %ctx.service_label(), "hello");
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Plugin: Send + Sync + 'static {
+    /// Unique name of the plugin within the agent; also the stem of its config file
+    /// (`<name>.conf`), of its config flag (`--<name>-config`) and of its logger.
+    fn name(&self) -> &str;
+
+    /// The plugins this one uses. They are added to the agent with it, and start first.
+    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+        Vec::new()
+    }
+
+    /// Whether the plugin reads a config file, and so gets a `--<name>-config` flag.
+    fn has_config(&self) -> bool {
+        true
+    }
+
+    /// Extra command-line flags of the plugin (each also read from its environment variable).
+    fn flags(&self) -> Vec<Flag> {
+        Vec::new()
+    }
+
+    /// Prepares the plugin: read config, open connections, bind listeners.
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError>;
+
+    /// Starts the work that needs every plugin initialised (serving, watching).
+    async fn after_init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Releases what the plugin holds. Tasks spawned through [`InitContext::spawn`] are
+    /// already told to stop (their token is cancelled) when `close` is called.
+    async fn close(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for dyn Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+/// A command-line flag that a plugin adds to the agent. It is also read from the environment
+/// variable named by upper-casing it and replacing `-` with `_` (`http-port` → `HTTP_PORT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) help: Cow<'static, str>,
+    pub(crate) default: Option<String>,
+}
+
+impl Flag {
+    /// A flag `--<name>` with a help text.
+    pub fn new(name: impl Into<Cow<'static, str>>, help: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            default: None,
+        }
+    }
+
+    /// Sets the value used when neither the command line nor the environment gives one.
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// The flag's name, without the leading `--`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The environment variable that can set the flag.
+    pub fn env_var(&self) -> String {
+        env_var_of(&self.name)
+    }
+}
+
+/// `http-port` → `HTTP_PORT`.
+pub(crate) fn env_var_of(flag: &str) -> String {
+    flag.chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+/// A plugin made of a name and an `init` function; handy in tests and small agents.
+///
+/// # Examples
+/// ```
+/// let probe = cninfra_core::plugin_fn("probe", |ctx| async move {
+///     tracing::info!(prefix = %ctx.service_label().agent_prefix(), "up");
+///     Ok(())
+/// });
+/// # let _ = probe;
+/// ```
+pub fn plugin_fn<F, Fut>(name: impl Into<String>, init: F) -> Arc<FnPlugin<F>>
+where
+    F: Fn(InitContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+{
+    Arc::new(FnPlugin {
+        name: name.into(),
+        init,
+    })
+}
+
+/// The plugin returned by [`plugin_fn`].
+pub struct FnPlugin<F> {
+    name: String,
+    init: F,
+}
+
+impl<F> fmt::Debug for FnPlugin<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnPlugin")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl<F, Fut> Plugin for FnPlugin<F>
+where
+    F: Fn(InitContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn has_config(&self) -> bool {
+        false
+    }
+
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        (self.init)(ctx.clone()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_var_names_follow_upstream() {
+        assert_eq!(env_var_of("http-port"), "HTTP_PORT");
+        assert_eq!(env_var_of("etcd-config"), "ETCD_CONFIG");
+        assert_eq!(
+            Flag::new("microservice-label", "").env_var(),
+            "MICROSERVICE_LABEL"
+        );
+    }
+}
