@@ -100,6 +100,16 @@ impl InitContext {
             .map(|found| found.value.as_str())
     }
 
+    /// Whether a flag was given on the command line or by its environment variable (rather
+    /// than taking its default), for settings where an explicit flag beats a config file.
+    pub fn flag_is_set(&self, name: &str) -> bool {
+        self.inner
+            .env
+            .settings
+            .get(name)
+            .is_some_and(|found| found.origin != "default")
+    }
+
     /// Where this plugin's config comes from (see [`config`](crate::config) for the rules).
     ///
     /// # Errors
