@@ -24,6 +24,7 @@ pub(crate) struct Environment {
     pub(crate) build_info: BuildInfo,
     pub(crate) started: SystemTime,
     pub(crate) stop: CancellationToken,
+    pub(crate) plugins: Vec<String>,
 }
 
 /// The context of one plugin: its config, flags, the service label, and a place to spawn
@@ -66,6 +67,7 @@ impl InitContext {
                 build_info: BuildInfo::default(),
                 started: SystemTime::now(),
                 stop: CancellationToken::new(),
+                plugins: vec![plugin.to_owned()],
             }),
         )
     }
@@ -73,6 +75,11 @@ impl InitContext {
     /// The name of the plugin this context belongs to.
     pub fn plugin_name(&self) -> &str {
         &self.inner.plugin
+    }
+
+    /// The names of all the agent's plugins, in start order.
+    pub fn plugin_names(&self) -> &[String] {
+        &self.inner.env.plugins
     }
 
     /// The agent's service label.

@@ -54,7 +54,9 @@ mod label;
 mod phase;
 mod plugin;
 
-pub use agent::{Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle};
+pub use agent::{
+    AGENT_LOGGER, Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle,
+};
 pub use async_trait::async_trait;
 pub use build_info::BuildInfo;
 pub use context::InitContext;

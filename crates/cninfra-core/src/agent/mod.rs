@@ -21,6 +21,9 @@ use crate::label::ServiceLabel;
 use crate::phase::Phase;
 use crate::plugin::Plugin;
 
+/// The logger (tracing target) of the agent core.
+pub const AGENT_LOGGER: &str = "agent";
+
 /// The default time limit of each plugin's `init`, `after_init` and `close`.
 pub const DEFAULT_PHASE_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -171,14 +174,15 @@ impl AgentBuilder {
                 limit(Phase::AfterInit),
                 limit(Phase::Close),
             ],
-            plugins,
             env: Arc::new(Environment {
                 settings,
                 label,
                 build_info: self.build_info,
                 started: SystemTime::now(),
                 stop: CancellationToken::new(),
+                plugins: plugins.iter().map(|p| p.name().to_owned()).collect(),
             }),
+            plugins,
         })
     }
 }
@@ -254,7 +258,7 @@ impl Agent {
     /// `init` had succeeded.
     pub async fn start(self) -> Result<RunningAgent, AgentError> {
         let begin = Instant::now();
-        info!(
+        info!(target: AGENT_LOGGER,
             version = %self.env.build_info.version,
             commit = %self.env.build_info.commit,
             built = %self.env.build_info.date,
@@ -279,7 +283,7 @@ impl Agent {
                 return Err(self.abort_start(started, err).await);
             }
         }
-        info!(plugins = started.len(), took = ?begin.elapsed(), "agent started");
+        info!(target: AGENT_LOGGER, plugins = started.len(), took = ?begin.elapsed(), "agent started");
         Ok(RunningAgent {
             agent: self,
             started,
@@ -324,7 +328,7 @@ impl Agent {
         .instrument(info_span!("plugin", name, %phase));
         let interrupt = self.env.stop.clone();
         let interrupted = || {
-            warn!(plugin = name, %phase, "stop requested while starting");
+            warn!(target: AGENT_LOGGER, plugin = name, %phase, "stop requested while starting");
             AgentError::Interrupted {
                 plugin: name.to_owned(),
                 phase,
@@ -341,11 +345,11 @@ impl Agent {
         let took = begin.elapsed();
         match outcome {
             Ok(Ok(())) => {
-                debug!(plugin = name, %phase, ?took, "plugin phase done");
+                debug!(target: AGENT_LOGGER, plugin = name, %phase, ?took, "plugin phase done");
                 Ok(())
             }
             Ok(Err(source)) => {
-                error!(plugin = name, %phase, ?took, error = %source, "plugin phase failed");
+                error!(target: AGENT_LOGGER, plugin = name, %phase, ?took, error = %source, "plugin phase failed");
                 Err(AgentError::Phase {
                     plugin: name.to_owned(),
                     phase,
@@ -353,7 +357,7 @@ impl Agent {
                 })
             }
             Err(_) => {
-                error!(plugin = name, %phase, ?limit, "plugin phase timed out; this plugin hangs");
+                error!(target: AGENT_LOGGER, plugin = name, %phase, ?limit, "plugin phase timed out; this plugin hangs");
                 Err(AgentError::Timeout {
                     plugin: name.to_owned(),
                     phase,
@@ -368,9 +372,9 @@ impl Agent {
         started: Vec<(Arc<dyn Plugin>, InitContext)>,
         err: AgentError,
     ) -> AgentError {
-        error!(error = %err, "agent start failed; closing the plugins that started");
+        error!(target: AGENT_LOGGER, error = %err, "agent start failed; closing the plugins that started");
         if let Err(close) = self.close_all(started).await {
-            error!(error = %close, "closing after the failed start");
+            error!(target: AGENT_LOGGER, error = %close, "closing after the failed start");
         }
         err
     }
@@ -394,7 +398,7 @@ impl Agent {
                 .await
                 .is_err()
             {
-                error!(
+                error!(target: AGENT_LOGGER,
                     plugin = plugin.name(),
                     ?limit,
                     "plugin tasks did not stop in time"
@@ -454,11 +458,11 @@ impl RunningAgent {
 
     async fn close(self) -> Result<(), AgentError> {
         let begin = Instant::now();
-        info!("stopping agent");
+        info!(target: AGENT_LOGGER, "stopping agent");
         let result = self.agent.close_all(self.started).await;
         match &result {
-            Ok(()) => info!(took = ?begin.elapsed(), "agent stopped"),
-            Err(err) => error!(error = %err, "agent stopped with errors"),
+            Ok(()) => info!(target: AGENT_LOGGER, took = ?begin.elapsed(), "agent stopped"),
+            Err(err) => error!(target: AGENT_LOGGER, error = %err, "agent stopped with errors"),
         }
         result
     }

@@ -5,6 +5,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use super::AGENT_LOGGER;
+
 /// Stops an agent: [`Agent::run`](crate::Agent::run) and
 /// [`RunningAgent::wait`](crate::RunningAgent::wait) return after closing the plugins. A stop
 /// requested while the agent starts interrupts the start. Cheap to clone.
@@ -41,7 +43,7 @@ pub(crate) fn listen_for_signals(stop: StopHandle) -> std::io::Result<JoinHandle
             _ = interrupt.recv() => "SIGINT",
             _ = terminate.recv() => "SIGTERM",
         };
-        info!(signal = name, "stop requested by signal");
+        info!(target: AGENT_LOGGER, signal = name, "stop requested by signal");
         stop.stop();
     }))
 }
