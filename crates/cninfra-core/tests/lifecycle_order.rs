@@ -1,3 +1,5 @@
+//! Plugin phases run in dependency order; failures close what started.
+
 mod support;
 
 use std::sync::Arc;

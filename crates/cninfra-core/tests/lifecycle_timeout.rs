@@ -1,3 +1,5 @@
+//! Phase time limits name the plugin that hangs.
+
 mod support;
 
 use std::sync::Arc;
