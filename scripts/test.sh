@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting and lint checks, then every test of the workspace
+# against real servers (etcd, Redis, and a Kafka-protocol broker once the Kafka crate exists),
+# which this script installs when missing, starts on free loopback ports, and stops at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+services=(etcd redis)
+step "installing what the tests need (skipped when present)"
+services_install_apt
+if [ -d crates/cninfra-kafka ]; then
+  services_install_kafka
+  services+=(kafka)
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+trap services_stop EXIT
+step "starting test servers: ${services[*]}"
+services_start "${services[@]}"
+
+step "cargo test"
+cargo test --workspace --no-fail-fast
