@@ -1,0 +1,68 @@
+//! [`LoggingError`]: everything that can go wrong in this crate.
+
+/// Why a logging call failed. Messages name the value at fault and, where there is a fixed
+/// set, the valid choices.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoggingError {
+    /// A level name that is not one of the known levels.
+    #[error("invalid log level {level:?}; valid levels: {valid}")]
+    InvalidLevel {
+        /// The text that was given.
+        level: String,
+        /// The accepted names, comma-separated.
+        valid: String,
+    },
+    /// A logger that was never registered.
+    #[error("unknown logger {name:?}; known loggers: {}", known.join(", "))]
+    UnknownLogger {
+        /// The name that was given.
+        name: String,
+        /// The names that would have been accepted (including `default`).
+        known: Vec<String>,
+    },
+    /// A name that cannot be a logger (a tracing target prefix).
+    #[error(
+        "invalid logger name {name:?}: use letters, digits, `_`, `-`, `.` and `::`; \
+         `default` is reserved for the default level"
+    )]
+    InvalidLoggerName {
+        /// The name that was given.
+        name: String,
+    },
+    /// An output format that is not `text` or `json`.
+    #[error("invalid log format {format:?}; valid formats: text, json")]
+    InvalidFormat {
+        /// The text that was given.
+        format: String,
+    },
+    /// The subscriber built with the registry was dropped, so levels cannot change any more.
+    #[error("the log subscriber of this registry is gone; the level of {logger:?} was not changed")]
+    SubscriberGone {
+        /// The logger whose level was being set.
+        logger: String,
+        /// What `tracing-subscriber` reported.
+        #[source]
+        source: tracing_subscriber::reload::Error,
+    },
+    /// Another global `tracing` subscriber is already installed.
+    #[error(
+        "a global tracing subscriber is already installed; call cninfra_logging::init() once, \
+         first thing in main, or give the log manager a registry of its own"
+    )]
+    AlreadyInstalled {
+        /// What `tracing` reported.
+        #[source]
+        source: tracing_subscriber::util::TryInitError,
+    },
+    /// The log manager config asks for log hooks, which cninfra does not ship.
+    #[error(
+        "`hooks` in the log manager config{}: log hooks (syslog, logstash, fluent) are not \
+         supported; remove the field and collect the agent's output (stdout) instead",
+        file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+    )]
+    HooksNotSupported {
+        /// The config file, when the config came from one.
+        file: Option<String>,
+    },
+}

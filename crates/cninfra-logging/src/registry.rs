@@ -1,0 +1,234 @@
+//! [`LogRegistry`]: the named loggers, their levels, and the subscriber they drive.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tracing::{Dispatch, dispatcher, warn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Registry, reload};
+
+use crate::error::LoggingError;
+use crate::filter::LoggerFilter;
+use crate::level::LogLevel;
+use crate::output::{FormatSwitch, Output, SharedWriter};
+use crate::settings::{LogFormat, LogSettings};
+
+/// The name that stands for the default level in [`LogRegistry::set_level`],
+/// [`LogRegistry::level`] and the REST API (`PUT /log/default/debug`).
+pub const DEFAULT_LOGGER: &str = "default";
+
+/// The registry of named loggers.
+///
+/// A logger is a `tracing` target prefix: logger `http` governs events whose target is
+/// `http`, `http::…` or `http.…`; the longest matching logger wins, and targets no logger
+/// covers use the default level. A logger without a level of its own follows the default.
+/// Each change takes effect on the very next log line, with no restart.
+///
+/// One registry is normally installed for the process by [`init`](crate::init); tests and
+/// embedders can build one with [`LogRegistry::new`] and use the returned [`Dispatch`]
+/// locally.
+///
+/// # Examples
+/// ```
+/// use cninfra_logging::{LogLevel, LogRegistry, LogSettings};
+///
+/// let (registry, dispatch) = LogRegistry::new(LogSettings::new().with_writer(std::io::sink));
+/// registry.register("http")?;
+/// registry.set_level("http", LogLevel::Debug)?;
+/// tracing::dispatcher::with_default(&dispatch, || {
+///     tracing::debug!(target: "http", path = "/log/list", "request");  // written
+///     tracing::debug!(target: "etcd", "not written: etcd follows the default (info)");
+/// });
+/// assert_eq!(registry.list(), vec![("http".to_owned(), LogLevel::Debug)]);
+/// # Ok::<(), cninfra_logging::LoggingError>(())
+/// ```
+#[derive(Debug)]
+pub struct LogRegistry {
+    state: Mutex<State>,
+    filter: reload::Handle<LoggerFilter, Registry>,
+    format: FormatSwitch,
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    default: LogLevel,
+    /// Registered loggers; `None` follows the default level.
+    loggers: BTreeMap<String, Option<LogLevel>>,
+}
+
+impl State {
+    fn filter(&self) -> LoggerFilter {
+        LoggerFilter::new(
+            self.default.to_filter(),
+            self.loggers
+                .iter()
+                .map(|(name, level)| (name.clone(), level.unwrap_or(self.default).to_filter())),
+        )
+    }
+}
+
+impl LogRegistry {
+    /// A registry with no loggers, and the subscriber it controls. The subscriber writes
+    /// as `settings` say; install it with `tracing::dispatcher::set_global_default` (what
+    /// [`init`](crate::init) does) or use it locally with `tracing::dispatcher::with_default`.
+    /// Level changes fail once the subscriber is dropped.
+    pub fn new(settings: LogSettings) -> (Arc<Self>, Dispatch) {
+        let state = State {
+            default: settings.default_level,
+            loggers: BTreeMap::new(),
+        };
+        let (filter_layer, filter) = reload::Layer::new(state.filter());
+        let format = FormatSwitch::new(settings.format);
+        let ansi = settings.writer.is_none() && std::io::stdout().is_terminal();
+        let writer = SharedWriter::new(settings.writer);
+        let subscriber =
+            Registry::default()
+                .with(filter_layer)
+                .with(Output::new(writer, ansi, format.clone()));
+        let dispatch = Dispatch::new(subscriber);
+        for warning in &settings.warnings {
+            dispatcher::with_default(&dispatch, || warn!(target: crate::LOG, "{warning}"));
+        }
+        let registry = Arc::new(Self {
+            state: Mutex::new(state),
+            filter,
+            format,
+        });
+        (registry, dispatch)
+    }
+
+    /// Adds a logger that follows the default level; a known logger is left as it is.
+    ///
+    /// # Errors
+    /// [`LoggingError::InvalidLoggerName`] for an empty name, `default`, or characters other
+    /// than letters, digits, `_`, `-`, `.` and `:`; [`LoggingError::SubscriberGone`].
+    pub fn register(&self, logger: &str) -> Result<(), LoggingError> {
+        check_name(logger)?;
+        if self.state.lock().loggers.contains_key(logger) {
+            return Ok(());
+        }
+        self.update(logger, |state| {
+            state.loggers.entry(logger.to_owned()).or_insert(None);
+        })
+    }
+
+    /// Sets the level of a registered logger, or the default level when `logger` is
+    /// [`DEFAULT_LOGGER`]. The next log line sees the change.
+    ///
+    /// # Errors
+    /// [`LoggingError::UnknownLogger`] (naming the known ones) for a logger that was never
+    /// registered; [`LoggingError::SubscriberGone`].
+    ///
+    /// # Examples
+    /// ```
+    /// # use cninfra_logging::{LogLevel, LogRegistry, LogSettings};
+    /// # let (registry, _dispatch) = LogRegistry::new(LogSettings::new());
+    /// registry.register("etcd")?;
+    /// registry.set_level("etcd", "warning".parse()?)?;
+    /// assert_eq!(registry.level("etcd"), Some(LogLevel::Warn));
+    /// assert!(registry.set_level("kafka", LogLevel::Debug).is_err());
+    /// # Ok::<(), cninfra_logging::LoggingError>(())
+    /// ```
+    pub fn set_level(&self, logger: &str, level: LogLevel) -> Result<(), LoggingError> {
+        if logger == DEFAULT_LOGGER {
+            return self.set_default_level(level);
+        }
+        if !self.state.lock().loggers.contains_key(logger) {
+            return Err(LoggingError::UnknownLogger {
+                name: logger.to_owned(),
+                known: self.known_names(),
+            });
+        }
+        self.update(logger, |state| {
+            state.loggers.insert(logger.to_owned(), Some(level));
+        })
+    }
+
+    /// Sets the default level: the level of every logger that has none of its own, and of
+    /// targets that no logger covers.
+    ///
+    /// # Errors
+    /// [`LoggingError::SubscriberGone`].
+    pub fn set_default_level(&self, level: LogLevel) -> Result<(), LoggingError> {
+        self.update(DEFAULT_LOGGER, |state| state.default = level)
+    }
+
+    /// The level in force for a registered logger (its own, else the default), or the
+    /// default level for [`DEFAULT_LOGGER`]; `None` for an unknown logger.
+    pub fn level(&self, logger: &str) -> Option<LogLevel> {
+        let state = self.state.lock();
+        if logger == DEFAULT_LOGGER {
+            return Some(state.default);
+        }
+        state
+            .loggers
+            .get(logger)
+            .map(|level| level.unwrap_or(state.default))
+    }
+
+    /// The default level.
+    pub fn default_level(&self) -> LogLevel {
+        self.state.lock().default
+    }
+
+    /// Every registered logger with the level in force for it, sorted by name.
+    pub fn list(&self) -> Vec<(String, LogLevel)> {
+        let state = self.state.lock();
+        state
+            .loggers
+            .iter()
+            .map(|(name, level)| (name.clone(), level.unwrap_or(state.default)))
+            .collect()
+    }
+
+    /// The names [`set_level`](Self::set_level) accepts: [`DEFAULT_LOGGER`], then the
+    /// registered loggers sorted by name.
+    pub fn known_names(&self) -> Vec<String> {
+        std::iter::once(DEFAULT_LOGGER.to_owned())
+            .chain(self.state.lock().loggers.keys().cloned())
+            .collect()
+    }
+
+    /// Switches the output format; the next log line is written in it.
+    pub fn set_format(&self, format: LogFormat) {
+        self.format.set(format);
+    }
+
+    /// The output format in use.
+    pub fn format(&self) -> LogFormat {
+        self.format.get()
+    }
+
+    /// Applies `change` to a copy of the state, swaps the new filter in, then keeps the copy.
+    /// The lock is held throughout, so concurrent changes apply in order.
+    fn update(&self, logger: &str, change: impl FnOnce(&mut State)) -> Result<(), LoggingError> {
+        let mut state = self.state.lock();
+        let mut next = state.clone();
+        change(&mut next);
+        self.filter
+            .reload(next.filter())
+            .map_err(|source| LoggingError::SubscriberGone {
+                logger: logger.to_owned(),
+                source,
+            })?;
+        *state = next;
+        Ok(())
+    }
+}
+
+fn check_name(name: &str) -> Result<(), LoggingError> {
+    let valid = !name.is_empty()
+        && name != DEFAULT_LOGGER
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+    if valid {
+        Ok(())
+    } else {
+        Err(LoggingError::InvalidLoggerName {
+            name: name.to_owned(),
+        })
+    }
+}
