@@ -1,11 +1,13 @@
-//! The RPC plugins of cninfra: the REST server ([`rest::HttpPlugin`]) that other plugins add
-//! their routes to.
+//! The RPC plugins of cninfra: the REST server ([`rest::HttpPlugin`], plugin `http`) that
+//! other plugins add their routes to, and the Prometheus plugin
+//! ([`prometheus::PrometheusPlugin`], plugin `prometheus`) serving `GET /metrics`.
 //!
 //! # Quick start
 //! ```no_run
 //! use std::sync::Arc;
 //! use axum::routing::get;
 //! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin};
+//! use cninfra_rpc::prometheus::PrometheusPlugin;
 //! use cninfra_rpc::rest::HttpPlugin;
 //!
 //! struct Hello { http: Arc<HttpPlugin> }
@@ -22,8 +24,22 @@
 //! }
 //!
 //! # async fn demo() -> Result<(), cninfra_core::AgentError> {
-//! Agent::builder().plugin(Hello { http: HttpPlugin::new() }).build()?.run().await
+//! let http = HttpPlugin::new();      // one instance, shared by every plugin that uses it
+//! Agent::builder()
+//!     .plugin(Hello { http: http.clone() })
+//!     .plugin(PrometheusPlugin::new(http))
+//!     .build()?
+//!     .run()                          // http://0.0.0.0:9191/hello and /metrics
+//!     .await
 //! # }
 //! ```
+//!
+//! # Configuration
+//! `http.conf` ([`rest::HttpConfig`]) and `--http-port` / `HTTP_PORT` configure the server;
+//! the Prometheus plugin has no config.
 
+pub mod prometheus;
 pub mod rest;
+
+/// The axum version the REST server is built on, for handlers and routers.
+pub use ::axum;

@@ -1,4 +1,5 @@
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// An error of the REST server plugin.
 #[derive(Debug, thiserror::Error)]
@@ -9,6 +10,24 @@ pub enum RestError {
     InvalidEndpoint {
         /// The endpoint as configured.
         endpoint: String,
+    },
+    /// A field of `http.conf` has a value that cannot work.
+    #[error("invalid http.conf field `{field}`: {reason}")]
+    InvalidConfig {
+        /// The field, as spelt in `http.conf`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A certificate or key file could not be used.
+    #[error("cannot use `{field}` file {path:?}: {reason}")]
+    Tls {
+        /// The field of `http.conf` that named the file.
+        field: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The port could not be bound (in use, or not allowed).
     #[error(

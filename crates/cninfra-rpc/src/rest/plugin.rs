@@ -6,10 +6,12 @@ use axum::routing::MethodRouter;
 use cninfra_core::{BoxError, Flag, InitContext, Plugin, async_trait};
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::info;
 
+use super::LOG;
 use super::config::HttpConfig;
 use super::error::RestError;
+use super::server::{self, ServerOptions};
 
 /// The flag that sets the HTTP port.
 const PORT_FLAG: &str = "http-port";
@@ -35,14 +37,14 @@ pub struct HttpPlugin {
 
 #[derive(Debug)]
 enum State {
-    /// Collecting routes; `listener` is set once `init` bound the port.
+    /// Collecting routes; `bound` is set once `init` bound the port (never when disabled).
     Building {
         router: Router,
-        listener: Option<TcpListener>,
+        bound: Option<(TcpListener, ServerOptions)>,
         disabled: bool,
     },
-    /// Serving on `addr`.
-    Serving { addr: Option<SocketAddr> },
+    /// Serving on `addr` (`None` when disabled).
+    Serving { addr: Option<SocketAddr>, tls: bool },
 }
 
 impl HttpPlugin {
@@ -63,7 +65,7 @@ impl HttpPlugin {
             preset,
             state: Mutex::new(State::Building {
                 router: Router::new(),
-                listener: None,
+                bound: None,
                 disabled: false,
             }),
         }
@@ -105,8 +107,16 @@ impl HttpPlugin {
     /// The address the server listens on, once `init` bound it (`None` when disabled).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.state.lock() {
-            State::Building { listener, .. } => listener.as_ref().and_then(|l| l.local_addr().ok()),
-            State::Serving { addr } => *addr,
+            State::Building { bound, .. } => bound.as_ref().and_then(|(l, _)| l.local_addr().ok()),
+            State::Serving { addr, .. } => *addr,
+        }
+    }
+
+    /// Whether the server speaks HTTPS (known once `init` ran).
+    pub fn is_tls(&self) -> bool {
+        match &*self.state.lock() {
+            State::Building { bound, .. } => bound.as_ref().is_some_and(|(_, o)| o.is_tls()),
+            State::Serving { tls, .. } => *tls,
         }
     }
 
@@ -115,23 +125,37 @@ impl HttpPlugin {
             return Ok(preset.clone());
         }
         let from_file: Option<HttpConfig> = ctx.config()?;
-        let port_given = ctx.flag_is_set(PORT_FLAG);
-        let mut config = from_file.clone().unwrap_or_default();
-        if port_given || from_file.is_none() {
-            let port = ctx.flag(PORT_FLAG).unwrap_or("9191");
-            let port: u16 = port.parse().map_err(|_| RestError::InvalidEndpoint {
-                endpoint: format!("0.0.0.0:{port}"),
-            })?;
-            config.endpoint = format!("0.0.0.0:{port}");
-        }
-        Ok(config)
+        let port = ctx.flag(PORT_FLAG).filter(|_| ctx.flag_is_set(PORT_FLAG));
+        Ok(resolve(from_file, port)?)
     }
+}
+
+/// The effective config: an explicit port flag beats the file's endpoint; without a file the
+/// default port is used.
+fn resolve(
+    from_file: Option<HttpConfig>,
+    explicit_port: Option<&str>,
+) -> Result<HttpConfig, RestError> {
+    let port = match (explicit_port, &from_file) {
+        (Some(port), _) => Some(port.to_owned()),
+        (None, None) => Some(DEFAULT_PORT.to_string()),
+        (None, Some(_)) => None,
+    };
+    let mut config = from_file.unwrap_or_default();
+    if let Some(port) = port {
+        let endpoint = format!("0.0.0.0:{port}");
+        if port.parse::<u16>().is_err() {
+            return Err(RestError::InvalidEndpoint { endpoint });
+        }
+        config.endpoint = endpoint;
+    }
+    Ok(config)
 }
 
 #[async_trait]
 impl Plugin for HttpPlugin {
     fn name(&self) -> &str {
-        "http"
+        LOG
     }
 
     fn flags(&self) -> Vec<Flag> {
@@ -147,12 +171,13 @@ impl Plugin for HttpPlugin {
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let config = self.config(ctx)?;
         if config.disabled {
-            info!("HTTP server disabled by config");
+            info!(target: LOG, "HTTP server disabled by config");
             if let State::Building { disabled, .. } = &mut *self.state.lock() {
                 *disabled = true;
             }
             return Ok(());
         }
+        let options = ServerOptions::from_config(&config)?;
         let addr: SocketAddr = config
             .endpoint
             .parse()
@@ -162,44 +187,78 @@ impl Plugin for HttpPlugin {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| RestError::Bind { addr, source })?;
-        info!(addr = %listener.local_addr().unwrap_or(addr), "HTTP server bound");
-        if let State::Building { listener: slot, .. } = &mut *self.state.lock() {
-            *slot = Some(listener);
+        info!(target: LOG,
+            addr = %listener.local_addr().unwrap_or(addr),
+            tls = options.is_tls(),
+            "HTTP server bound"
+        );
+        if let State::Building { bound, .. } = &mut *self.state.lock() {
+            *bound = Some((listener, options));
         }
         Ok(())
     }
 
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let (router, listener) = {
+        let (router, listener, options) = {
             let mut state = self.state.lock();
             let State::Building {
                 router,
-                listener,
+                bound,
                 disabled,
             } = &mut *state
             else {
                 return Ok(());
             };
             if *disabled {
-                *state = State::Serving { addr: None };
+                *state = State::Serving {
+                    addr: None,
+                    tls: false,
+                };
                 return Ok(());
             }
-            let listener = listener.take().ok_or(RestError::NotReady)?;
+            let (listener, options) = bound.take().ok_or(RestError::NotReady)?;
             let router = std::mem::take(router);
             *state = State::Serving {
                 addr: listener.local_addr().ok(),
+                tls: options.is_tls(),
             };
-            (router, listener)
+            (router, listener, options)
         };
-        let shutdown = ctx.shutdown_token();
-        ctx.spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await;
-            if let Err(err) = served {
-                warn!(error = %err, "HTTP server stopped with an error");
-            }
-        });
+        info!(target: LOG, addr = ?listener.local_addr().ok(), "HTTP server serving");
+        ctx.spawn(server::serve(
+            listener,
+            router,
+            options,
+            ctx.shutdown_token(),
+        ));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_port_beats_the_file_and_default_port_loses_to_it() {
+        let file = HttpConfig {
+            endpoint: "127.0.0.1:8080".into(),
+            ..HttpConfig::default()
+        };
+        assert_eq!(resolve(None, None).unwrap().endpoint, "0.0.0.0:9191");
+        assert_eq!(
+            resolve(None, Some("9000")).unwrap().endpoint,
+            "0.0.0.0:9000"
+        );
+        assert_eq!(
+            resolve(Some(file.clone()), None).unwrap().endpoint,
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            resolve(Some(file), Some("9000")).unwrap().endpoint,
+            "0.0.0.0:9000"
+        );
+        let err = resolve(None, Some("http")).unwrap_err().to_string();
+        assert!(err.contains("0.0.0.0:http"), "{err}");
     }
 }

@@ -1,0 +1,355 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use futures::future::join_all;
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, watch};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::LOG;
+use super::probe::Probe;
+use super::publisher::{self, Event, Record, StatusPublisher};
+use super::registry::Registry;
+use crate::error::HealthError;
+use crate::state::State;
+use crate::status::{AgentStatus, PluginStatus};
+use crate::verdict::{Criticality, Health};
+
+/// Default time between two runs of the pull probes (upstream's 5 s).
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// Default time limit of one probe run.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default time limit of one publisher call.
+pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The status check plugin (`status-check`): plugins register and report their state, the
+/// agent state aggregates them, and changes go to publishers and subscribers.
+///
+/// - Push: [`report_state_change`](Self::report_state_change) from anywhere, any time.
+/// - Pull: a plugin registered with a [`Probe`] is checked every probe interval (from
+///   the status check's `after_init` on), within the probe time limit.
+/// - A report changes a status (and its `last_change`) only when the state or the error text
+///   differs; `last_update` moves on every report. Only changes reach the
+///   [publishers](StatusPublisher) and [subscribers](Self::subscribe).
+/// - The agent state is ERROR if any plugin is in ERROR, else INIT while any plugin is in
+///   INIT or the status check's `after_init` has not run, else OK. (Upstream took the state
+///   of the plugin that changed last; that let one recovering plugin hide another's error.)
+///
+/// # Examples
+/// ```
+/// use cninfra_health::{Criticality, State, StatusCheckPlugin};
+///
+/// let status = StatusCheckPlugin::new();
+/// // Normally in a plugin's `init`:
+/// status.register("cache", None);
+/// status.register_as("etcd", Criticality::Readiness, None);
+///
+/// status.report_state_change("cache", State::Ok, None)?;
+/// status.report_state_change("etcd", State::Error, Some("connection refused".into()))?;
+/// assert_eq!(status.agent_status().state, State::Error);
+///
+/// let health = status.health(&[]);
+/// assert!(health.live && !health.ready);   // etcd is external: not ready, still live
+/// # Ok::<(), cninfra_health::HealthError>(())
+/// ```
+#[derive(Debug)]
+pub struct StatusCheckPlugin {
+    shared: Arc<Shared>,
+    settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    probe_interval: Duration,
+    probe_timeout: Duration,
+    publish_timeout: Duration,
+}
+
+#[derive(Debug)]
+struct Shared {
+    registry: Mutex<Registry>,
+    /// The registry's revision, readable without the lock.
+    revision: AtomicU64,
+    events: mpsc::UnboundedSender<Event>,
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
+    watch: watch::Sender<AgentStatus>,
+}
+
+impl Shared {
+    /// Runs `change` under the lock, then queues what changed for the publishers and
+    /// updates the subscribers, still under the lock so that both see changes in order.
+    fn change<T>(&self, change: impl FnOnce(&mut Registry) -> (T, Vec<Record>)) -> T {
+        let mut registry = self.registry.lock();
+        let (value, records) = change(&mut registry);
+        self.revision.store(registry.revision(), Ordering::Release);
+        if !records.is_empty() {
+            let targets = registry.publishers();
+            if !targets.is_empty() {
+                for record in records {
+                    let event = Event {
+                        targets: Arc::clone(targets),
+                        record,
+                    };
+                    // Fails only when the publishing task ended (the agent stopped).
+                    let _ = self.events.send(event);
+                }
+            }
+            self.watch.send_replace(registry.agent_status());
+        }
+        value
+    }
+
+    fn report(&self, name: &str, state: State, error: Option<String>) -> Result<(), HealthError> {
+        let now = SystemTime::now();
+        self.change(|registry| match registry.report(name, state, error, now) {
+            Ok(records) => (Ok(()), records),
+            Err(err) => (Err(err), Vec::new()),
+        })
+    }
+}
+
+/// Builds a [`StatusCheckPlugin`] with other intervals and time limits.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use cninfra_health::StatusCheckPlugin;
+///
+/// let status = StatusCheckPlugin::builder()
+///     .with_probe_interval(Duration::from_secs(1))
+///     .with_probe_timeout(Duration::from_millis(500))
+///     .build();
+/// # let _ = status;
+/// ```
+#[derive(Debug, Clone)]
+pub struct StatusCheckBuilder {
+    settings: Settings,
+}
+
+impl StatusCheckBuilder {
+    /// Time between two runs of the pull probes (default 5 s).
+    pub fn with_probe_interval(mut self, interval: Duration) -> Self {
+        self.settings.probe_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Time limit of one probe run (default 3 s); a probe that runs out reports ERROR.
+    pub fn with_probe_timeout(mut self, limit: Duration) -> Self {
+        self.settings.probe_timeout = limit;
+        self
+    }
+
+    /// Time limit of one publisher call (default 5 s).
+    pub fn with_publish_timeout(mut self, limit: Duration) -> Self {
+        self.settings.publish_timeout = limit;
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<StatusCheckPlugin> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let registry = Registry::new(SystemTime::now());
+        let (watch, _) = watch::channel(registry.agent_status());
+        Arc::new(StatusCheckPlugin {
+            shared: Arc::new(Shared {
+                registry: Mutex::new(registry),
+                revision: AtomicU64::new(0),
+                events,
+                receiver: Mutex::new(Some(receiver)),
+                watch,
+            }),
+            settings: self.settings,
+        })
+    }
+}
+
+impl StatusCheckPlugin {
+    /// The plugin with the default intervals.
+    pub fn new() -> Arc<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder, to change the probe interval and time limits.
+    pub fn builder() -> StatusCheckBuilder {
+        StatusCheckBuilder {
+            settings: Settings {
+                probe_interval: DEFAULT_PROBE_INTERVAL,
+                probe_timeout: DEFAULT_PROBE_TIMEOUT,
+                publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
+            },
+        }
+    }
+
+    /// Registers a plugin whose ERROR fails liveness and readiness
+    /// ([`Criticality::Liveness`]), with an optional pull probe. Its state is INIT until it
+    /// reports (or its probe runs). Registering a name again replaces its probe and resets
+    /// it to INIT.
+    pub fn register(&self, name: impl Into<String>, probe: Option<Probe>) {
+        self.register_as(name, Criticality::Liveness, probe);
+    }
+
+    /// Registers a plugin with the given criticality; connectors to external servers use
+    /// [`Criticality::Readiness`], so losing the server makes the agent not ready but keeps
+    /// it live.
+    pub fn register_as(
+        &self,
+        name: impl Into<String>,
+        criticality: Criticality,
+        probe: Option<Probe>,
+    ) {
+        let name = name.into();
+        debug!(target: LOG, plugin = %name, ?criticality, probe = probe.is_some(), "plugin registered");
+        let now = SystemTime::now();
+        self.shared
+            .change(|registry| ((), registry.register(name, criticality, probe, now)));
+    }
+
+    /// Reports the state of a registered plugin, with the error text for ERROR.
+    ///
+    /// # Errors
+    /// [`HealthError::NotRegistered`] when no plugin of that name registered.
+    pub fn report_state_change(
+        &self,
+        name: &str,
+        state: State,
+        error: Option<String>,
+    ) -> Result<(), HealthError> {
+        self.shared.report(name, state, error)
+    }
+
+    /// The agent status with every plugin's status.
+    pub fn agent_status(&self) -> AgentStatus {
+        self.shared.registry.lock().agent_status()
+    }
+
+    /// The status of one plugin, if it registered.
+    pub fn plugin_status(&self, name: &str) -> Option<PluginStatus> {
+        self.shared.registry.lock().plugin_status(name)
+    }
+
+    /// The status of every registered plugin, by name.
+    pub fn all_plugin_statuses(&self) -> Vec<PluginStatus> {
+        self.shared.registry.lock().plugin_statuses()
+    }
+
+    /// The agent status with the liveness and readiness verdicts; errors of the plugins named
+    /// in `non_fatal` count for neither (see [`Criticality`] for the rule).
+    pub fn health(&self, non_fatal: &[String]) -> Health {
+        self.shared.registry.lock().health(non_fatal)
+    }
+
+    /// As [`health`](Self::health), with the revision it was read at.
+    pub(crate) fn health_at(&self, non_fatal: &[String]) -> (u64, Health) {
+        let registry = self.shared.registry.lock();
+        (registry.revision(), registry.health(non_fatal))
+    }
+
+    /// A number that changes whenever any status would read differently.
+    pub(crate) fn revision(&self) -> u64 {
+        self.shared.revision.load(Ordering::Acquire)
+    }
+
+    /// Adds a publisher. It first gets the current agent status and every plugin status,
+    /// then each change.
+    pub fn add_publisher(&self, publisher: Arc<dyn StatusPublisher>) {
+        self.shared
+            .change(|registry| ((), registry.add_publisher(publisher)));
+    }
+
+    /// A receiver of the agent status, updated on every change of the agent's or a plugin's
+    /// status (for the gRPC health service, say).
+    ///
+    /// # Examples
+    /// ```
+    /// # use cninfra_health::{State, StatusCheckPlugin};
+    /// # async fn demo(status: &StatusCheckPlugin) {
+    /// let mut changes = status.subscribe();
+    /// while changes.changed().await.is_ok() {
+    ///     let state = changes.borrow_and_update().state;
+    ///     tracing::info!(%state, "agent state");
+    /// }
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> watch::Receiver<AgentStatus> {
+        self.shared.watch.subscribe()
+    }
+}
+
+/// Runs the pull probes every interval until `stop`.
+async fn poll_probes(shared: Arc<Shared>, settings: Settings, stop: CancellationToken) {
+    let mut ticker = tokio::time::interval(settings.probe_interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let probes = shared.registry.lock().probes();
+        if probes.is_empty() {
+            continue;
+        }
+        let limit = settings.probe_timeout;
+        let runs = probes.into_iter().map(|(name, probe)| async move {
+            let outcome = match tokio::time::timeout(limit, probe.check()).await {
+                Ok(Ok(())) => (State::Ok, None),
+                Ok(Err(error)) => (State::Error, Some(error)),
+                Err(_) => (
+                    State::Error,
+                    Some(format!("probe timed out after {limit:?}")),
+                ),
+            };
+            (name, outcome)
+        });
+        let results = tokio::select! {
+            () = stop.cancelled() => return,
+            results = join_all(runs) => results,
+        };
+        for (name, (state, error)) in results {
+            if let Err(err) = shared.report(&name, state, error) {
+                warn!(target: LOG, error = %err, "probe result dropped");
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Plugin for StatusCheckPlugin {
+    fn name(&self) -> &str {
+        LOG
+    }
+
+    fn has_config(&self) -> bool {
+        false
+    }
+
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let (build, started) = (ctx.build_info().clone(), ctx.start_time());
+        self.shared
+            .change(|registry| (registry.set_agent(build, started), Vec::new()));
+        if let Some(receiver) = self.shared.receiver.lock().take() {
+            ctx.spawn(publisher::run(
+                receiver,
+                self.settings.publish_timeout,
+                ctx.shutdown_token(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let now = SystemTime::now();
+        self.shared
+            .change(|registry| ((), registry.mark_started(now)));
+        ctx.spawn(poll_probes(
+            Arc::clone(&self.shared),
+            self.settings,
+            ctx.shutdown_token(),
+        ));
+        info!(target: LOG, state = %self.agent_status().state, "status check started");
+        Ok(())
+    }
+}

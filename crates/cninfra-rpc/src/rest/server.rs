@@ -1,0 +1,239 @@
+//! The accept loop: plain or TLS connections served by hyper with the configured limits,
+//! stopped by a token and drained (requests in flight complete, then connections close).
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware;
+use http::StatusCode;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tracing::{debug, info, warn};
+
+use super::LOG;
+use super::auth::{self, BasicAuth};
+use super::config::HttpConfig;
+use super::error::RestError;
+use super::idle::{Activity, Tracked};
+use super::tls;
+
+/// hyper never buffers less than this for a request head.
+const MIN_HEADER_BYTES: usize = 8192;
+/// Time limit of a TLS handshake when `read-header-timeout` is off.
+const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after an accept error that is not about one connection (such as too many open files).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What the server needs besides the listener and routes, checked in `init`.
+#[derive(Clone)]
+pub(super) struct ServerOptions {
+    tls: Option<TlsAcceptor>,
+    auth: Option<BasicAuth>,
+    read_timeout: Option<Duration>,
+    read_header_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    max_header_bytes: usize,
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("tls", &self.tls.is_some())
+            .field("basic_auth", &self.auth.is_some())
+            .field("read_timeout", &self.read_timeout)
+            .field("read_header_timeout", &self.read_header_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .finish()
+    }
+}
+
+fn limit(value: Duration) -> Option<Duration> {
+    (!value.is_zero()).then_some(value)
+}
+
+impl ServerOptions {
+    /// Checks the config and loads certificates.
+    pub(super) fn from_config(config: &HttpConfig) -> Result<Self, RestError> {
+        Ok(Self {
+            tls: tls::acceptor(config)?,
+            auth: BasicAuth::from_config(&config.client_basic_auth)?,
+            read_timeout: limit(config.read_timeout),
+            read_header_timeout: limit(config.read_header_timeout),
+            write_timeout: limit(config.write_timeout),
+            idle_timeout: limit(config.idle_timeout),
+            max_header_bytes: config.max_header_bytes.max(MIN_HEADER_BYTES),
+        })
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub(super) fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The plugins' routes wrapped in the configured middleware (outermost last).
+    fn wrap(&self, mut router: Router) -> Router {
+        if let Some(auth) = &self.auth {
+            router = router.layer(middleware::from_fn_with_state(auth.clone(), auth::require));
+        }
+        if let Some(read) = self.read_timeout {
+            router = router.layer(RequestBodyTimeoutLayer::new(read));
+        }
+        if let Some(write) = self.write_timeout {
+            router = router.layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                write,
+            ));
+        }
+        router
+    }
+
+    fn hyper_builder(&self) -> Builder<TokioExecutor> {
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.read_header_timeout)
+            .max_buf_size(self.max_header_bytes);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX));
+        builder
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then stops accepting and waits
+/// for the connections to finish their requests in flight.
+pub(super) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    options: ServerOptions,
+    shutdown: CancellationToken,
+) {
+    let app = options.wrap(router);
+    let connections = TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, remote)) => {
+                if let Err(err) = stream.set_nodelay(true) {
+                    debug!(target: LOG, %remote, error = %err, "cannot set TCP_NODELAY");
+                }
+                connections.spawn(connection(
+                    stream,
+                    remote,
+                    app.clone(),
+                    options.clone(),
+                    shutdown.clone(),
+                ));
+            }
+            Err(err) if is_per_connection(&err) => {
+                debug!(target: LOG, error = %err, "connection failed while accepted");
+            }
+            Err(err) => {
+                warn!(target: LOG, error = %err, "cannot accept connections; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                }
+            }
+        }
+    }
+    drop(listener);
+    connections.close();
+    info!(target: LOG, connections = connections.len(), "HTTP server stopped accepting; draining");
+    connections.wait().await;
+    info!(target: LOG, "HTTP server stopped");
+}
+
+/// Accept errors that concern one connection only.
+fn is_per_connection(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        err.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}
+
+async fn connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    app: Router,
+    options: ServerOptions,
+    shutdown: CancellationToken,
+) {
+    let Some(acceptor) = &options.tls else {
+        serve_io(stream, remote, app, &options, shutdown).await;
+        return;
+    };
+    let limit = options
+        .read_header_timeout
+        .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT);
+    let handshake = tokio::select! {
+        () = shutdown.cancelled() => return,
+        handshake = tokio::time::timeout(limit, acceptor.accept(stream)) => handshake,
+    };
+    match handshake {
+        Ok(Ok(tls)) => serve_io(tls, remote, app, &options, shutdown).await,
+        Ok(Err(err)) => debug!(target: LOG, %remote, error = %err, "TLS handshake failed"),
+        Err(_) => debug!(target: LOG, %remote, ?limit, "TLS handshake timed out"),
+    }
+}
+
+async fn serve_io<T>(
+    io: T,
+    remote: SocketAddr,
+    app: Router,
+    options: &ServerOptions,
+    shutdown: CancellationToken,
+) where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Activity::new();
+    let io = TokioIo::new(Tracked::new(io, activity.clone()));
+    let service = app.map_request(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(remote));
+        request
+    });
+    let builder = options.hyper_builder();
+    let mut conn =
+        pin!(builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service)));
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            served = conn.as_mut() => {
+                if let Err(err) = served {
+                    debug!(target: LOG, %remote, error = %err, "connection ended with an error");
+                }
+                return;
+            }
+            () = shutdown.cancelled(), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = activity.idle_for(options.idle_timeout), if !closing => {
+                debug!(target: LOG, %remote, "closing idle connection");
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}

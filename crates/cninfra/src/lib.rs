@@ -1,0 +1,70 @@
+//! cninfra: build cloud-native control-plane agents out of plugins.
+//!
+//! This facade re-exports the parts of cninfra behind cargo features, so an application
+//! depends on one crate and links only what it uses. The agent core is always there.
+//!
+//! # Quick start
+//! ```no_run
+//! use cninfra::prelude::*;
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     cninfra::logging::init();
+//!     let infra = cninfra::Defaults::new(); // logs, http, prometheus, status-check, probe
+//!     cninfra::run_main(Agent::builder().plugins(infra)).await
+//! }
+//! ```
+//! See `examples/hello.rs` for a plugin with a config file and a REST route.
+//!
+//! # Features
+//! | feature | what | default |
+//! |---|---|---|
+//! | `logging` | [`logging`]: logger registry, log manager plugin, tracer | yes |
+//! | `rpc` | [`rpc`]: REST server plugin and Prometheus plugin | yes |
+//! | `health` | [`health`]: status check and probes | yes |
+//! | `kv` | [`kv`]: KV broker API, in-memory store, typed brokers | no |
+//! | `idxmap` | [`idxmap`]: indexed map with secondary indexes and watch | no |
+//! | `exec` | [`exec`]: process manager and supervisor | no |
+//! | `full` | everything above | no |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(all(feature = "logging", feature = "rpc", feature = "health"))]
+mod defaults;
+
+pub use cninfra_core::*;
+
+#[cfg(all(feature = "logging", feature = "rpc", feature = "health"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(all(feature = "logging", feature = "rpc", feature = "health")))
+)]
+pub use defaults::Defaults;
+
+#[cfg(feature = "exec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exec")))]
+pub use cninfra_exec as exec;
+#[cfg(feature = "health")]
+#[cfg_attr(docsrs, doc(cfg(feature = "health")))]
+pub use cninfra_health as health;
+#[cfg(feature = "idxmap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "idxmap")))]
+pub use cninfra_idxmap as idxmap;
+#[cfg(feature = "kv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv")))]
+pub use cninfra_kv as kv;
+#[cfg(feature = "logging")]
+#[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
+pub use cninfra_logging as logging;
+#[cfg(feature = "rpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rpc")))]
+pub use cninfra_rpc as rpc;
+
+/// What most plugins need: the plugin trait and its context, the agent, errors.
+pub mod prelude {
+    pub use cninfra_core::{
+        Agent, AgentError, BoxError, Flag, InitContext, Plugin, ServiceLabel, async_trait,
+        plugin_fn,
+    };
+    #[cfg(feature = "rpc")]
+    pub use cninfra_rpc::axum::routing::{delete, get, post, put};
+}
