@@ -40,7 +40,10 @@ fn main() {
         }));
     }
     println!("start to first 200 on /readiness, and RSS after 500 ms idle ({RUNS} runs each)");
-    println!("{:<12} {:>12} {:>12} {:>14}", "", "p50 start", "max start", "p50 idle RSS");
+    println!(
+        "{:<12} {:>12} {:>12} {:>14}",
+        "", "p50 start", "max start", "p50 idle RSS"
+    );
     agent.print("agent");
     bare.print("bare axum");
     println!(
@@ -92,7 +95,10 @@ fn measure(spawn: impl FnOnce(u16) -> std::io::Result<Child>) -> (Duration, u64)
     let mut child = spawn(port).expect("spawn server");
     let deadline = begin + Duration::from_secs(10);
     while !ready(port) {
-        assert!(Instant::now() < deadline, "server on {port} never became ready");
+        assert!(
+            Instant::now() < deadline,
+            "server on {port} never became ready"
+        );
         std::thread::sleep(Duration::from_micros(500));
     }
     let start = begin.elapsed();
@@ -133,6 +139,8 @@ fn bare_server(port: &str) {
         let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}"))
             .await
             .expect("bind");
-        cninfra::rpc::axum::serve(listener, app).await.expect("serve");
+        cninfra::rpc::axum::serve(listener, app)
+            .await
+            .expect("serve");
     });
 }
