@@ -7,6 +7,7 @@ mod example;
 
 use std::process::ExitCode;
 
+use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::{Agent, Defaults};
 
 use crate::example::ExamplePlugin;
@@ -19,10 +20,22 @@ async fn main() -> ExitCode {
     }
     let infra = Defaults::new();
     let example = ExamplePlugin::new(infra.status_check.clone());
-    let builder = Agent::builder()
+    let mut builder = Agent::builder()
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())
-        .plugins(infra)
         .plugin(example);
-    cninfra::run_main(builder).await
+    // The process manager and the supervisor run only when their config is given.
+    let supervise = SupervisorPlugin::config_given();
+    if supervise || ProcessManagerPlugin::config_given() {
+        let manager = ProcessManagerPlugin::new();
+        if supervise {
+            builder = builder.plugin(SupervisorPlugin::with_deps(
+                manager.clone(),
+                infra.http.clone(),
+                infra.prometheus.clone(),
+            ));
+        }
+        builder = builder.plugin(manager);
+    }
+    cninfra::run_main(builder.plugins(infra)).await
 }

@@ -196,3 +196,74 @@ fn version_shows_version_and_commit() {
     );
     assert!(text.contains("commit "), "{text}");
 }
+
+#[tokio::test]
+async fn with_a_supervisor_config_the_agent_supervises_its_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("supervisor.yaml");
+    std::fs::write(
+        &config,
+        "programs:\n  - name: napper\n    executable-path: sleep\n    executable-args: [\"300\"]\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn(
+        &["--supervisor-config", config.to_str().unwrap()],
+        &[("HTTP_PORT", &port.to_string()), ("PATH", "/usr/bin:/bin")],
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    wait_ready(&client, &format!("{base}/readiness"), &mut child).await;
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let program = loop {
+        let programs: serde_json::Value = client
+            .get(format!("{base}/supervisor/programs"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let first = programs[0].clone();
+        if first["state"] == "RUNNING" {
+            break first;
+        }
+        assert!(Instant::now() < deadline, "napper never ran: {programs}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(program["name"], "napper");
+    let pid = i32::try_from(program["pid"].as_i64().unwrap()).unwrap();
+
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = wait_exit(&mut child);
+    assert_eq!(status.code(), Some(0), "{}", output_of(&mut child));
+    // The supervised program stops with the agent.
+    assert!(
+        kill(Pid::from_raw(pid), None).is_err(),
+        "program {pid} outlived the agent"
+    );
+}
+
+#[test]
+fn without_exec_configs_the_exec_flags_are_not_offered() {
+    let out = Command::new(AGENT).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(!help.contains("--supervisor-config"), "{help}");
+    let out = Command::new(AGENT)
+        .args(["--supervisor-config", "/nowhere.yaml", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("--supervisor-config") && help.contains("--process-manager-config"),
+        "{help}"
+    );
+}
