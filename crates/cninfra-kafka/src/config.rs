@@ -1,0 +1,166 @@
+//! [`KafkaConfig`]: the `kafka.conf` file.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use serde::{Deserialize, Serialize};
+
+/// The `kafka.conf` file (`--kafka-config`, `KAFKA_CONFIG`). Without it the plugin is
+/// disabled, as upstream.
+///
+/// # Examples
+/// ```
+/// use cninfra_kafka::KafkaConfig;
+///
+/// let config: KafkaConfig = serde_yaml_ng::from_str("addrs: [\"10.0.0.1:9092\"]\ngroup-id: agents\n")?;
+/// assert_eq!(config.addrs, ["10.0.0.1:9092"]);
+/// assert!(config.idempotence);
+/// # Ok::<(), serde_yaml_ng::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KafkaConfig {
+    /// Bootstrap brokers as `host:port`; default `["127.0.0.1:9092"]`.
+    pub addrs: Vec<String>,
+    /// Consumer group of the topic watchers; empty (the default) means the service label.
+    #[serde(alias = "group_id")]
+    pub group_id: String,
+    /// TLS to the brokers; off by default.
+    pub tls: TlsConfig,
+    /// SASL authentication (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); none by default.
+    pub sasl: Option<SaslConfig>,
+    /// Whether the sync producer is idempotent (no duplicates on retry); default `true`.
+    /// The async producer waits only for the leader, which idempotence forbids, so it never is.
+    pub idempotence: bool,
+    /// Messages buffered per watcher before its consumer is held back; default 1024.
+    pub buffer_size: usize,
+    /// Time limit of one request: a produce delivery, a metadata fetch, the connect check;
+    /// default `10s`.
+    #[serde(with = "cninfra_core::config::duration")]
+    pub timeout: Duration,
+    /// How often marked offsets are committed; default `1s`. Close commits once more.
+    #[serde(with = "cninfra_core::config::duration")]
+    pub commit_interval: Duration,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            addrs: vec!["127.0.0.1:9092".to_owned()],
+            group_id: String::new(),
+            tls: TlsConfig::default(),
+            sasl: None,
+            idempotence: true,
+            buffer_size: 1024,
+            timeout: Duration::from_secs(10),
+            commit_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// TLS settings (upstream's `tls` block).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TlsConfig {
+    /// Use TLS; default `false`.
+    pub enabled: bool,
+    /// Do not verify the broker certificate (tests only); default `false`.
+    pub skip_verify: bool,
+    /// Client certificate (PEM) for mutual TLS.
+    pub cert_file: String,
+    /// Private key (PEM) of the client certificate.
+    pub key_file: String,
+    /// CA bundle (PEM) that signs the broker certificates; empty = system roots.
+    pub ca_file: String,
+}
+
+/// SASL settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SaslConfig {
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`; default `PLAIN`.
+    pub mechanism: String,
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl KafkaConfig {
+    /// The librdkafka settings shared by every client: brokers, security, time limits.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut out = ClientConfig::new();
+        out.set("bootstrap.servers", self.addrs.join(","));
+        let ms = self.timeout.as_millis().max(1).to_string();
+        out.set("socket.timeout.ms", &ms);
+        let protocol = match (self.tls.enabled, self.sasl.is_some()) {
+            (false, false) => "plaintext",
+            (true, false) => "ssl",
+            (false, true) => "sasl_plaintext",
+            (true, true) => "sasl_ssl",
+        };
+        out.set("security.protocol", protocol);
+        if self.tls.enabled {
+            if self.tls.skip_verify {
+                out.set("enable.ssl.certificate.verification", "false");
+            }
+            for (key, path) in [
+                ("ssl.certificate.location", &self.tls.cert_file),
+                ("ssl.key.location", &self.tls.key_file),
+                ("ssl.ca.location", &self.tls.ca_file),
+            ] {
+                if !path.is_empty() {
+                    out.set(key, path);
+                }
+            }
+        }
+        if let Some(sasl) = &self.sasl {
+            let mechanism = if sasl.mechanism.is_empty() {
+                "PLAIN"
+            } else {
+                &sasl.mechanism
+            };
+            out.set("sasl.mechanism", mechanism);
+            out.set("sasl.username", &sasl.username);
+            out.set("sasl.password", &sasl.password);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_survives_yaml_round_trip() {
+        let text = serde_yaml_ng::to_string(&KafkaConfig::default()).unwrap();
+        let back: KafkaConfig = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(back, KafkaConfig::default());
+    }
+
+    #[test]
+    fn upstream_keys_and_unknown_keys() {
+        let config: KafkaConfig = serde_yaml_ng::from_str(
+            "addrs: [a:1, b:2]\ngroup_id: g\ntls: {enabled: true, skip-verify: true, ca-file: /ca.pem}\n",
+        )
+        .unwrap();
+        assert_eq!(config.group_id, "g");
+        let client = config.client_config();
+        assert_eq!(client.get("bootstrap.servers"), Some("a:1,b:2"));
+        assert_eq!(client.get("security.protocol"), Some("ssl"));
+        assert_eq!(client.get("ssl.ca.location"), Some("/ca.pem"));
+        let err = serde_yaml_ng::from_str::<KafkaConfig>("adrs: [a:1]\n").unwrap_err();
+        assert!(err.to_string().contains("adrs"), "{err}");
+    }
+
+    #[test]
+    fn sasl_sets_mechanism_and_protocol() {
+        let config: KafkaConfig =
+            serde_yaml_ng::from_str("sasl: {mechanism: SCRAM-SHA-512, username: u, password: p}\n")
+                .unwrap();
+        let client = config.client_config();
+        assert_eq!(client.get("security.protocol"), Some("sasl_plaintext"));
+        assert_eq!(client.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+    }
+}

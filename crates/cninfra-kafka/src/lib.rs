@@ -1,0 +1,62 @@
+//! Kafka for cninfra on `rdkafka` (bundled librdkafka): the `kafka` plugin ([`KafkaPlugin`])
+//! and its [`Multiplexer`], one shared client per agent from which plugins open named
+//! [`Connection`]s (bytes) or [`TypedConnection`]s ([`Json`], [`Proto`]) to publish and watch.
+//!
+//! # Quick start
+//! ```no_run
+//! use cninfra_kafka::{Callbacks, Handler, KafkaConfig, Multiplexer, Partitioner, Record};
+//!
+//! # async fn demo() -> Result<(), cninfra_kafka::KafkaError> {
+//! let config = KafkaConfig { addrs: vec!["127.0.0.1:9092".into()], ..Default::default() };
+//! let mux = Multiplexer::connect(config, "my-agent").await?;
+//! let conn = mux.connection("events");
+//! // Topic watchers join the consumer group; add them before `start`.
+//! conn.watch("events", Handler::new(|msg| async move {
+//!     println!("{}/{}@{}: {:?}", msg.topic, msg.partition, msg.offset, msg.value);
+//!     Ok(()) // only now is the offset marked for commit
+//! }))?;
+//! mux.start()?;
+//! let sync = conn.sync_publisher("events", Partitioner::Manual(0)).await?;
+//! sync.send(Record::new("hi").with_key("k").with_header("h", "v")).await?;
+//! let fire = conn.async_publisher("events", Partitioner::Random, Callbacks::log_errors()).await?;
+//! fire.send(Record::new("later"))?;
+//! // Partition watchers may come after start, from any offset.
+//! conn.watch_partition("events", 0, 0, Handler::new(|_| async { Ok(()) }))?;
+//! mux.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Delivery rules
+//! - **Sync publishers** wait for all in-sync replicas (`acks=all`, idempotent by default);
+//!   **async publishers** wait for the leader (`acks=1`) and report each message exactly once
+//!   to their [`Callbacks`]: delivered, or failed (e.g. timed out while the broker was away).
+//! - **At least once**: a topic watcher's offset is marked only after its handler returned
+//!   `Ok`; marked offsets are committed every `commit-interval` and on close. After a handler
+//!   error the partition's marks stop at the failed message, so a restarted member gets it
+//!   again.
+//! - **Slow handlers**: each topic watcher has a buffer of `buffer-size` messages. When it is
+//!   full the shared group consumer waits (every topic of the group waits with it) until the
+//!   handler takes the next message; nothing is dropped. librdkafka stops fetching when its own
+//!   queue fills. A handler stuck longer than `max.poll.interval.ms` (5 min) makes the member
+//!   leave the group; its uncommitted messages go to another member.
+//! - Partition watchers use their own consumer outside the group and commit nothing.
+
+mod config;
+mod error;
+mod group;
+mod message;
+mod mux;
+mod plugin;
+mod producer;
+mod typed;
+
+pub use config::{KafkaConfig, SaslConfig, TlsConfig};
+pub use error::KafkaError;
+pub use message::{Delivered, Handler, Message, Partitioner, Record};
+pub use mux::{Connection, Multiplexer};
+pub use plugin::{KafkaPlugin, KafkaPluginBuilder};
+pub use producer::{AsyncPublisher, Callbacks, SyncPublisher};
+pub use typed::{Codec, Json, Proto, TypedConnection, TypedMessage, TypedPublisher};
+
+/// The plugin name and log target.
+const LOG: &str = "kafka";
