@@ -1,0 +1,117 @@
+//! [`ConsulError`]: what can go wrong while configuring and connecting, and how HTTP
+//! failures become [`KvError`]s.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cninfra_kv::KvError;
+
+/// Why the Consul connector could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsulError {
+    /// A config field holds a value that cannot work.
+    #[error("consul config: `{field}` is invalid (`{value}`): {reason}")]
+    InvalidConfig {
+        /// The field, e.g. `address`.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A TLS file named in the config cannot be read or parsed.
+    #[error("consul config: cannot use `tls.{field}` file `{}`: {source}", path.display())]
+    TlsFile {
+        /// `ca-file`, `cert-file` or `key-file`.
+        field: &'static str,
+        /// The path from the config.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client for consul: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The agent did not answer the start-up check (`/v1/status/peers`).
+    #[error("cannot reach consul at {url}: {source}")]
+    Unreachable {
+        /// The agent's base URL.
+        url: String,
+        /// What failed.
+        #[source]
+        source: KvError,
+    },
+}
+
+/// An HTTP answer that is not a success, with the body Consul sent.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP {status}: {body}")]
+pub(crate) struct HttpError {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+}
+
+/// Turns a request failure of `op` into a [`KvError`].
+pub(crate) fn from_reqwest(
+    store: &str,
+    op: &'static str,
+    limit: Duration,
+    err: reqwest::Error,
+) -> KvError {
+    if err.is_timeout() {
+        KvError::Timeout {
+            store: store.to_owned(),
+            op,
+            after: limit,
+        }
+    } else if err.is_connect() || err.is_request() || err.is_body() {
+        KvError::Unavailable {
+            store: store.to_owned(),
+            source: Box::new(err),
+        }
+    } else {
+        KvError::Backend {
+            store: store.to_owned(),
+            op,
+            source: Box::new(err),
+        }
+    }
+}
+
+/// Turns an unexpected HTTP status into a [`KvError`]: server-side trouble (5xx: no
+/// leader, shutting down) is [`KvError::Unavailable`], the rest (403 ACL, 413 too large)
+/// [`KvError::Backend`] carrying Consul's message.
+pub(crate) fn from_status(store: &str, op: &'static str, status: u16, body: String) -> KvError {
+    let source = Box::new(HttpError { status, body });
+    if status >= 500 {
+        KvError::Unavailable {
+            store: store.to_owned(),
+            source,
+        }
+    } else {
+        KvError::Backend {
+            store: store.to_owned(),
+            op,
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_trouble_is_retryable_and_refusals_are_not() {
+        let no_leader = from_status("consul", "get", 500, "No cluster leader".into());
+        assert!(no_leader.is_retryable(), "{no_leader}");
+        let acl = from_status("consul", "put", 403, "ACL not found".into());
+        assert!(!acl.is_retryable());
+        let text = acl.to_string();
+        assert!(text.contains("put"), "{text}");
+        let source = std::error::Error::source(&acl).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("HTTP 403: ACL not found"));
+    }
+}

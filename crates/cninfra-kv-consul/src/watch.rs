@@ -1,0 +1,205 @@
+//! Watches by blocking queries: one loop per watched prefix asks for the listing with
+//! `?recurse&index=<last index>&wait=…`, and compares each answer with the one before.
+//!
+//! A key that is new or has another modify index becomes a put (with the previous value
+//! when the key was known), a key that is gone a delete (with its last value). Changes
+//! come in modify-index order; deletes, whose index Consul does not report, carry the
+//! listing's index and come last. Blocking queries see states, not every change: two
+//! writes of one key between two answers arrive as one put of the latest value (the
+//! previous value is the one from the answer before).
+//!
+//! A failed request is retried with back-off; the next answer is compared with the last
+//! one seen, so what changed meanwhile arrives as events (a resync signal follows only
+//! with `resync-after-reconnect`). An index that goes backwards (the server lost or
+//! restored its data) sends [`ResyncReason::Reconnected`] and the new listing becomes the
+//! base, as Consul's documentation asks.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cninfra_kv::{
+    ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
+};
+use futures::{StreamExt, stream};
+use tokio::sync::mpsc;
+
+use crate::api::Entry;
+use crate::keys;
+use crate::store::ConsulStore;
+
+/// How long one blocking query waits for a change.
+const WAIT: Duration = Duration::from_secs(60);
+/// First and longest pause between two attempts after a failure.
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
+
+type Sender = mpsc::Sender<Result<WatchEvent, KvError>>;
+
+/// Opens a watch: reads each prefix once (the base the changes are found against), then
+/// starts the loops. Every change committed after this returns is reported.
+pub(crate) async fn start(store: ConsulStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
+    let (sender, mut receiver) = mpsc::channel(DEFAULT_WATCH_BUFFER);
+    let mut loops = Vec::new();
+    for prefix in minimal_prefixes(prefixes) {
+        let (index, entries) = store.inner.api.list(&prefix, None).await?;
+        loops.push(PrefixWatch {
+            store: store.clone(),
+            sender: sender.clone(),
+            known: known(entries),
+            index,
+            prefix,
+            lagged: false,
+        });
+    }
+    for watch in loops {
+        tokio::spawn(watch.run());
+    }
+    Ok(stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed())
+}
+
+/// The prefixes without those inside another, so no change is reported twice.
+fn minimal_prefixes(prefixes: &[&str]) -> Vec<String> {
+    let mut sorted: Vec<&str> = prefixes.to_vec();
+    sorted.sort_unstable_by_key(|p| p.len());
+    let mut kept: Vec<String> = Vec::new();
+    for prefix in sorted {
+        if !kept.iter().any(|k| prefix.starts_with(k.as_str())) {
+            kept.push(prefix.to_owned());
+        }
+    }
+    kept
+}
+
+fn known(entries: Vec<Entry>) -> BTreeMap<String, (Bytes, u64)> {
+    entries
+        .into_iter()
+        .map(|e| (e.key, (e.value, e.modify_index)))
+        .collect()
+}
+
+struct PrefixWatch {
+    store: ConsulStore,
+    sender: Sender,
+    prefix: String,
+    /// The last listing: Consul key → (value, modify index).
+    known: BTreeMap<String, (Bytes, u64)>,
+    index: u64,
+    lagged: bool,
+}
+
+impl PrefixWatch {
+    async fn run(mut self) {
+        let closed = self.store.inner.closed.clone();
+        let mut failing = false;
+        let mut pause = BACKOFF.0;
+        loop {
+            // Consul's advice: never block with index 0, which answers at once.
+            let since = self.index.max(1);
+            let answer = tokio::select! {
+                () = closed.cancelled() => return,
+                () = self.sender.closed() => return,
+                answer = self.store.inner.api.list(&self.prefix, Some((since, WAIT))) => answer,
+            };
+            match answer {
+                Ok((index, entries)) => {
+                    if failing {
+                        failing = false;
+                        pause = BACKOFF.0;
+                        tracing::info!(target: crate::LOG, prefix = %self.prefix, "watch works again");
+                        if self.store.inner.resync_after_reconnect {
+                            self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
+                        }
+                    }
+                    if index < self.index {
+                        tracing::warn!(target: crate::LOG, prefix = %self.prefix, from = self.index, to = index, "consul index went backwards; asking for a resync");
+                        self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
+                    }
+                    self.compare(index, entries);
+                    self.index = index;
+                }
+                Err(err) => {
+                    if !failing {
+                        tracing::warn!(target: crate::LOG, prefix = %self.prefix, error = %err, "watch request failed; retrying");
+                        if !err.is_retryable() {
+                            self.emit(Err(err));
+                        }
+                        failing = true;
+                    }
+                    tokio::select! {
+                        () = closed.cancelled() => return,
+                        () = self.sender.closed() => return,
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(BACKOFF.1);
+                }
+            }
+        }
+    }
+
+    /// Reports the differences between the last listing and `entries`, then keeps these.
+    fn compare(&mut self, index: u64, entries: Vec<Entry>) {
+        let mut previous = std::mem::take(&mut self.known);
+        let mut changes = Vec::new();
+        for entry in entries {
+            let prev = previous.remove(&entry.key);
+            let changed = prev.as_ref().is_none_or(|(value, modified)| {
+                *modified != entry.modify_index || *value != entry.value
+            });
+            if changed {
+                changes.push(KeyChange {
+                    key: keys::from_consul(entry.key.clone(), &self.prefix),
+                    kind: ChangeKind::Put,
+                    value: entry.value.clone(),
+                    prev_value: prev.map(|(value, _)| value),
+                    revision: entry.modify_index,
+                });
+            }
+            self.known
+                .insert(entry.key, (entry.value, entry.modify_index));
+        }
+        for (key, (value, _)) in previous {
+            changes.push(KeyChange {
+                key: keys::from_consul(key, &self.prefix),
+                kind: ChangeKind::Delete,
+                value: Bytes::new(),
+                prev_value: Some(value),
+                revision: index,
+            });
+        }
+        changes.sort_by(|a, b| (a.revision, &a.key).cmp(&(b.revision, &b.key)));
+        for change in changes {
+            self.emit(Ok(WatchEvent::Change(change)));
+        }
+    }
+
+    /// Queues an item without waiting; a consumer too far behind gets a
+    /// [`ResyncReason::Lagged`] once there is room again.
+    fn emit(&mut self, item: Result<WatchEvent, KvError>) {
+        if self.lagged {
+            if self
+                .sender
+                .try_send(Ok(WatchEvent::Resync(ResyncReason::Lagged)))
+                .is_err()
+            {
+                return;
+            }
+            self.lagged = false;
+        }
+        if self.sender.try_send(item).is_err() {
+            if !self.lagged {
+                tracing::warn!(target: crate::LOG, prefix = %self.prefix, "watcher fell behind; dropping events");
+            }
+            self.lagged = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_prefixes_are_merged() {
+        assert_eq!(minimal_prefixes(&["a/b/", "a/", "c", "a/"]), ["c", "a/"]);
+    }
+}

@@ -1,0 +1,226 @@
+//! Put, get and list throughput through [`RedisStore`] against the raw `redis` crate on
+//! the same kind of connection (one `ConnectionManager`) with the same concurrency, in one
+//! run; prints the ratios (goal: >= 0.95). The store is measured twice: with announced
+//! writes (the default, exact watch values) and with `announce-changes: false` (plain
+//! `SET`/`DEL`, what the raw client does).
+//!
+//! Run: `source scripts/services.sh; services_start redis;
+//! cargo bench -p cninfra-kv-redis --bench redis_throughput; services_stop`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use cninfra_kv::{DeleteOptions, KvStore, PutOptions};
+use cninfra_kv_redis::{RedisConfig, RedisStore};
+use futures::TryStreamExt;
+use redis::aio::ConnectionManager;
+
+/// Concurrent tasks of each measurement.
+const TASKS: usize = 16;
+/// Keys written and read (put/get) by each task.
+const KEYS_PER_TASK: usize = 250;
+/// Keys under the listed prefix.
+const LIST_KEYS: usize = 1_000;
+/// How long each side of each round runs.
+const ROUND: Duration = Duration::from_millis(500);
+/// Rounds per operation (the median ratio counts).
+const ROUNDS: usize = 9;
+const VALUE: &[u8] = &[b'v'; 100];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    Put,
+    Get,
+    List,
+}
+
+/// Ops per second of `op` with `TASKS` tasks for [`ROUND`].
+async fn measure(op: Op, store: Option<RedisStore>, raw: ConnectionManager, base: Arc<str>) -> f64 {
+    let deadline = Instant::now() + ROUND;
+    let started = Instant::now();
+    let tasks = (0..TASKS).map(|t| {
+        let (store, mut raw, base) = (store.clone(), raw.clone(), base.clone());
+        tokio::spawn(async move {
+            let mut done = 0u64;
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let key = format!("{base}kv/{t}/{}", i % KEYS_PER_TASK);
+                i += 1;
+                match (op, &store) {
+                    (Op::Put, Some(s)) => {
+                        s.put(&key, Bytes::from_static(VALUE), PutOptions::default())
+                            .await
+                            .expect("put");
+                    }
+                    (Op::Put, None) => {
+                        let () = redis::cmd("SET")
+                            .arg(&key)
+                            .arg(VALUE)
+                            .query_async(&mut raw)
+                            .await
+                            .expect("SET");
+                    }
+                    (Op::Get, Some(s)) => {
+                        s.get(&key).await.expect("get").expect("written");
+                    }
+                    (Op::Get, None) => {
+                        let v: Option<Vec<u8>> = redis::cmd("GET")
+                            .arg(&key)
+                            .query_async(&mut raw)
+                            .await
+                            .expect("GET");
+                        v.expect("written");
+                    }
+                    (Op::List, Some(s)) => {
+                        let n = s
+                            .list_values(&format!("{base}list/"))
+                            .try_fold(0, |n, _| async move { Ok(n + 1) })
+                            .await
+                            .expect("list");
+                        assert_eq!(n, LIST_KEYS);
+                    }
+                    (Op::List, None) => {
+                        assert_eq!(
+                            raw_list(&mut raw, &format!("{base}list/*")).await,
+                            LIST_KEYS
+                        );
+                    }
+                }
+                done += 1;
+            }
+            done
+        })
+    });
+    let mut total = 0;
+    for task in futures::future::join_all(tasks).await {
+        total += task.expect("bench task");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A listing with the raw client: SCAN pages with MGET of each, dropping the repeats that
+/// SCAN may return (as the store does, and as SCAN's contract asks of a careful user).
+async fn raw_list(con: &mut ConnectionManager, pattern: &str) -> usize {
+    let mut cursor = 0u64;
+    let mut count = 0;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(con)
+            .await
+            .expect("SCAN");
+        let keys: Vec<Vec<u8>> = keys
+            .into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .collect();
+        if !keys.is_empty() {
+            let values: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(con)
+                .await
+                .expect("MGET");
+            count += values.into_iter().flatten().count();
+        }
+        if next == 0 {
+            return count;
+        }
+        cursor = next;
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(endpoint) = std::env::var("CNINFRA_TEST_REDIS") else {
+        eprintln!(
+            "CNINFRA_TEST_REDIS is not set: `source scripts/services.sh; services_start redis` first"
+        );
+        std::process::exit(2);
+    };
+    let store = RedisStore::connect(&RedisConfig::node(endpoint.clone()))
+        .await
+        .expect("connect store");
+    let plain = RedisConfig {
+        announce_changes: false,
+        ..RedisConfig::node(endpoint.clone())
+    };
+    let plain = RedisStore::connect(&plain)
+        .await
+        .expect("connect plain store");
+    let raw = redis::Client::open(format!("redis://{endpoint}/"))
+        .expect("client")
+        .get_connection_manager()
+        .await
+        .expect("connect raw");
+    let base: Arc<str> = format!("/bench/redis/{}/", std::process::id()).into();
+    for t in 0..TASKS {
+        for i in 0..KEYS_PER_TASK {
+            store
+                .put(
+                    &format!("{base}kv/{t}/{i}"),
+                    Bytes::from_static(VALUE),
+                    PutOptions::default(),
+                )
+                .await
+                .expect("seed");
+        }
+    }
+    for i in 0..LIST_KEYS {
+        store
+            .put(
+                &format!("{base}list/{i:04}"),
+                Bytes::from_static(VALUE),
+                PutOptions::default(),
+            )
+            .await
+            .expect("seed");
+    }
+    println!(
+        "redis at {endpoint}, {TASKS} tasks, {ROUNDS} rounds of {ROUND:?} per side, 100-byte values"
+    );
+    println!("rates: median per side; ratios: median of the per-round ratios to raw redis");
+    println!(
+        "{:<6} {:>14} {:>7} {:>14} {:>7} {:>14}",
+        "op", "store/s", "ratio", "plain store/s", "ratio", "raw redis/s"
+    );
+    // Sides: raw redis, the store, the store with `announce-changes: false`. Per round they
+    // run back to back in a rotating order, so load drifts hit each side alike; each round
+    // gives a ratio and the median counts.
+    let sides = [None, Some(store.clone()), Some(plain)];
+    for (name, op) in [("put", Op::Put), ("get", Op::Get), ("list", Op::List)] {
+        let mut rates: [Vec<f64>; 3] = Default::default();
+        let (mut ratios, mut plain_ratios) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let mut rate = [0.0; 3];
+            for k in 0..3 {
+                let side = (round + k) % 3;
+                rate[side] = measure(op, sides[side].clone(), raw.clone(), base.clone()).await;
+            }
+            for (side, value) in rate.iter().enumerate() {
+                rates[side].push(*value);
+            }
+            ratios.push(rate[1] / rate[0]);
+            plain_ratios.push(rate[2] / rate[0]);
+        }
+        let [theirs, ours, ours_plain] = rates.map(median);
+        println!(
+            "{name:<6} {ours:>14.0} {:>7.3} {ours_plain:>14.0} {:>7.3} {theirs:>14.0}",
+            median(ratios),
+            median(plain_ratios)
+        );
+    }
+    store
+        .delete(&base, DeleteOptions::prefix())
+        .await
+        .expect("cleanup");
+}

@@ -1,0 +1,170 @@
+//! [`RedisError`]: what can go wrong while configuring and connecting, and how client
+//! errors become [`KvError`]s.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cninfra_kv::KvError;
+
+/// Why the Redis connector could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisError {
+    /// A config field holds a value that cannot work.
+    #[error("redis config: `{field}` is invalid (`{value}`): {reason}")]
+    InvalidConfig {
+        /// The field, e.g. `endpoint`.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The config says nowhere where the server is.
+    #[error(
+        "redis config names no server: set `endpoint` (single node), `master-name` with \
+         `endpoints` (sentinel) or `endpoints` (cluster)"
+    )]
+    NoEndpoint,
+    /// The config selects a deployment this connector does not implement yet.
+    #[error(
+        "redis {topology} mode (selected by `{field}`) is not supported yet; configure a single \
+         node with `endpoint`"
+    )]
+    UnsupportedTopology {
+        /// `sentinel` or `cluster`.
+        topology: &'static str,
+        /// The field that selected it.
+        field: &'static str,
+    },
+    /// A TLS file named in the config cannot be read.
+    #[error("redis config: cannot read `tls.{field}` file `{}`: {source}", path.display())]
+    TlsFile {
+        /// `cert-file`, `key-file` or `ca-file`.
+        field: &'static str,
+        /// The path from the config.
+        path: PathBuf,
+        /// What the file system reported.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Connecting took longer than the dial timeout.
+    #[error(
+        "cannot connect to redis at {endpoint}: no answer within the dial timeout ({timeout:?})"
+    )]
+    DialTimeout {
+        /// `host:port`.
+        endpoint: String,
+        /// The dial timeout that passed.
+        timeout: Duration,
+    },
+    /// The server refused the password (or asked for one).
+    #[error("redis at {endpoint} refused to authenticate (check `password`): {source}")]
+    Auth {
+        /// `host:port`.
+        endpoint: String,
+        /// What the server said.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// Connecting failed otherwise (refused, TLS handshake, bad database number).
+    #[error("cannot connect to redis at {endpoint}: {source}")]
+    Connect {
+        /// `host:port`.
+        endpoint: String,
+        /// What the client reported.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// Keyspace notifications, which watches need, are off on the server.
+    #[error(
+        "keyspace notifications are off on redis at {endpoint}: `notify-keyspace-events` is \
+         `{current}`, watches need `K` with `g`, `$` and `x` (or `KA`); set it on the server or \
+         set `enable-keyspace-events: true` in the redis config"
+    )]
+    KeyspaceEventsOff {
+        /// `host:port`.
+        endpoint: String,
+        /// The server's current setting.
+        current: String,
+    },
+    /// Reading or changing `notify-keyspace-events` failed (e.g. `CONFIG` is disabled).
+    #[error("cannot {action} `notify-keyspace-events` on redis at {endpoint}: {source}")]
+    KeyspaceEventsConfig {
+        /// `read` or `set`.
+        action: &'static str,
+        /// `host:port`.
+        endpoint: String,
+        /// What the server said.
+        #[source]
+        source: redis::RedisError,
+    },
+}
+
+/// Turns a client error of `op` on `store` into a [`KvError`]: lost or refused connections
+/// become [`KvError::Unavailable`], time-outs [`KvError::Timeout`], the rest
+/// [`KvError::Backend`].
+pub(crate) fn kv_error(
+    store: &str,
+    op: &'static str,
+    timeout: Duration,
+    err: redis::RedisError,
+) -> KvError {
+    if err.is_timeout() {
+        KvError::Timeout {
+            store: store.to_owned(),
+            op,
+            after: timeout,
+        }
+    } else if is_connection_error(&err) {
+        KvError::Unavailable {
+            store: store.to_owned(),
+            source: Box::new(err),
+        }
+    } else {
+        KvError::Backend {
+            store: store.to_owned(),
+            op,
+            source: Box::new(err),
+        }
+    }
+}
+
+/// True for errors that mean the server cannot be reached now.
+pub(crate) fn is_connection_error(err: &redis::RedisError) -> bool {
+    err.is_io_error()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.is_unrecoverable_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_errors_are_retryable_and_server_errors_are_not() {
+        let refused =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let err = kv_error("redis a:1", "get", Duration::from_secs(1), refused);
+        assert!(err.is_unavailable() && err.is_retryable(), "{err:?}");
+        let wrong_type = redis::RedisError::from((
+            redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError),
+            "WRONGTYPE",
+        ));
+        let err = kv_error("redis a:1", "get", Duration::from_secs(1), wrong_type);
+        assert!(!err.is_retryable(), "{err:?}");
+        assert!(err.to_string().contains("`get`"), "{err}");
+    }
+
+    #[test]
+    fn keyspace_error_names_the_setting_and_the_option() {
+        let err = RedisError::KeyspaceEventsOff {
+            endpoint: "127.0.0.1:6379".into(),
+            current: String::new(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("notify-keyspace-events"), "{text}");
+        assert!(text.contains("enable-keyspace-events"), "{text}");
+    }
+}

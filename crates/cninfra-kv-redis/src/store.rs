@@ -1,0 +1,409 @@
+//! [`RedisStore`]: the [`KvStore`] API on one Redis node.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cninfra_kv::{
+    Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
+    WatchStream, async_trait, validate_key,
+};
+use redis::Script;
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RedisConfig;
+use crate::connect::{Target, timed};
+use crate::error::{RedisError, kv_error};
+use crate::list;
+use crate::scripts;
+use crate::state::{ConnectionState, StateTracker};
+
+/// What this connector supports: no revisions (Redis has none), lists unsorted (SCAN
+/// order), previous values only when writes announce them.
+fn capabilities(announce: bool) -> Capabilities {
+    let mut caps = Capabilities::ALL;
+    caps.revisions = false;
+    caps.watch_from_revision = false;
+    caps.sorted_lists = false;
+    caps.prev_values = announce;
+    caps
+}
+
+/// The KV broker API on a single Redis node: values under plain keys (`GET`/`SET`, readable
+/// by any Redis client), lists by `SCAN` + `MGET`, transactions by `MULTI`/`EXEC`, TTLs by
+/// `SET … PX`, watches by keyspace notifications. Cloning is cheap; clones share the
+/// connection.
+///
+/// See the [crate docs](crate) for what Redis gives instead of revisions and how watches
+/// resync.
+///
+/// # Examples
+/// ```no_run
+/// use cninfra_kv::{KvStore, PutOptions};
+/// use cninfra_kv_redis::{RedisConfig, RedisStore};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::connect(&RedisConfig::node("127.0.0.1:6379")).await?;
+/// store.put("/vnf-agent/vpp1/config/a", "1".into(), PutOptions::default()).await?;
+/// let got = store.get("/vnf-agent/vpp1/config/a").await?;
+/// assert_eq!(got.map(|v| v.value), Some("1".into()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) name: String,
+    pub(crate) target: Target,
+    pub(crate) con: ConnectionManager,
+    pub(crate) command_timeout: Duration,
+    pub(crate) enable_keyspace_events: bool,
+    /// Writes go through [`scripts`] (see [`RedisConfig::announce_changes`]).
+    pub(crate) announce: bool,
+    /// `cninfra-kv@<db>:`: channels of the announcements of [`scripts`].
+    pub(crate) announce_prefix: String,
+    /// `__keyspace@<db>__:`: channels of the keyspace notifications.
+    pub(crate) keyspace_prefix: String,
+    pub(crate) state: StateTracker,
+    /// Cancelled by [`KvStore::close`]; ends the watches.
+    pub(crate) closed: CancellationToken,
+    /// Set by [`KvStore::close`]; checked on every command (cheaper than the token).
+    pub(crate) is_closed: AtomicBool,
+    put_script: Script,
+    delete_script: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("name", &self.inner.name)
+            .field("closed", &self.inner.is_closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to the node of `config` within its dial timeout (authenticating and
+    /// selecting the database) and checks its keyspace notifications: when they are off,
+    /// it turns them on if `enable-keyspace-events` is set, else logs a warning (the store
+    /// works, [`watch`](KvStore::watch) refuses with an error naming the setting).
+    ///
+    /// # Errors
+    /// A [`RedisError`] naming the endpoint: [`DialTimeout`](RedisError::DialTimeout),
+    /// [`Auth`](RedisError::Auth), [`Connect`](RedisError::Connect); config problems
+    /// ([`TlsFile`](RedisError::TlsFile), [`UnsupportedTopology`](RedisError::UnsupportedTopology),
+    /// ...) before any connection is tried; [`KeyspaceEventsConfig`](RedisError::KeyspaceEventsConfig)
+    /// when enabling them was asked for and failed.
+    pub async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
+        let target = Target::new(config)?;
+        if config.pool != crate::PoolConfig::default() {
+            tracing::warn!(target: crate::LOG, "`pool` settings have no effect: commands share one multiplexed connection");
+        }
+        let mut con = target.manager().await?;
+        match target
+            .ensure_keyspace_events(&mut con, config.enable_keyspace_events)
+            .await
+        {
+            Ok(()) => {}
+            Err(err @ RedisError::KeyspaceEventsOff { .. }) => {
+                tracing::warn!(target: crate::LOG, error = %err, "watches will be refused");
+            }
+            Err(err) if config.enable_keyspace_events => return Err(err),
+            Err(err) => {
+                tracing::warn!(target: crate::LOG, error = %err, "cannot check keyspace notifications")
+            }
+        }
+        tracing::info!(target: crate::LOG, endpoint = %target.endpoint, db = config.db, "connected to redis");
+        let db = config.db;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                name: format!("redis {}", target.endpoint),
+                state: StateTracker::new(&target.endpoint),
+                target,
+                con,
+                command_timeout: config.command_timeout(),
+                enable_keyspace_events: config.enable_keyspace_events,
+                announce: config.announce_changes,
+                announce_prefix: format!("cninfra-kv@{db}:"),
+                keyspace_prefix: format!("__keyspace@{db}__:"),
+                closed: CancellationToken::new(),
+                is_closed: AtomicBool::new(false),
+                put_script: Script::new(scripts::PUT),
+                delete_script: Script::new(scripts::DELETE),
+            }),
+        })
+    }
+
+    /// A receiver of the connection state; it changes when a command or a watch finds the
+    /// connection lost, and when one succeeds again.
+    pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Sends `PING` (the status check's probe).
+    ///
+    /// # Errors
+    /// [`KvError::Unavailable`] or [`KvError::Timeout`] when the server does not answer.
+    pub async fn ping(&self) -> Result<(), KvError> {
+        let mut con = self.inner.con.clone();
+        self.run("ping", redis::cmd("PING").query_async::<()>(&mut con))
+            .await
+    }
+
+    /// Runs one command on the command connection (whose response time limit is the
+    /// command time limit), tracking the connection state.
+    pub(crate) async fn run<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, KvError> {
+        if self.inner.is_closed.load(Ordering::Relaxed) {
+            return Err(KvError::Closed {
+                store: self.inner.name.clone(),
+            });
+        }
+        let result = call.await;
+        self.inner.state.observe(&result);
+        result.map_err(|err| kv_error(&self.inner.name, op, self.inner.command_timeout, err))
+    }
+
+    /// [`run`](Self::run) for calls on other connections (pub/sub), with the time limit
+    /// applied here.
+    pub(crate) async fn run_timed<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, KvError> {
+        let limit = self.inner.command_timeout;
+        self.run(op, timed(limit, call)).await
+    }
+
+    /// Deletes the given keys with announcements; returns how many existed.
+    pub(crate) async fn delete_keys(&self, keys: &[String]) -> Result<u64, KvError> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut con = self.inner.con.clone();
+        if !self.inner.announce {
+            let mut del = redis::cmd("DEL");
+            del.arg(keys);
+            return self.run("delete", del.query_async::<u64>(&mut con)).await;
+        }
+        let mut call = self.inner.delete_script.prepare_invoke();
+        for key in keys {
+            call.key(key);
+        }
+        call.arg(&self.inner.announce_prefix);
+        self.run("delete", call.invoke_async::<u64>(&mut con)).await
+    }
+
+    /// Adds a put to `pipe`: the announcing script (as `EVAL`, so no `NOSCRIPT` can fail one
+    /// command of an `EXEC`) or a plain `SET`.
+    fn pipe_put(&self, pipe: &mut redis::Pipeline, key: &str, value: &[u8], ttl: u128) {
+        if self.inner.announce {
+            pipe.cmd("EVAL")
+                .arg(scripts::PUT)
+                .arg(1)
+                .arg(key)
+                .arg(value)
+                .arg(&self.inner.announce_prefix)
+                .arg(ttl.to_string());
+        } else if ttl == 0 {
+            pipe.cmd("SET").arg(key).arg(value);
+        } else {
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(ttl.to_string());
+        }
+    }
+
+    /// Adds a delete of `keys` to `pipe`.
+    fn pipe_delete(&self, pipe: &mut redis::Pipeline, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        if self.inner.announce {
+            pipe.cmd("EVAL")
+                .arg(scripts::DELETE)
+                .arg(keys.len())
+                .arg(keys)
+                .arg(&self.inner.announce_prefix);
+        } else {
+            pipe.cmd("DEL").arg(keys);
+        }
+    }
+
+    /// Every key under `prefix` (one SCAN), for prefix deletes.
+    async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        use futures::TryStreamExt;
+        list::keys(self.clone(), prefix).try_collect().await
+    }
+}
+
+/// Milliseconds for `SET … PX`, rounded up, at least 1.
+fn ttl_millis(ttl: Option<Duration>) -> u128 {
+    ttl.map_or(0, |ttl| ttl.as_nanos().div_ceil(1_000_000).max(1))
+}
+
+#[async_trait]
+impl KvStore for RedisStore {
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities(self.inner.announce)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {
+        validate_key(key)?;
+        let mut con = self.inner.con.clone();
+        let value: Option<Vec<u8>> = self
+            .run("get", redis::cmd("GET").arg(key).query_async(&mut con))
+            .await?;
+        Ok(value.map(|value| KvValue {
+            value: Bytes::from(value),
+            revision: 0,
+        }))
+    }
+
+    fn list_values(&self, prefix: &str) -> KvStream<'_, KvEntry> {
+        list::entries(self.clone(), prefix)
+    }
+
+    fn list_keys(&self, prefix: &str) -> KvStream<'_, String> {
+        list::keys(self.clone(), prefix)
+    }
+
+    async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
+        validate_key(key)?;
+        let mut con = self.inner.con.clone();
+        let ttl = ttl_millis(options.ttl);
+        if !self.inner.announce {
+            let mut set = redis::cmd("SET");
+            set.arg(key).arg(value.as_ref());
+            if ttl > 0 {
+                set.arg("PX").arg(ttl.to_string());
+            }
+            self.run("put", set.query_async::<()>(&mut con)).await?;
+            return Ok(0);
+        }
+        let mut call = self.inner.put_script.key(key);
+        call.arg(value.as_ref())
+            .arg(&self.inner.announce_prefix)
+            .arg(ttl.to_string());
+        self.run("put", call.invoke_async::<()>(&mut con)).await?;
+        Ok(0)
+    }
+
+    async fn delete(&self, key: &str, options: DeleteOptions) -> Result<bool, KvError> {
+        if options.prefix {
+            let mut deleted = 0;
+            // Page by page, so a huge prefix does not become one huge script call.
+            for chunk in self.keys_under(key).await?.chunks(list::SCAN_COUNT) {
+                deleted += self.delete_keys(chunk).await?;
+            }
+            return Ok(deleted > 0);
+        }
+        validate_key(key)?;
+        Ok(self.delete_keys(&[key.to_owned()]).await? > 0)
+    }
+
+    async fn txn(&self, ops: Vec<TxnOp>) -> Result<u64, KvError> {
+        // Check every op before anything is sent, so an invalid one applies nothing.
+        for op in &ops {
+            let prefix_delete = matches!(op, TxnOp::Delete { options, .. } if options.prefix);
+            if !prefix_delete {
+                validate_key(op.key())?;
+            }
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for op in ops {
+            match op {
+                TxnOp::Put {
+                    key,
+                    value,
+                    options,
+                } => self.pipe_put(&mut pipe, &key, &value, ttl_millis(options.ttl)),
+                TxnOp::Delete { key, options } => {
+                    let keys = if options.prefix {
+                        self.keys_under(&key).await?
+                    } else {
+                        vec![key]
+                    };
+                    self.pipe_delete(&mut pipe, &keys);
+                }
+                _ => return Err(KvError::unsupported(self.name(), "this txn operation")),
+            }
+        }
+        if pipe.is_empty() {
+            return Ok(0);
+        }
+        let mut con = self.inner.con.clone();
+        self.run("txn", pipe.exec_async(&mut con)).await?;
+        Ok(0)
+    }
+
+    async fn watch(
+        &self,
+        prefixes: &[&str],
+        from_revision: Option<u64>,
+    ) -> Result<WatchStream, KvError> {
+        if from_revision.is_some() {
+            return Err(KvError::unsupported(
+                self.name(),
+                "watch from a revision (Redis has no revisions: watch, then list)",
+            ));
+        }
+        crate::watch::start(self.clone(), prefixes).await
+    }
+
+    async fn close(&self) -> Result<(), KvError> {
+        self.inner.is_closed.store(true, Ordering::Relaxed);
+        self.inner.closed.cancel();
+        Ok(())
+    }
+}
+
+impl RedisError {
+    /// This error as a [`KvError::Backend`] of `op` on `store`.
+    pub(crate) fn into_kv(self, store: &str, op: &'static str) -> KvError {
+        KvError::Backend {
+            store: store.to_owned(),
+            op,
+            source: Box::new(self),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttls_round_up_to_whole_milliseconds() {
+        assert_eq!(ttl_millis(None), 0);
+        assert_eq!(ttl_millis(Some(Duration::from_micros(1))), 1);
+        assert_eq!(ttl_millis(Some(Duration::from_micros(1500))), 2);
+        assert_eq!(ttl_millis(Some(Duration::from_secs(30))), 30_000);
+    }
+
+    #[test]
+    fn capabilities_say_what_redis_lacks() {
+        for announce in [true, false] {
+            let caps = capabilities(announce);
+            assert!(!caps.revisions && !caps.watch_from_revision && !caps.sorted_lists);
+            assert!(caps.watch && caps.txn && caps.ttl && caps.delete_prefix);
+            assert_eq!(caps.prev_values, announce);
+        }
+    }
+}

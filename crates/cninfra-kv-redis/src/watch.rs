@@ -1,0 +1,290 @@
+//! Watches by keyspace notifications, on a pub/sub connection of their own.
+//!
+//! For each watched prefix the watch subscribes (`PSUBSCRIBE`) to two patterns: the
+//! keyspace notifications `__keyspace@<db>__:<prefix>*` and the announcements of this
+//! connector's writes `cninfra-kv@<db>:<prefix>*` (see [`crate::scripts`]). An announcement
+//! becomes a change with the exact new and old value, and the keyspace notification that
+//! follows it is dropped. A notification without announcement (a write by another client,
+//! an expiry, an eviction) becomes a change too: a delete without previous value, or a put
+//! whose value is read with `GET` right away (so it may already be newer).
+//!
+//! When the pub/sub connection drops, the watch reconnects with back-off, subscribes
+//! again and sends [`ResyncReason::Reconnected`]: whatever happened meanwhile is only in
+//! a new listing. A consumer that falls [`DEFAULT_WATCH_BUFFER`] events behind gets
+//! [`ResyncReason::Lagged`] instead of blocking the watch.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use cninfra_kv::{
+    ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
+};
+use futures::{StreamExt, stream};
+use redis::Msg;
+use redis::aio::PubSubStream;
+use tokio::sync::mpsc;
+
+use crate::error::RedisError;
+use crate::list::glob_prefix;
+use crate::scripts;
+use crate::store::RedisStore;
+
+/// First and longest pause between two reconnection attempts.
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
+
+/// Opens a watch of `prefixes`: checks keyspace notifications, subscribes, and returns
+/// once the subscriptions are confirmed.
+pub(crate) async fn start(store: RedisStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
+    let prefixes = minimal_prefixes(prefixes);
+    let messages = subscribe(&store, &prefixes).await?;
+    let (sender, mut receiver) = mpsc::channel(DEFAULT_WATCH_BUFFER);
+    let watcher = Watcher {
+        store,
+        prefixes,
+        sender,
+        expect: None,
+        lagged: false,
+    };
+    tokio::spawn(watcher.run(messages));
+    Ok(stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed())
+}
+
+/// The prefixes without those inside another (each key then matches one pattern only, so
+/// Redis sends each message once).
+fn minimal_prefixes(prefixes: &[&str]) -> Vec<String> {
+    let mut sorted: Vec<&str> = prefixes.to_vec();
+    sorted.sort_unstable_by_key(|p| p.len());
+    let mut kept: Vec<String> = Vec::new();
+    for prefix in sorted {
+        if !kept.iter().any(|k| prefix.starts_with(k.as_str())) {
+            kept.push(prefix.to_owned());
+        }
+    }
+    kept
+}
+
+/// Checks keyspace notifications and subscribes to both patterns of every prefix.
+async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<PubSubStream, KvError> {
+    let inner = &store.inner;
+    if inner.is_closed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(KvError::Closed {
+            store: inner.name.clone(),
+        });
+    }
+    let mut con = inner.con.clone();
+    inner
+        .target
+        .ensure_keyspace_events(&mut con, inner.enable_keyspace_events)
+        .await
+        .map_err(|err| match err {
+            RedisError::KeyspaceEventsConfig { source, .. } => {
+                crate::error::kv_error(&inner.name, "watch", inner.command_timeout, source)
+            }
+            other => other.into_kv(&inner.name, "watch"),
+        })?;
+    let unavailable = |err: RedisError| KvError::Unavailable {
+        store: inner.name.clone(),
+        source: Box::new(err),
+    };
+    let mut pubsub = inner.target.pubsub().await.map_err(unavailable)?;
+    let patterns: Vec<String> = prefixes
+        .iter()
+        .flat_map(|prefix| {
+            let glob = glob_prefix(prefix);
+            [
+                format!("{}{glob}", inner.keyspace_prefix),
+                format!("{}{glob}", inner.announce_prefix),
+            ]
+        })
+        .collect();
+    store
+        .run_timed("watch", pubsub.psubscribe(&patterns))
+        .await?;
+    Ok(pubsub.into_on_message())
+}
+
+/// The task behind one watch stream.
+struct Watcher {
+    store: RedisStore,
+    prefixes: Vec<String>,
+    sender: mpsc::Sender<Result<WatchEvent, KvError>>,
+    /// The keyspace notification that the last announcement makes redundant.
+    expect: Option<(String, ChangeKind)>,
+    /// Events were dropped; a [`ResyncReason::Lagged`] is owed.
+    lagged: bool,
+}
+
+impl Watcher {
+    async fn run(mut self, mut messages: PubSubStream) {
+        let closed = self.store.inner.closed.clone();
+        loop {
+            let message = tokio::select! {
+                () = closed.cancelled() => return,
+                () = self.sender.closed() => return,
+                message = messages.next() => message,
+            };
+            match message {
+                Some(message) => self.handle(&message).await,
+                None => match self.reconnect().await {
+                    Some(again) => messages = again,
+                    None => return,
+                },
+            }
+        }
+    }
+
+    /// Subscribes again until it works (or the watch is dropped or the store closed), then
+    /// owes the consumer a resync. `None` when the watch should end.
+    async fn reconnect(&mut self) -> Option<PubSubStream> {
+        let inner = &self.store.inner;
+        inner.state.disconnected(&"the watch connection closed");
+        self.expect = None;
+        let mut pause = BACKOFF.0;
+        loop {
+            tokio::select! {
+                () = inner.closed.cancelled() => return None,
+                () = self.sender.closed() => return None,
+                () = tokio::time::sleep(pause) => {}
+            }
+            match subscribe(&self.store, &self.prefixes).await {
+                Ok(messages) => {
+                    inner.state.connected();
+                    tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, "watch re-subscribed; asking for a resync");
+                    self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
+                    return Some(messages);
+                }
+                Err(err) if err.is_retryable() => {
+                    tracing::debug!(target: crate::LOG, error = %err, "watch reconnect failed");
+                    pause = (pause * 2).min(BACKOFF.1);
+                }
+                Err(err) => {
+                    // E.g. keyspace notifications were turned off while we were away.
+                    tracing::warn!(target: crate::LOG, error = %err, "watch cannot continue");
+                    self.emit(Err(err));
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, message: &Msg) {
+        let Ok(channel) = message.get_channel::<Vec<u8>>() else {
+            return;
+        };
+        let inner = &self.store.inner;
+        if let Some(key) = channel.strip_prefix(inner.announce_prefix.as_bytes()) {
+            let Ok(key) = std::str::from_utf8(key) else {
+                return;
+            };
+            match scripts::decode(message.get_payload_bytes()) {
+                Some(announced) => {
+                    self.expect = Some((key.to_owned(), announced.kind));
+                    self.change(key, announced.kind, announced.value, announced.prev);
+                }
+                None => {
+                    tracing::warn!(target: crate::LOG, %key, "ignored a message on an announcement channel that is not one");
+                }
+            }
+        } else if let Some(key) = channel.strip_prefix(inner.keyspace_prefix.as_bytes()) {
+            let Ok(key) = std::str::from_utf8(key) else {
+                tracing::debug!(target: crate::LOG, "ignored a notification of a non-UTF-8 key");
+                return;
+            };
+            let Some(kind) = std::str::from_utf8(message.get_payload_bytes())
+                .ok()
+                .and_then(keyspace_kind)
+            else {
+                return;
+            };
+            if self
+                .expect
+                .take()
+                .is_some_and(|(k, expected)| k == key && expected == kind)
+            {
+                return;
+            }
+            match kind {
+                ChangeKind::Delete => self.change(key, kind, Bytes::new(), None),
+                ChangeKind::Put => self.foreign_put(key).await,
+            }
+        }
+    }
+
+    /// A put by another client: the value is read now.
+    async fn foreign_put(&mut self, key: &str) {
+        let mut con = self.store.inner.con.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(key);
+        let read = get.query_async::<Option<Vec<u8>>>(&mut con);
+        match self.store.run("watch", read).await {
+            Ok(Some(value)) => self.change(key, ChangeKind::Put, value.into(), None),
+            // Deleted meanwhile: its delete notification follows.
+            Ok(None) => {}
+            Err(KvError::Backend { .. }) => {
+                tracing::debug!(target: crate::LOG, %key, "a watched key holds no string value");
+            }
+            Err(err) => self.emit(Err(err)),
+        }
+    }
+
+    fn change(&mut self, key: &str, kind: ChangeKind, value: Bytes, prev_value: Option<Bytes>) {
+        self.emit(Ok(WatchEvent::Change(KeyChange {
+            key: key.to_owned(),
+            kind,
+            value,
+            prev_value,
+            revision: 0,
+        })));
+    }
+
+    /// Queues an item without waiting; when the consumer is too far behind the item is
+    /// dropped and a [`ResyncReason::Lagged`] is sent as soon as there is room.
+    fn emit(&mut self, item: Result<WatchEvent, KvError>) {
+        if self.lagged {
+            if self
+                .sender
+                .try_send(Ok(WatchEvent::Resync(ResyncReason::Lagged)))
+                .is_err()
+            {
+                return;
+            }
+            self.lagged = false;
+        }
+        if self.sender.try_send(item).is_err() {
+            if !self.lagged {
+                tracing::warn!(target: crate::LOG, prefixes = ?self.prefixes, "watcher fell behind; dropping events");
+            }
+            self.lagged = true;
+        }
+    }
+}
+
+/// The change a keyspace event stands for; `None` for events that change no string value
+/// (`expire`, `persist`, commands on other types).
+fn keyspace_kind(event: &str) -> Option<ChangeKind> {
+    match event {
+        "set" | "setrange" | "incrby" | "incrbyfloat" | "append" | "rename_to" | "copy_to"
+        | "restore" | "move_to" => Some(ChangeKind::Put),
+        "del" | "expired" | "evicted" | "rename_from" | "move_from" => Some(ChangeKind::Delete),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_prefixes_are_merged() {
+        assert_eq!(minimal_prefixes(&["a/b/", "a/", "c", "a/"]), ["c", "a/"]);
+        assert_eq!(minimal_prefixes(&["x", ""]), [""]);
+    }
+
+    #[test]
+    fn keyspace_events_map_to_changes() {
+        assert_eq!(keyspace_kind("set"), Some(ChangeKind::Put));
+        assert_eq!(keyspace_kind("expired"), Some(ChangeKind::Delete));
+        assert_eq!(keyspace_kind("expire"), None);
+        assert_eq!(keyspace_kind("lpush"), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! The `redis` plugin: disabled without config; with a status check, a lost server turns
+//! its status to ERROR and its return back to OK, and the connection state flips alike.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cninfra_core::Agent;
+use cninfra_health::{State, StatusCheckPlugin};
+use cninfra_kv_redis::{ConnectionState, RedisConfig, RedisPlugin};
+use support::OwnRedis;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn wait_for_state(status: &StatusCheckPlugin, wanted: State) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let state = status.plugin_status("redis").map(|s| s.state);
+        if state == Some(wanted) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redis status stayed {state:?}, expected {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn agent(plugin: Arc<RedisPlugin>) -> cninfra_core::AgentBuilder {
+    Agent::builder()
+        .plugin(plugin)
+        .with_args(["test"])
+        .with_env(Vec::<(String, String)>::new())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
+    let mut server = OwnRedis::start(&[]);
+    let status = StatusCheckPlugin::builder()
+        .with_probe_interval(Duration::from_millis(100))
+        .with_probe_timeout(Duration::from_secs(1))
+        .build();
+    let config = RedisConfig {
+        dial_timeout: Duration::from_millis(500),
+        read_timeout: Duration::from_millis(500),
+        write_timeout: Duration::from_millis(500),
+        ..server.config()
+    };
+    let redis = RedisPlugin::builder()
+        .with_config(config)
+        .with_status_check(status.clone())
+        .build();
+    let running = agent(redis.clone()).build().unwrap().start().await.unwrap();
+    let mut connection = redis.connection_state().expect("connected");
+    redis.kv().expect("connected").get("k").await.unwrap();
+
+    wait_for_state(&status, State::Ok).await;
+    server.kill();
+    wait_for_state(&status, State::Error).await;
+    let error = status.plugin_status("redis").and_then(|s| s.error);
+    assert!(
+        error.is_some_and(|e| e.contains("redis")),
+        "the error names the store"
+    );
+    tokio::time::timeout(
+        WAIT,
+        connection.wait_for(|s| matches!(s, ConnectionState::Disconnected { .. })),
+    )
+    .await
+    .expect("the connection state flips to disconnected")
+    .unwrap();
+
+    server.restart();
+    wait_for_state(&status, State::Ok).await;
+    tokio::time::timeout(
+        WAIT,
+        connection.wait_for(|s| *s == ConnectionState::Connected),
+    )
+    .await
+    .expect("the connection state flips back")
+    .unwrap();
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_config_the_plugin_is_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisPlugin::new();
+    let running = Agent::builder()
+        .plugin(redis.clone())
+        .with_args(["test", "--config-dir", dir.path().to_str().unwrap()])
+        .with_env(Vec::<(String, String)>::new())
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert!(redis.is_disabled());
+    assert!(redis.store().is_none() && redis.kv().is_none());
+    assert!(redis.connection_state().is_none());
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_config_file_is_read_and_an_unreachable_server_fails_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::free_port();
+    std::fs::write(
+        dir.path().join("redis.conf"),
+        format!("endpoint: 127.0.0.1:{port}\ndial-timeout: 300ms\n"),
+    )
+    .unwrap();
+    let err = Agent::builder()
+        .plugin(RedisPlugin::new())
+        .with_args(["test", "--config-dir", dir.path().to_str().unwrap()])
+        .with_env(Vec::<(String, String)>::new())
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap_err();
+    let text = format!("{err:#} {:?}", std::error::Error::source(&err));
+    assert!(text.contains("redis"), "{text}");
+    assert!(
+        text.contains(&port.to_string()),
+        "the error names the endpoint: {text}"
+    );
+}
