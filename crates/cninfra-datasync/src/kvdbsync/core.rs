@@ -1,0 +1,199 @@
+//! [`SyncCore`]: the state the data sync plugin shares with its tasks, its publisher and
+//! the local transport.
+
+use std::sync::{Arc, OnceLock};
+
+use cninfra_core::InitContext;
+use cninfra_health::StatusCheckPlugin;
+use cninfra_kv::KvStore;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::task::Task;
+use crate::config::SyncConfig;
+use crate::error::DatasyncError;
+use crate::event::ResyncCause;
+use crate::local::LocalState;
+use crate::registry::{Command, Registration, Registry};
+use crate::resync::{ResyncHandle, ResyncParticipant, WatchOutcome};
+use crate::watcher::Watcher;
+
+/// Shared by the plugin, its per-watch tasks, [`KvPublisher`](crate::KvPublisher)s and the
+/// [`LocalTransport`](crate::LocalTransport).
+#[derive(Debug)]
+pub(crate) struct SyncCore {
+    pub(crate) name: String,
+    pub(crate) status: Arc<StatusCheckPlugin>,
+    pub(crate) resync: ResyncHandle,
+    pub(crate) registry: Registry,
+    /// The config given in code, or the default; replaced by the file's in `init`.
+    preset: SyncConfig,
+    config: OnceLock<SyncConfig>,
+    /// The store under the agent prefix, set in `init`; `None` inside when there is none.
+    store: OnceLock<Option<Arc<dyn KvStore>>>,
+    ctx: OnceLock<InitContext>,
+    /// Bumped whenever the store reconnected (status keys are written again).
+    reconnects: watch::Sender<u64>,
+    /// The local transport's state; its lock also orders local commits.
+    pub(crate) local: tokio::sync::Mutex<LocalState>,
+}
+
+impl SyncCore {
+    pub(crate) fn new(
+        name: String,
+        status: Arc<StatusCheckPlugin>,
+        resync: ResyncHandle,
+        preset: SyncConfig,
+    ) -> Self {
+        Self {
+            name,
+            status,
+            resync,
+            registry: Registry::default(),
+            preset,
+            config: OnceLock::new(),
+            store: OnceLock::new(),
+            ctx: OnceLock::new(),
+            reconnects: watch::Sender::new(0),
+            local: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The config in use.
+    pub(crate) fn config(&self) -> &SyncConfig {
+        self.config.get().unwrap_or(&self.preset)
+    }
+
+    /// Sets what `init` found: the config, the store (already under the agent prefix) and
+    /// the context to spawn tasks with; then starts the tasks of earlier registrations.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        config: SyncConfig,
+        store: Option<Arc<dyn KvStore>>,
+        ctx: &InitContext,
+    ) {
+        let _ = self.config.set(config);
+        let _ = self.store.set(store);
+        let _ = self.ctx.set(ctx.clone());
+        for registration in self.registry.snapshot() {
+            self.spawn_task(registration, None);
+        }
+    }
+
+    /// The store under the agent prefix.
+    ///
+    /// # Errors
+    /// [`DatasyncError::NotReady`] before `init`, [`DatasyncError::NoStore`] without one.
+    pub(crate) fn store(&self) -> Result<Arc<dyn KvStore>, DatasyncError> {
+        match self.store.get() {
+            Some(Some(store)) => Ok(Arc::clone(store)),
+            Some(None) => Err(DatasyncError::NoStore {
+                sync: self.name.clone(),
+            }),
+            None => Err(DatasyncError::NotReady {
+                sync: self.name.clone(),
+            }),
+        }
+    }
+
+    /// Notes that the store reconnected.
+    pub(crate) fn note_reconnect(&self) {
+        self.reconnects.send_modify(|count| *count += 1);
+    }
+
+    /// A receiver that changes on every reconnect.
+    pub(crate) fn reconnects(&self) -> watch::Receiver<u64> {
+        self.reconnects.subscribe()
+    }
+
+    /// Registers a watch; see [`KvdbSyncPlugin::watch`](crate::KvdbSyncPlugin::watch).
+    pub(crate) fn watch(
+        self: &Arc<Self>,
+        name: &str,
+        prefixes: &[&str],
+    ) -> Result<Watcher, DatasyncError> {
+        if prefixes.is_empty() {
+            return Err(DatasyncError::NoPrefix {
+                name: name.to_owned(),
+            });
+        }
+        let prefixes: Vec<String> = prefixes.iter().map(|p| (*p).to_owned()).collect();
+        let (events, receiver) = mpsc::channel(self.config().channel_capacity.max(1));
+        let registration = Arc::new(Registration::new(
+            name,
+            prefixes.clone(),
+            events,
+            Arc::clone(&self.status),
+        ));
+        let activated = self.registry.add(Arc::clone(&registration))?;
+        registration.reporter.register();
+        if activated && matches!(self.store.get(), Some(None)) {
+            registration.reporter.ok();
+        }
+        self.spawn_task(registration, activated.then_some(ResyncCause::Registered));
+        Ok(Watcher::new(name.to_owned(), prefixes, receiver))
+    }
+
+    /// Starts the store task of `registration` once there is a store and a context; the
+    /// first resync comes from the orchestrator unless `initial` says to run one now.
+    fn spawn_task(self: &Arc<Self>, registration: Arc<Registration>, initial: Option<ResyncCause>) {
+        let (Some(ctx), Some(Some(store))) = (self.ctx.get(), self.store.get()) else {
+            return;
+        };
+        let Some(commands) = registration.take_commands() else {
+            return; // already running
+        };
+        let (core, store, stop) = (Arc::clone(self), Arc::clone(store), ctx.shutdown_token());
+        ctx.spawn(async move {
+            let task = Task::new(core, registration, store);
+            task.run(commands, stop, initial).await;
+        });
+    }
+}
+
+#[cninfra_core::async_trait]
+impl ResyncParticipant for SyncCore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn resync(&self, cause: &ResyncCause) -> Vec<WatchOutcome> {
+        let registrations = self.registry.activate();
+        if self.store().is_err() {
+            // Nothing to read: the watches are as synced as they can be.
+            for registration in &registrations {
+                registration.reporter.ok();
+            }
+            return Vec::new();
+        }
+        let limit = self.config().resync_request_limit() + self.config().retry_interval;
+        let mut outcomes = Vec::with_capacity(registrations.len());
+        for registration in registrations {
+            let (reply, answer) = oneshot::channel();
+            let command = Command::Resync {
+                cause: cause.clone(),
+                reply,
+            };
+            let asked = async {
+                registration.commands.send(command).await.ok()?;
+                answer.await.ok()
+            };
+            let result = match tokio::time::timeout(limit, asked).await {
+                Ok(Some(result)) => result,
+                // The task ended: the watcher was dropped or the agent stops.
+                Ok(None) => continue,
+                Err(_) => Err(DatasyncError::Busy {
+                    plugin: registration.name.to_string(),
+                    after: limit,
+                }),
+            };
+            if matches!(result, Err(DatasyncError::Closed { .. })) {
+                continue;
+            }
+            outcomes.push(WatchOutcome {
+                watch: registration.name.to_string(),
+                result,
+            });
+        }
+        outcomes
+    }
+}
