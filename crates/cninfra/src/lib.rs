@@ -25,6 +25,14 @@
 //! | `kv` | [`kv`]: KV broker API, in-memory store, typed brokers | no |
 //! | `idxmap` | [`idxmap`]: indexed map with secondary indexes and watch | no |
 //! | `exec` | [`exec`]: process manager and supervisor | no |
+//! | `kv-redb` | [`redb`]: embedded persistent store | no |
+//! | `kv-filedb` | [`filedb`]: key/value data in watched JSON/YAML files | no |
+//! | `kv-etcd` | [`etcd`]: etcd connector | no |
+//! | `kv-redis` | [`redis`]: Redis connector | no |
+//! | `kv-consul` | [`consul`]: Consul connector | no |
+//! | `datasync` | [`datasync`]: watch with resync, publishers, statuses in the store | no |
+//! | `kafka` | [`kafka`]: Kafka multiplexer | no |
+//! | `kvscheduler` | [`kvscheduler`]: desired-state reconciliation | no |
 //! | `full` | everything above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -40,6 +48,9 @@ pub use cninfra_core::*;
 )]
 pub use defaults::Defaults;
 
+#[cfg(feature = "datasync")]
+#[cfg_attr(docsrs, doc(cfg(feature = "datasync")))]
+pub use cninfra_datasync as datasync;
 #[cfg(feature = "exec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exec")))]
 pub use cninfra_exec as exec;
@@ -49,9 +60,30 @@ pub use cninfra_health as health;
 #[cfg(feature = "idxmap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "idxmap")))]
 pub use cninfra_idxmap as idxmap;
+#[cfg(feature = "kafka")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kafka")))]
+pub use cninfra_kafka as kafka;
 #[cfg(feature = "kv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kv")))]
 pub use cninfra_kv as kv;
+#[cfg(feature = "kv-consul")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv-consul")))]
+pub use cninfra_kv_consul as consul;
+#[cfg(feature = "kv-etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv-etcd")))]
+pub use cninfra_kv_etcd as etcd;
+#[cfg(feature = "kv-filedb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv-filedb")))]
+pub use cninfra_kv_filedb as filedb;
+#[cfg(feature = "kv-redb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv-redb")))]
+pub use cninfra_kv_redb as redb;
+#[cfg(feature = "kv-redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kv-redis")))]
+pub use cninfra_kv_redis as redis;
+#[cfg(feature = "kvscheduler")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kvscheduler")))]
+pub use cninfra_kvscheduler as kvscheduler;
 #[cfg(feature = "logging")]
 #[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
 pub use cninfra_logging as logging;
