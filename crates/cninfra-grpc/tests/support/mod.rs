@@ -1,0 +1,297 @@
+//! Test fixtures: an agent serving the example service, tonic clients over TCP, unix
+//! sockets and TLS, and certificates made with rcgen.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cninfra_core::{Agent, AgentError, BoxError, InitContext, Plugin, RunningAgent, async_trait};
+use cninfra_grpc::example::EchoService;
+use cninfra_grpc::example::pb::echo_client::EchoClient;
+use cninfra_grpc::example::pb::{SayReply, SayRequest};
+use cninfra_grpc::{GrpcConfig, GrpcError, GrpcPlugin};
+use cninfra_health::StatusCheckPlugin;
+use cninfra_rpc::prometheus::PrometheusPlugin;
+use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use hyper_util::rt::TokioIo;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+
+/// Time limit of every client call and connection in the tests.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+type Register = Box<dyn Fn(&GrpcPlugin) -> Result<(), GrpcError> + Send + Sync>;
+
+/// A plugin that adds services to the gRPC plugin in its `init`.
+pub struct App {
+    pub grpc: Arc<GrpcPlugin>,
+    register: Register,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("App")
+    }
+}
+
+#[async_trait]
+impl Plugin for App {
+    fn name(&self) -> &str {
+        "app"
+    }
+    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+        vec![self.grpc.clone()]
+    }
+    fn has_config(&self) -> bool {
+        false
+    }
+    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+        (self.register)(&self.grpc)?;
+        Ok(())
+    }
+}
+
+/// A running agent with the gRPC plugin and what it depends on.
+#[derive(Debug)]
+pub struct Stack {
+    pub agent: RunningAgent,
+    pub grpc: Arc<GrpcPlugin>,
+    pub status: Arc<StatusCheckPlugin>,
+    pub prometheus: Arc<PrometheusPlugin>,
+}
+
+impl Stack {
+    /// The server's TCP address.
+    pub fn addr(&self) -> SocketAddr {
+        self.grpc.local_addr().expect("TCP server bound")
+    }
+
+    /// A plain-text channel to the server.
+    pub async fn channel(&self) -> Channel {
+        tcp_channel(self.addr()).await
+    }
+}
+
+/// The gRPC plugin with `config` and its dependencies (HTTP on a free loopback port).
+pub fn grpc_plugin(
+    config: Option<GrpcConfig>,
+) -> (
+    Arc<GrpcPlugin>,
+    Arc<StatusCheckPlugin>,
+    Arc<PrometheusPlugin>,
+) {
+    let http = HttpPlugin::with_config(HttpConfig {
+        endpoint: "127.0.0.1:0".into(),
+        ..HttpConfig::default()
+    });
+    let prometheus = PrometheusPlugin::new(http);
+    let status = StatusCheckPlugin::new();
+    let grpc = match config {
+        Some(config) => GrpcPlugin::with_config(config, status.clone(), prometheus.clone()),
+        None => GrpcPlugin::new(status.clone(), prometheus.clone()),
+    };
+    (grpc, status, prometheus)
+}
+
+/// Starts an agent whose app plugin runs `register` on the gRPC plugin.
+pub async fn try_start_with(
+    config: Option<GrpcConfig>,
+    args: &[&str],
+    register: impl Fn(&GrpcPlugin) -> Result<(), GrpcError> + Send + Sync + 'static,
+) -> Result<Stack, AgentError> {
+    let (grpc, status, prometheus) = grpc_plugin(config);
+    let app = Arc::new(App {
+        grpc: grpc.clone(),
+        register: Box::new(register),
+    });
+    let agent = Agent::builder()
+        .plugin(app)
+        .with_args(std::iter::once("test").chain(args.iter().copied()))
+        .with_env(Vec::<(String, String)>::new())
+        .build()?
+        .start()
+        .await?;
+    Ok(Stack {
+        agent,
+        grpc,
+        status,
+        prometheus,
+    })
+}
+
+/// Starts an agent serving the example service with `config`.
+pub async fn start(config: GrpcConfig) -> Stack {
+    try_start_with(Some(config), &[], EchoService::register)
+        .await
+        .expect("agent starts")
+}
+
+/// A plain-text channel to `addr`.
+pub async fn tcp_channel(addr: SocketAddr) -> Channel {
+    endpoint(&format!("http://{addr}"))
+        .connect()
+        .await
+        .expect("connects")
+}
+
+/// An endpoint with the test time limits.
+pub fn endpoint(uri: &str) -> Endpoint {
+    Endpoint::from_shared(uri.to_owned())
+        .expect("valid uri")
+        .timeout(LIMIT)
+        .connect_timeout(LIMIT)
+}
+
+/// A plain-text channel over the unix socket at `path`.
+pub async fn unix_channel(path: &Path) -> Result<Channel, tonic::transport::Error> {
+    let path = path.to_owned();
+    // The URI is required but not used: the connector dials the socket.
+    endpoint("http://[::1]:50051")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let path = path.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(path).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
+            }
+        }))
+        .await
+}
+
+/// A channel to `addr` whose TCP connection starts from the loopback address `source`.
+pub async fn tcp_channel_from(addr: SocketAddr, source: std::net::IpAddr) -> Channel {
+    endpoint(&format!("http://{addr}"))
+        .connect_with_connector(tower::service_fn(move |_| async move {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(SocketAddr::new(source, 0))?;
+            let stream = socket.connect(addr).await?;
+            Ok::<_, std::io::Error>(TokioIo::new(stream))
+        }))
+        .await
+        .expect("connects")
+}
+
+/// `Say(message)` with an optional `authorization` value.
+pub async fn say(
+    channel: &Channel,
+    message: &str,
+    authorization: Option<&str>,
+) -> Result<SayReply, tonic::Status> {
+    let mut request = tonic::Request::new(SayRequest {
+        message: message.to_owned(),
+    });
+    if let Some(value) = authorization {
+        request
+            .metadata_mut()
+            .insert("authorization", value.parse().expect("ascii"));
+    }
+    EchoClient::new(channel.clone())
+        .say(request)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// A CA, a server certificate for `localhost` and client certificates, as PEM files.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    pub ca: PathBuf,
+    pub ca_pem: String,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "cninfra test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let issuer = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &issuer)
+            .unwrap();
+        Self {
+            ca: write(dir.path(), "ca.pem", &issuer.pem()),
+            ca_pem: issuer.pem(),
+            server_cert: write(dir.path(), "server.pem", &server.pem()),
+            server_key: write(dir.path(), "server.key", &server_key.serialize_pem()),
+            issuer,
+            dir,
+        }
+    }
+
+    /// A client certificate and key (PEM) with common name `name`, signed by this CA.
+    pub fn client(&self, name: &str) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// A config serving TLS with this PKI's server certificate.
+    pub fn config(&self) -> GrpcConfig {
+        GrpcConfig {
+            cert_file: self.server_cert.clone(),
+            key_file: self.server_key.clone(),
+            ..GrpcConfig::loopback()
+        }
+    }
+
+    /// A TLS channel to `addr` trusting this CA, with an optional client identity.
+    pub async fn channel(
+        &self,
+        addr: SocketAddr,
+        identity: Option<(String, String)>,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(&self.ca_pem))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
+        endpoint(&format!("https://{addr}"))
+            .tls_config(tls)?
+            .connect()
+            .await
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The error's message with all its causes.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Polls `check` until it holds or `limit` passes.
+pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
