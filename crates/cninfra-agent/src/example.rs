@@ -1,8 +1,11 @@
 //! A small example plugin: it registers with the status check and reports OK once the
-//! agent has started.
+//! agent has started, and offers the example gRPC service (`cninfra.example.v1.Echo`),
+//! served when a `grpc.conf` turns the gRPC server on.
 
 use std::sync::Arc;
 
+use cninfra::grpc::GrpcPlugin;
+use cninfra::grpc::example::EchoService;
 use cninfra::health::{State, StatusCheckPlugin};
 use cninfra::prelude::*;
 
@@ -13,11 +16,12 @@ const NAME: &str = "example";
 #[derive(Debug)]
 pub(crate) struct ExamplePlugin {
     status: Arc<StatusCheckPlugin>,
+    grpc: Arc<GrpcPlugin>,
 }
 
 impl ExamplePlugin {
-    pub(crate) fn new(status: Arc<StatusCheckPlugin>) -> Self {
-        Self { status }
+    pub(crate) fn new(status: Arc<StatusCheckPlugin>, grpc: Arc<GrpcPlugin>) -> Self {
+        Self { status, grpc }
     }
 }
 
@@ -28,7 +32,7 @@ impl Plugin for ExamplePlugin {
     }
 
     fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.status.clone()]
+        vec![self.status.clone(), self.grpc.clone()]
     }
 
     fn has_config(&self) -> bool {
@@ -37,6 +41,7 @@ impl Plugin for ExamplePlugin {
 
     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
         self.status.register(NAME, None);
+        EchoService::register(&self.grpc)?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod example;
 use std::process::ExitCode;
 
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
+use cninfra::grpc::GrpcPlugin;
 use cninfra::{Agent, Defaults};
 
 use crate::example::ExamplePlugin;
@@ -19,7 +20,8 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let infra = Defaults::new();
-    let example = ExamplePlugin::new(infra.status_check.clone());
+    let grpc = GrpcPlugin::new(infra.status_check.clone(), infra.prometheus.clone());
+    let example = ExamplePlugin::new(infra.status_check.clone(), grpc);
     let mut builder = Agent::builder()
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())

@@ -267,3 +267,53 @@ fn without_exec_configs_the_exec_flags_are_not_offered() {
         "{help}"
     );
 }
+
+// Multi-threaded so the client's connection task answers the server's GOAWAY while the test
+// thread blocks in `wait_exit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_grpc_config_the_example_service_answers_over_grpc() {
+    use cninfra::grpc::example::pb::{SayRequest, echo_client::EchoClient};
+
+    let dir = tempfile::tempdir().unwrap();
+    let grpc_port = free_port();
+    std::fs::write(
+        dir.path().join("grpc.conf"),
+        format!("endpoint: 127.0.0.1:{grpc_port}\n"),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = spawn(
+        &["--config-dir", dir.path().to_str().unwrap()],
+        &[("HTTP_PORT", &port.to_string())],
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    wait_ready(
+        &client,
+        &format!("http://127.0.0.1:{port}/readiness"),
+        &mut child,
+    )
+    .await;
+
+    let mut echo = EchoClient::connect(format!("http://127.0.0.1:{grpc_port}"))
+        .await
+        .unwrap();
+    let reply = echo
+        .say(SayRequest {
+            message: "hello".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reply.message.contains("hello"), "{reply:?}");
+
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = wait_exit(&mut child);
+    assert_eq!(status.code(), Some(0), "{}", output_of(&mut child));
+}

@@ -33,6 +33,7 @@
 //! | `datasync` | [`datasync`]: watch with resync, publishers, statuses in the store | no |
 //! | `kafka` | [`kafka`]: Kafka multiplexer | no |
 //! | `kvscheduler` | [`kvscheduler`]: desired-state reconciliation | no |
+//! | `grpc` | [`grpc`]: gRPC server plugin | no |
 //! | `full` | everything above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -54,6 +55,9 @@ pub use cninfra_datasync as datasync;
 #[cfg(feature = "exec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exec")))]
 pub use cninfra_exec as exec;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub use cninfra_grpc as grpc;
 #[cfg(feature = "health")]
 #[cfg_attr(docsrs, doc(cfg(feature = "health")))]
 pub use cninfra_health as health;
