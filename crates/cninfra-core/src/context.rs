@@ -141,6 +141,21 @@ impl InitContext {
         }
     }
 
+    /// The config of a plugin that may have been built with a fixed one (upstream's
+    /// `UseConf`): `preset` when given, else the config file, else `None`.
+    ///
+    /// # Errors
+    /// As [`config`](Self::config); a preset is never an error.
+    pub fn config_or_preset<T: DeserializeOwned + Clone>(
+        &self,
+        preset: Option<&T>,
+    ) -> Result<Option<T>, ConfigError> {
+        match preset {
+            Some(preset) => Ok(Some(preset.clone())),
+            None => self.config(),
+        }
+    }
+
     /// The plugin's config, or `T::default()` when it has no config file.
     ///
     /// # Errors

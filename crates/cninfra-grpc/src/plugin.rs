@@ -219,13 +219,6 @@ impl GrpcPlugin {
     pub fn max_send_msg_size(&self) -> usize {
         self.max_send.load(Ordering::Relaxed)
     }
-
-    fn config(&self, ctx: &InitContext) -> Result<Option<GrpcConfig>, BoxError> {
-        match &self.preset {
-            Some(preset) => Ok(Some(preset.clone())),
-            None => Ok(ctx.config()?),
-        }
-    }
 }
 
 #[async_trait]
@@ -239,7 +232,7 @@ impl Plugin for GrpcPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let Some(config) = self.config(ctx)? else {
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
             info!(target: LOG, "gRPC server disabled: no grpc.conf (set --grpc-config or GRPC_CONFIG)");
             if let State::Building {
                 routes,

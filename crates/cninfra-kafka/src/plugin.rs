@@ -109,11 +109,7 @@ impl Plugin for KafkaPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(config) => Some(config.clone()),
-            None => ctx.config::<KafkaConfig>()?,
-        };
-        let Some(config) = config else {
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
             tracing::info!(target: LOG, "no kafka config: the plugin is disabled");
             return Ok(());
         };

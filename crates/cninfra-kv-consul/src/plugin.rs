@@ -128,11 +128,7 @@ impl Plugin for ConsulPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(config) => Some(config.clone()),
-            None => ctx.config::<ConsulConfig>()?,
-        };
-        let Some(config) = config else {
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
             tracing::info!(target: LOG, "no consul config: the plugin is disabled");
             let _ = self.disabled.set(true);
             return Ok(());

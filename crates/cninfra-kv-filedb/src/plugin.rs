@@ -74,15 +74,9 @@ impl Plugin for FileDbPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(preset) => preset.clone(),
-            None => match ctx.config::<FileDbConfig>()? {
-                Some(config) => config,
-                None => {
-                    tracing::warn!(target: LOG, "no filedb config file: the file DB is disabled");
-                    return Ok(());
-                }
-            },
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
+            tracing::warn!(target: LOG, "no filedb config file: the file DB is disabled");
+            return Ok(());
         };
         let store = FileDbStore::open(config).await?;
         *self.store.lock() = Some(store);

@@ -74,15 +74,9 @@ impl Plugin for RedbPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(preset) => preset.clone(),
-            None => match ctx.config::<RedbConfig>()? {
-                Some(config) => config,
-                None => {
-                    tracing::info!(target: LOG, "no redb config file: the redb store is disabled");
-                    return Ok(());
-                }
-            },
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
+            tracing::info!(target: LOG, "no redb config file: the redb store is disabled");
+            return Ok(());
         };
         let store = RedbStore::open(config).await?;
         *self.store.lock() = Some(store);

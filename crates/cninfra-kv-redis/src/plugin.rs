@@ -136,11 +136,7 @@ impl Plugin for RedisPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(config) => Some(config.clone()),
-            None => ctx.config::<RedisConfig>()?,
-        };
-        let Some(config) = config else {
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
             tracing::info!(target: LOG, "no redis config: the plugin is disabled");
             let _ = self.disabled.set(true);
             return Ok(());
