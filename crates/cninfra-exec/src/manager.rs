@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use crate::LOG;
 use crate::error::ExecError;
-use crate::process::status::{read_cmdline, read_stat, start_time_of};
+use crate::process::status::{read_attached_cmdline, read_stat, start_time_of};
 use crate::process::{
     Actor, Notification, ProcessInfo, ProcessInstance, ProcessOptions, ProcessState, Request,
     Shared,
@@ -172,7 +172,9 @@ impl ProcessManager {
             },
         };
         let stat = read_stat(pid).map_err(attach_error)?;
-        let mut words = read_cmdline(pid).map_err(attach_error)?.into_iter();
+        let mut words = read_attached_cmdline(pid)
+            .map_err(attach_error)?
+            .into_iter();
         let command = words.next().unwrap_or_default();
         if options.args.is_empty() {
             options.args = words.collect();

@@ -178,6 +178,21 @@ pub(crate) fn read_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
         .collect())
 }
 
+/// The command line of a process being attached. A process that is in the middle of
+/// `execve` (a parent's `spawn` can return just before the kernel fills in the new
+/// arguments) shows an empty command line for a moment, so an empty one is read again for
+/// up to 100 ms before it is taken as it is (kernel threads and zombies have none).
+pub(crate) fn read_attached_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
+    for _ in 0..20 {
+        let words = read_cmdline(pid)?;
+        if !words.is_empty() {
+            return Ok(words);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    read_cmdline(pid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
