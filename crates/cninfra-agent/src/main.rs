@@ -1,17 +1,25 @@
-//! The example cninfra agent: every infrastructure plugin plus a small example plugin.
+//! The example cninfra agent: every infrastructure plugin plus a small example plugin that
+//! watches config items in the agent's KV store.
 //!
-//! Run with `cargo run --release -p cninfra-agent`, then `curl localhost:9191/readiness`.
-//! `--help` lists every flag; each is also read from its environment variable.
+//! Run with `cargo run --release -p cninfra-agent`, then `curl localhost:9191/readiness` and
+//! `curl localhost:9191/example/v1/items`. Without a connector config file the agent keeps
+//! its data in an embedded file DB under `cninfra-data/` (`--data-dir`); with
+//! `--etcd-config`, `--redis-config`, `--consul-config`, `--redb-config` or
+//! `--filedb-config` it syncs with that store instead. `--help` lists every flag; each is
+//! also read from its environment variable.
 
 mod example;
+mod store;
 
 use std::process::ExitCode;
 
+use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
 use cninfra::{Agent, Defaults};
 
 use crate::example::ExamplePlugin;
+use crate::store::{ReconnectPlugin, Stores};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,12 +28,23 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let infra = Defaults::new();
-    let grpc = GrpcPlugin::new(infra.status_check.clone(), infra.prometheus.clone());
-    let example = ExamplePlugin::new(infra.status_check.clone(), grpc);
+    let status = infra.status_check.clone();
+    let grpc = GrpcPlugin::new(status.clone(), infra.prometheus.clone());
+    let stores = Stores::new(&status);
+    let resync = ResyncPlugin::new(status.clone());
+    let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
+    let example = match ExamplePlugin::new(status, infra.http.clone(), grpc, sync.clone()) {
+        Ok(example) => example,
+        Err(err) => {
+            eprintln!("cannot build the example plugin: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut builder = Agent::builder()
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())
-        .plugin(example);
+        .plugin(example)
+        .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
     // The process manager and the supervisor run only when their config is given.
     let supervise = SupervisorPlugin::config_given();
     if supervise || ProcessManagerPlugin::config_given() {

@@ -1,88 +1,21 @@
 //! The agent binary as a user runs it: start, probes, metrics, log API, SIGTERM, bad input.
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
-const AGENT: &str = env!("CARGO_BIN_EXE_cninfra-agent");
-
-/// A free loopback port (the listener is dropped before the agent binds it).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Starts the agent with a clean environment apart from `env`.
-fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(AGENT);
-    command
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command.spawn().unwrap()
-}
-
-/// Waits until `GET url` answers 200 or the deadline passes.
-async fn wait_ready(client: &reqwest::Client, url: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(resp) = client.get(url).send().await
-            && resp.status() == 200
-        {
-            return;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("agent exited early with {status}: {}", output_of(child));
-        }
-        assert!(Instant::now() < deadline, "{url} never answered 200");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn output_of(child: &mut Child) -> String {
-    let mut text = String::new();
-    if let Some(out) = child.stdout.as_mut() {
-        out.read_to_string(&mut text).unwrap();
-    }
-    if let Some(err) = child.stderr.as_mut() {
-        err.read_to_string(&mut text).unwrap();
-    }
-    text
-}
-
-/// Waits for the process to exit, within a deadline.
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "agent did not exit");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use support::{AGENT, AgentProcess, free_port};
 
 #[tokio::test]
 async fn serves_probes_metrics_and_log_api_then_stops_cleanly_on_sigterm() {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn(
-        &[],
-        &[
-            ("HTTP_PORT", &port.to_string()),
-            ("MICROSERVICE_LABEL", "edge1"),
-        ],
-    );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    wait_ready(&client, &format!("{base}/readiness"), &mut child).await;
+    let mut agent = AgentProcess::spawn(&[], &[("MICROSERVICE_LABEL", "edge1")]);
+    agent.wait_ready().await;
+    let base = agent.url("");
+    let client = agent.client.clone();
 
     let live = client.get(format!("{base}/liveness")).send().await.unwrap();
     assert_eq!(live.status(), 200);
@@ -140,13 +73,9 @@ async fn serves_probes_metrics_and_log_api_then_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = wait_exit(&mut child);
-    let output = output_of(&mut child);
+    agent.sigterm();
+    let status = agent.wait_exit();
+    let output = agent.output();
     assert_eq!(status.code(), Some(0), "{output}");
     assert!(output.contains("label=edge1"), "{output}");
     assert!(
@@ -159,9 +88,9 @@ async fn serves_probes_metrics_and_log_api_then_stops_cleanly_on_sigterm() {
 async fn a_busy_port_fails_the_start_naming_port_and_flag() {
     let busy = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = busy.local_addr().unwrap().port().to_string();
-    let mut child = spawn(&["--http-port", &port], &[]);
-    let status = wait_exit(&mut child);
-    let output = output_of(&mut child);
+    let mut agent = AgentProcess::spawn(&["--http-port", &port], &[]);
+    let status = agent.wait_exit();
+    let output = agent.output();
     assert_eq!(status.code(), Some(1), "{output}");
     assert!(
         output.contains(&format!("0.0.0.0:{port}")) && output.contains("--http-port"),
@@ -174,9 +103,9 @@ async fn a_malformed_config_file_fails_the_start_naming_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("http.conf");
     std::fs::write(&path, "endpoint: 127.0.0.1:0\nread-timeuot: 5s\n").unwrap();
-    let mut child = spawn(&["--config-dir", dir.path().to_str().unwrap()], &[]);
-    let status = wait_exit(&mut child);
-    let output = output_of(&mut child);
+    let mut agent = AgentProcess::spawn(&["--config-dir", dir.path().to_str().unwrap()], &[]);
+    let status = agent.wait_exit();
+    let output = agent.output();
     assert_eq!(status.code(), Some(1), "{output}");
     assert!(
         output.contains(&format!("{}:2", path.display())),
@@ -206,17 +135,13 @@ async fn with_a_supervisor_config_the_agent_supervises_its_programs() {
         "programs:\n  - name: napper\n    executable-path: sleep\n    executable-args: [\"300\"]\n",
     )
     .unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn(
+    let mut agent = AgentProcess::spawn(
         &["--supervisor-config", config.to_str().unwrap()],
-        &[("HTTP_PORT", &port.to_string()), ("PATH", "/usr/bin:/bin")],
+        &[("PATH", "/usr/bin:/bin")],
     );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    wait_ready(&client, &format!("{base}/readiness"), &mut child).await;
+    agent.wait_ready().await;
+    let base = agent.url("");
+    let client = agent.client.clone();
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let program = loop {
@@ -238,13 +163,7 @@ async fn with_a_supervisor_config_the_agent_supervises_its_programs() {
     assert_eq!(program["name"], "napper");
     let pid = i32::try_from(program["pid"].as_i64().unwrap()).unwrap();
 
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = wait_exit(&mut child);
-    assert_eq!(status.code(), Some(0), "{}", output_of(&mut child));
+    agent.stop();
     // The supervised program stops with the agent.
     assert!(
         kill(Pid::from_raw(pid), None).is_err(),
@@ -281,21 +200,8 @@ async fn with_a_grpc_config_the_example_service_answers_over_grpc() {
         format!("endpoint: 127.0.0.1:{grpc_port}\n"),
     )
     .unwrap();
-    let port = free_port();
-    let mut child = spawn(
-        &["--config-dir", dir.path().to_str().unwrap()],
-        &[("HTTP_PORT", &port.to_string())],
-    );
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    wait_ready(
-        &client,
-        &format!("http://127.0.0.1:{port}/readiness"),
-        &mut child,
-    )
-    .await;
+    let mut agent = AgentProcess::spawn(&["--config-dir", dir.path().to_str().unwrap()], &[]);
+    agent.wait_ready().await;
 
     let mut echo = EchoClient::connect(format!("http://127.0.0.1:{grpc_port}"))
         .await
@@ -309,11 +215,5 @@ async fn with_a_grpc_config_the_example_service_answers_over_grpc() {
         .into_inner();
     assert!(reply.message.contains("hello"), "{reply:?}");
 
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = wait_exit(&mut child);
-    assert_eq!(status.code(), Some(0), "{}", output_of(&mut child));
+    agent.stop();
 }
