@@ -6,7 +6,9 @@
 //! 1. resync of 100 000 keys to 10 watching plugins: time of one requested round and the
 //!    peak RSS it adds (VmHWM after resetting it; each variant in a fresh process);
 //!    baseline: 10 plugins listing the store (by full key, and through the agent-prefix view).
-//! 2. put → plugin callback latency, p50/p99 of 2 000 puts; baseline: a raw store watch.
+//! 2. put → plugin callback latency, p50/p99 of 2 000 puts; baseline: a raw store watch;
+//!    the same on a real etcd on loopback (1 000 puts; the harness's `CNINFRA_TEST_ETCD`, or
+//!    an etcd started by the bench).
 //! 3. change throughput to 10 watching plugins, 20 000 puts; baseline: 10 raw store watches.
 #![allow(missing_docs)]
 
@@ -18,7 +20,8 @@ use anyhow::Context as _;
 use cninfra_core::{Agent, BoxError, InitContext, Plugin, RunningAgent, async_trait};
 use cninfra_datasync::{Event, KvdbSyncPlugin, ResyncPlugin, StoreSource, Watcher};
 use cninfra_health::StatusCheckPlugin;
-use cninfra_kv::{KvStore, KvStoreExt, MemoryStore, PutOptions, WatchEvent};
+use cninfra_kv::{DeleteOptions, KvStore, KvStoreExt, MemoryStore, PutOptions, WatchEvent};
+use cninfra_kv_etcd::{EtcdConfig, EtcdStore};
 use futures::{StreamExt, TryStreamExt};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
@@ -60,10 +63,10 @@ struct Stack {
     watchers: Vec<Watcher>,
 }
 
-async fn start(store: &MemoryStore, watches: usize) -> anyhow::Result<Stack> {
+async fn start(store: Arc<dyn KvStore>, watches: usize) -> anyhow::Result<Stack> {
     let status = StatusCheckPlugin::new();
     let resync = ResyncPlugin::new(status.clone());
-    let source = StoreSource::fixed(Arc::new(store.clone()));
+    let source = StoreSource::fixed(store);
     let sync = KvdbSyncPlugin::new(status, resync.clone(), source);
     let slot = Arc::new(Mutex::new(Vec::new()));
     let agent = Agent::builder()
@@ -226,7 +229,7 @@ async fn resync_datasync() -> anyhow::Result<()> {
     let store = MemoryStore::new();
     populate(&store, RESYNC_KEYS).await?;
     let peak = Peak::start();
-    let stack = start(&store, RESYNC_PLUGINS).await?;
+    let stack = start(Arc::new(store.clone()), RESYNC_PLUGINS).await?;
     let progress = Arc::new(Progress::default());
     for watcher in stack.watchers {
         consume(watcher, progress.clone(), None);
@@ -338,7 +341,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Put one key at a time and wait for the callback; p50 and p99 in µs.
 async fn latencies(
-    store: &MemoryStore,
+    store: &dyn KvStore,
     times: &mut mpsc::UnboundedReceiver<Instant>,
     rounds: usize,
 ) -> anyhow::Result<(f64, f64)> {
@@ -356,10 +359,8 @@ async fn latencies(
     Ok((percentile(&samples, 0.5), percentile(&samples, 0.99)))
 }
 
-async fn latency_case() -> anyhow::Result<()> {
-    const PUTS: usize = 2_000;
-    let store = MemoryStore::new();
-
+/// Case 2 on the given store: put → callback through data sync vs the store's own watch.
+async fn latency_case_on(name: &str, store: Arc<dyn KvStore>, puts: usize) -> anyhow::Result<()> {
     let (times_tx, mut times) = mpsc::unbounded_channel();
     let mut raw = store.watch(&[&format!("{PREFIX}config/")], None).await?;
     let raw_task = tokio::spawn(async move {
@@ -371,10 +372,10 @@ async fn latency_case() -> anyhow::Result<()> {
             }
         }
     });
-    let (base_p50, base_p99) = latencies(&store, &mut times, PUTS).await?;
+    let (base_p50, base_p99) = latencies(&*store, &mut times, puts).await?;
     raw_task.abort();
 
-    let stack = start(&store, 1).await?;
+    let stack = start(store.clone(), 1).await?;
     let progress = Arc::new(Progress::default());
     let (times_tx, mut times) = mpsc::unbounded_channel();
     for watcher in stack.watchers {
@@ -383,12 +384,31 @@ async fn latency_case() -> anyhow::Result<()> {
     progress
         .until(|p| p.resyncs.load(Ordering::SeqCst) == 1)
         .await;
-    let (p50, p99) = latencies(&store, &mut times, PUTS).await?;
-    println!("put -> callback latency ({PUTS} puts): p50 {p50:.1} µs, p99 {p99:.1} µs");
-    ratio("latency_p50", p50, base_p50, "µs");
-    ratio("latency_p99", p99, base_p99, "µs");
+    let (p50, p99) = latencies(&*store, &mut times, puts).await?;
+    println!("{name}: put -> callback latency ({puts} puts): p50 {p50:.1} µs, p99 {p99:.1} µs");
+    ratio(&format!("{name}_latency_p50"), p50, base_p50, "µs");
+    ratio(&format!("{name}_latency_p99"), p99, base_p99, "µs");
     stack.agent.stop().await?;
     Ok(())
+}
+
+async fn latency_case() -> anyhow::Result<()> {
+    latency_case_on("memory", Arc::new(MemoryStore::new()), 2_000).await
+}
+
+/// Case 2 on a real etcd on loopback: the harness's (`CNINFRA_TEST_ETCD`) or one started
+/// here.
+async fn etcd_latency_case() -> anyhow::Result<()> {
+    let (endpoint, _server) = match std::env::var("CNINFRA_TEST_ETCD") {
+        Ok(endpoint) => (endpoint, None),
+        Err(_) => {
+            let server = cninfra_testsupport::EtcdServer::start().await;
+            (server.endpoint(), Some(server))
+        }
+    };
+    let store = EtcdStore::connect(&EtcdConfig::with_endpoints([endpoint])).await?;
+    store.delete(PREFIX, DeleteOptions::prefix()).await?;
+    latency_case_on("etcd", Arc::new(store), 1_000).await
 }
 
 const PUTS: usize = 20_000;
@@ -426,7 +446,7 @@ async fn throughput_baseline() -> anyhow::Result<Duration> {
 /// 10 watching plugins acknowledging every put.
 async fn throughput_datasync() -> anyhow::Result<Duration> {
     let store = MemoryStore::builder().watch_buffer(PUTS * 2).build();
-    let stack = start(&store, PLUGINS).await?;
+    let stack = start(Arc::new(store.clone()), PLUGINS).await?;
     let progress = Arc::new(Progress::default());
     for watcher in stack.watchers {
         consume(watcher, progress.clone(), None);
@@ -476,11 +496,13 @@ fn main() -> anyhow::Result<()> {
             Some("resync-baseline-prefixed") => resync_baseline(true).await,
             Some("resync-datasync") => resync_datasync().await,
             Some("latency") => latency_case().await,
+            Some("etcd-latency") => etcd_latency_case().await,
             Some("throughput") => throughput_case().await,
             Some(other) => anyhow::bail!("unknown {CASE_VARIABLE} {other:?}"),
             None => {
                 resync_case().await?;
                 latency_case().await?;
+                etcd_latency_case().await?;
                 throughput_case().await
             }
         }
