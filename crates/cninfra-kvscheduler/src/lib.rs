@@ -45,9 +45,14 @@
 //!   simulation), SB notifications, statuses and their watch, dumps, history.
 //! - [`KvSchedulerPlugin`]: the scheduler as an agent plugin (`kvscheduler.conf`), with
 //!   the REST debug API under `/scheduler/` and Prometheus metrics.
+//! - [`orchestrator`]: merges labelled NB sources (the KV store through data sync, a
+//!   local client, later gRPC) into the scheduler's desired state;
+//!   [`OrchestratorPlugin`](orchestrator::OrchestratorPlugin) watches the scheduler's NB
+//!   key prefixes in the KV store and acknowledges each event with the outcome.
 //! - [`models`]: model specs and a registry that finds the model of a key by prefix.
 //! - [`example`]: a small descriptor set (interfaces, bridge domains, FIB) over an
-//!   in-memory dataplane.
+//!   in-memory dataplane, and [`ExampleDescriptorsPlugin`](example::ExampleDescriptorsPlugin)
+//!   registering it in an agent.
 //!
 //! # Features
 //! | name | what | default |
@@ -66,6 +71,7 @@ mod hash;
 mod history;
 mod metrics;
 pub mod models;
+pub mod orchestrator;
 mod plugin;
 mod rest;
 mod scheduler;

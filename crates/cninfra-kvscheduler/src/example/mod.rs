@@ -11,6 +11,7 @@
 
 mod dataplane;
 mod descriptors;
+mod plugin;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ pub use dataplane::{Call, Dataplane};
 pub use descriptors::{
     BdInterfaceDescriptor, BridgeDomainDescriptor, FibDescriptor, InterfaceDescriptor,
 };
+pub use plugin::ExampleDescriptorsPlugin;
 
 use crate::models::{ModelError, ModelRegistry, ModelSpec, NameSource};
 use crate::{KvSchedulerError, Scheduler};

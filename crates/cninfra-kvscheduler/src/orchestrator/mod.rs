@@ -1,0 +1,146 @@
+//! The orchestrator: merges the desired state of several labelled NB sources (the KV
+//! store through data sync, a local client, later gRPC) and hands the merge to the
+//! [`Scheduler`], as upstream's `plugins/orchestrator`.
+//!
+//! - [`Orchestrator`]: the per-source store and the merge; [`Orchestrator::source`] gives a
+//!   [`Source`] handle whose [`txn`](Source::txn) changes keys and whose
+//!   [`resync`](Source::resync) replaces that source's whole share.
+//! - [`OrchestratorPlugin`] (`orchestrator`): the orchestrator in an agent; it watches the
+//!   scheduler's NB key prefixes in the KV store through
+//!   [`KvdbSyncPlugin`](cninfra_datasync::KvdbSyncPlugin) as the source `datasync`.
+//!
+//! # Merging
+//! Each source holds its own share (key → value). When several sources hold a key, the
+//! source whose label sorts last wins (upstream's rule: `localclient` over `grpc` over
+//! `datasync`). A resync of one source replaces only its share and gives the scheduler a
+//! full resync of the merge of all sources, so it never wipes the others. A change of one
+//! source reaches the scheduler only for keys no later source holds; deleting a key shows
+//! the value of the next source that holds it, if any (upstream deletes it from the
+//! scheduler even then; here the merge stays the same for changes and resyncs).
+//!
+//! # Results
+//! A source transaction answers with the keys of that source that failed in the scheduler
+//! (INVALID, FAILED, RETRYING). A value left PENDING waits for its dependencies: that is a
+//! normal state, not an error. For KV-store events the answer is the event's
+//! acknowledgement, so failures show in the data sync log and the status check under the
+//! plugin name `orchestrator`.
+//!
+//! # Examples
+//! ```
+//! use cninfra_kvscheduler::orchestrator::{Orchestrator, DATASYNC_SOURCE, LOCAL_SOURCE};
+//! use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let orchestrator = Orchestrator::new(Scheduler::new(SchedulerConfig::default())?);
+//! let (kv, local) = (orchestrator.source(DATASYNC_SOURCE), orchestrator.source(LOCAL_SOURCE));
+//! kv.resync().put("config/demo/v1/a", Value::from_json(json!(1))).commit().await?;
+//! local.txn().put("config/demo/v1/a", Value::from_json(json!(2))).commit().await?;
+//! assert_eq!(orchestrator.desired_state()["config/demo/v1/a"], Value::from_json(json!(2)));
+//!
+//! // The local value goes away: the KV store's value is desired again.
+//! local.txn().delete("config/demo/v1/a").commit().await?;
+//! assert_eq!(orchestrator.desired_state()["config/demo/v1/a"], Value::from_json(json!(1)));
+//! # Ok(()) }
+//! ```
+
+mod datasync;
+mod error;
+mod plugin;
+mod source;
+mod store;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub use error::OrchestratorError;
+pub use plugin::OrchestratorPlugin;
+pub use source::{Source, SourceTxn};
+
+use crate::scheduler::Scheduler;
+use crate::value::Value;
+use store::SourceStore;
+
+/// Log target of the orchestrator (its plugin name).
+const LOG: &str = OrchestratorPlugin::NAME;
+
+/// Label of the KV store source (data sync watch events), as upstream.
+pub const DATASYNC_SOURCE: &str = "datasync";
+/// Label of the in-process local client, as upstream.
+pub const LOCAL_SOURCE: &str = "localclient";
+/// Label of the gRPC source, as upstream.
+pub const GRPC_SOURCE: &str = "grpc";
+
+/// Merges the desired state of labelled NB sources and applies it to a [`Scheduler`].
+/// Cheap to clone; see the [module docs](self) for the merge rules.
+#[derive(Clone)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    scheduler: Scheduler,
+    store: parking_lot::Mutex<SourceStore>,
+    /// Held across a source transaction's store update and commit.
+    commit_lock: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for Orchestrator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Orchestrator")
+            .field("sources", &self.labels())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Orchestrator {
+    /// An orchestrator feeding `scheduler`, with no source holding anything.
+    pub fn new(scheduler: Scheduler) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                scheduler,
+                store: parking_lot::Mutex::new(SourceStore::default()),
+                commit_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The handle of the source labelled `label` (any text; see the `*_SOURCE`
+    /// constants). Handles of one label share the same share.
+    pub fn source(&self, label: impl Into<Arc<str>>) -> Source {
+        Source::new(self.clone(), label.into())
+    }
+
+    /// The scheduler the merge goes to.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
+    }
+
+    /// The merged desired state, sorted by key.
+    pub fn desired_state(&self) -> BTreeMap<String, Value> {
+        self.inner
+            .store
+            .lock()
+            .merged()
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect()
+    }
+
+    /// The label of the source whose value of `key` wins, if any holds it.
+    pub fn provider(&self, key: &str) -> Option<String> {
+        self.inner
+            .store
+            .lock()
+            .winner(key)
+            .map(|(label, _)| label.to_string())
+    }
+
+    /// The labels of the sources that hold at least one value, in precedence order
+    /// (the last wins).
+    pub fn labels(&self) -> Vec<String> {
+        self.inner.store.lock().labels()
+    }
+}
