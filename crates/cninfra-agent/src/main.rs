@@ -1,5 +1,6 @@
-//! The example cninfra agent: every infrastructure plugin plus a small example plugin that
-//! watches config items in the agent's KV store.
+//! The example cninfra agent: every infrastructure plugin, a small example plugin that
+//! watches config items in the agent's KV store, and the KVScheduler with the example
+//! descriptor set (interfaces, bridge domains, FIB entries), fed from the same store.
 //!
 //! Run with `cargo run --release -p cninfra-agent`, then `curl localhost:9191/readiness` and
 //! `curl localhost:9191/example/v1/items`. Without a connector config file the agent keeps
@@ -16,6 +17,9 @@ use std::process::ExitCode;
 use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
+use cninfra::kvscheduler::KvSchedulerPlugin;
+use cninfra::kvscheduler::example::ExampleDescriptorsPlugin;
+use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::{Agent, Defaults};
 
 use crate::example::ExamplePlugin;
@@ -33,6 +37,14 @@ async fn main() -> ExitCode {
     let stores = Stores::new(&status);
     let resync = ResyncPlugin::new(status.clone());
     let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
+    // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB entries
+    // over an in-memory dataplane), fed from the store under config/example/v1/.
+    let scheduler = KvSchedulerPlugin::with_deps(
+        Some(infra.http.clone()),
+        Some(infra.prometheus.clone()),
+    );
+    let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
+    let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
     let example = match ExamplePlugin::new(status, infra.http.clone(), grpc, sync.clone()) {
         Ok(example) => example,
         Err(err) => {
@@ -44,6 +56,8 @@ async fn main() -> ExitCode {
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())
         .plugin(example)
+        .plugin(descriptors)
+        .plugin(orchestrator)
         .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
     // The process manager and the supervisor run only when their config is given.
     let supervise = SupervisorPlugin::config_given();

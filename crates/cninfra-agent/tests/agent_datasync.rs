@@ -280,3 +280,68 @@ async fn with_redis_a_set_reaches_the_view_and_the_statuses_land_in_redis() {
     .await;
     agent.stop();
 }
+
+/// The scheduler's state of one key (`/scheduler/status?key=`), e.g. `PENDING`.
+async fn scheduler_state(agent: &AgentProcess, key: &str) -> Value {
+    agent.get_json(&format!("/scheduler/status?key={key}")).await[0]["value"]["state"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_scenario_through_etcd_fib_waits_for_its_bridge_domain_and_interface() {
+    let endpoint = harness_server("CNINFRA_TEST_ETCD");
+    let label = unique_label("seed");
+    let dir = tempfile::tempdir().unwrap();
+    let (flag, path) = config_file(dir.path(), "etcd", &format!("endpoints: [{endpoint}]\n"));
+    let mut agent = AgentProcess::spawn(&[&flag, &path], &[("MICROSERVICE_LABEL", &label)]);
+    agent.wait_ready().await;
+    let mut etcd = Client::connect([endpoint.as_str()], None).await.unwrap();
+    let key = |relative: &str| format!("/vnf-agent/{label}/config/example/v1/{relative}");
+    let fib = "config/example/v1/fib/bd1/mac/62:89:c6:a3:7e:3a";
+    let wait_state = |key: &'static str, want: &'static str| {
+        let agent = &agent;
+        async move {
+            support::eventually(
+                &format!("{key} in state {want}"),
+                Duration::from_secs(30),
+                || async move { scheduler_state(agent, key).await == want },
+            )
+            .await;
+        }
+    };
+
+    // The FIB entry first: it waits for its bridge domain and interface.
+    etcd.put(
+        key("fib/bd1/mac/62:89:c6:a3:7e:3a"),
+        r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","outgoing_interface":"if1","action":"forward"}"#,
+        None,
+    )
+    .await
+    .unwrap();
+    wait_state(fib, "PENDING").await;
+    etcd.put(
+        key("bridge-domains/bd1"),
+        r#"{"name":"bd1","interfaces":[{"name":"if1"}]}"#,
+        None,
+    )
+    .await
+    .unwrap();
+    etcd.put(
+        key("interfaces/if1"),
+        r#"{"name":"if1","type":"loopback","enabled":true}"#,
+        None,
+    )
+    .await
+    .unwrap();
+    wait_state(fib, "CONFIGURED").await;
+    wait_state("config/example/v1/bridge-domains/bd1", "CONFIGURED").await;
+
+    // The bridge domain goes: the FIB entry is deleted from the dataplane and pending again.
+    etcd.delete(key("bridge-domains/bd1"), None).await.unwrap();
+    wait_state(fib, "PENDING").await;
+    let history = agent.get_json("/scheduler/txn-history").await;
+    assert!(
+        history.to_string().contains("fib/bd1/mac/62:89:c6:a3:7e:3a"),
+        "{history}"
+    );
+    agent.stop();
+}
