@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
+use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::KvSchedulerPlugin;
 use cninfra::kvscheduler::example::ExampleDescriptorsPlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
@@ -39,13 +40,14 @@ async fn main() -> ExitCode {
     let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
     // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB entries
     // over an in-memory dataplane), fed from the store under config/example/v1/.
-    let scheduler = KvSchedulerPlugin::with_deps(
-        Some(infra.http.clone()),
-        Some(infra.prometheus.clone()),
-    );
+    let scheduler =
+        KvSchedulerPlugin::with_deps(Some(infra.http.clone()), Some(infra.prometheus.clone()));
     let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
     let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
-    let example = match ExamplePlugin::new(status, infra.http.clone(), grpc, sync.clone()) {
+    let kafka = KafkaPlugin::builder()
+        .with_status_check(status.clone())
+        .build();
+    let example = match ExamplePlugin::new(status, infra.http.clone(), grpc, sync.clone(), kafka) {
         Ok(example) => example,
         Err(err) => {
             eprintln!("cannot build the example plugin: {err}");

@@ -46,8 +46,14 @@ impl Stores {
             ("etcd", StoreSource::from_plugin(etcd.clone(), |p| p.kv())),
             ("redis", StoreSource::from_plugin(redis, |p| p.kv())),
             ("consul", StoreSource::from_plugin(consul, |p| p.kv())),
-            ("redb", StoreSource::from_plugin(RedbPlugin::new(), |p| p.store())),
-            ("filedb", StoreSource::from_plugin(FileDbPlugin::new(), |p| p.store())),
+            (
+                "redb",
+                StoreSource::from_plugin(RedbPlugin::new(), |p| p.store()),
+            ),
+            (
+                "filedb",
+                StoreSource::from_plugin(FileDbPlugin::new(), |p| p.store()),
+            ),
         ];
         let embedded = Arc::new(EmbeddedStorePlugin {
             configured: connectors.clone(),

@@ -39,7 +39,9 @@ async fn without_a_connector_the_embedded_file_db_feeds_the_view_and_holds_the_s
     agent.wait_ready().await;
     // The first start writes a sample item.
     agent
-        .wait_json("the sample item", ITEMS, |v| v["hello"]["kind"] == "greeting")
+        .wait_json("the sample item", ITEMS, |v| {
+            v["hello"]["kind"] == "greeting"
+        })
         .await;
 
     // A new file adds items; the secondary index answers `?kind=`.
@@ -60,7 +62,10 @@ async fn without_a_connector_the_embedded_file_db_feeds_the_view_and_holds_the_s
         ["db", "web"],
         "{servers}"
     );
-    assert_eq!(agent.get_json(&format!("{ITEMS}/web")).await["kind"], "server");
+    assert_eq!(
+        agent.get_json(&format!("{ITEMS}/web")).await["kind"],
+        "server"
+    );
 
     // Removing the file deletes its items.
     std::fs::remove_file(&file).unwrap();
@@ -220,10 +225,14 @@ async fn an_etcd_restart_flips_the_status_and_a_resync_delivers_the_full_state_a
                 .is_some_and(|p| p.iter().any(|p| p["name"] == "etcd" && p["state"] == 1))
         })
         .await;
-    support::eventually("a resync after the reconnect", Duration::from_secs(30), || {
-        let resyncs = agent.output().matches("items resynced").count();
-        async move { resyncs > resyncs_before }
-    })
+    support::eventually(
+        "a resync after the reconnect",
+        Duration::from_secs(30),
+        || {
+            let resyncs = agent.output().matches("items resynced").count();
+            async move { resyncs > resyncs_before }
+        },
+    )
     .await;
     assert_eq!(agent.get_json(&format!("{ITEMS}/kept")).await["kind"], "k");
 
@@ -261,21 +270,26 @@ async fn with_redis_a_set_reaches_the_view_and_the_statuses_land_in_redis() {
     let mut agent = AgentProcess::spawn(&[&flag, &path], &[("MICROSERVICE_LABEL", &label)]);
     agent.wait_ready().await;
 
-    redis_cli(&endpoint, &["SET", &item_key(&label, "r"), r#"{"kind":"cache"}"#]);
+    redis_cli(
+        &endpoint,
+        &["SET", &item_key(&label, "r"), r#"{"kind":"cache"}"#],
+    );
     agent
-        .wait_json("the item set in Redis", ITEMS, |v| v["r"]["kind"] == "cache")
+        .wait_json("the item set in Redis", ITEMS, |v| {
+            v["r"]["kind"] == "cache"
+        })
         .await;
     redis_cli(&endpoint, &["DEL", &item_key(&label, "r")]);
     agent
-        .wait_json("the deleted item gone", ITEMS, |v| v.get("r").is_none() && v.is_object())
+        .wait_json("the deleted item gone", ITEMS, |v| {
+            v.get("r").is_none() && v.is_object()
+        })
         .await;
 
     let agent_key = format!("/vnf-agent/{label}/check/status/v1/agent");
     support::eventually("the agent status in Redis", Duration::from_secs(30), || {
         let text = redis_cli(&endpoint, &["GET", &agent_key]);
-        async move {
-            serde_json::from_str::<Value>(&text).is_ok_and(|status| status["state"] == 1)
-        }
+        async move { serde_json::from_str::<Value>(&text).is_ok_and(|status| status["state"] == 1) }
     })
     .await;
     agent.stop();
@@ -283,7 +297,10 @@ async fn with_redis_a_set_reaches_the_view_and_the_statuses_land_in_redis() {
 
 /// The scheduler's state of one key (`/scheduler/status?key=`), e.g. `PENDING`.
 async fn scheduler_state(agent: &AgentProcess, key: &str) -> Value {
-    agent.get_json(&format!("/scheduler/status?key={key}")).await[0]["value"]["state"].clone()
+    agent
+        .get_json(&format!("/scheduler/status?key={key}"))
+        .await[0]["value"]["state"]
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,7 +357,9 @@ async fn the_seed_scenario_through_etcd_fib_waits_for_its_bridge_domain_and_inte
     wait_state(fib, "PENDING").await;
     let history = agent.get_json("/scheduler/txn-history").await;
     assert!(
-        history.to_string().contains("fib/bd1/mac/62:89:c6:a3:7e:3a"),
+        history
+            .to_string()
+            .contains("fib/bd1/mac/62:89:c6:a3:7e:3a"),
         "{history}"
     );
     agent.stop();

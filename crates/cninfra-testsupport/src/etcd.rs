@@ -28,7 +28,10 @@ pub fn etcd_connect_options(tls: &TlsFiles) -> ConnectOptions {
     let read = |path: &PathBuf| std::fs::read(path).expect("read a TLS file");
     let options = TlsOptions::new()
         .ca_certificate(Certificate::from_pem(read(&tls.ca)))
-        .identity(Identity::from_pem(read(&tls.client_cert), read(&tls.client_key)));
+        .identity(Identity::from_pem(
+            read(&tls.client_cert),
+            read(&tls.client_key),
+        ));
     ConnectOptions::new().with_tls(options)
 }
 

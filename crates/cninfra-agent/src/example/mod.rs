@@ -1,10 +1,14 @@
 //! The example plugin: it watches items under `config/example/v1/items/` of the agent's
 //! KV store (JSON values), keeps them in an idxmap indexed by kind, logs every change and
-//! serves them at `GET /example/v1/items`. It also reports its status and offers the
+//! serves them at `GET /example/v1/items`. With a `--kafka-config` it also publishes every
+//! item change to the topic `example-changes` and adds the items of the topic
+//! `example-items` to its view (topics set in `example.conf`). It reports its status and
+//! offers the
 //! example gRPC service (`cninfra.example.v1.Echo`), served when a `grpc.conf` turns the
 //! gRPC server on.
 
 mod items;
+mod kafka;
 mod rest;
 
 use std::sync::Arc;
@@ -13,11 +17,16 @@ use cninfra::datasync::{JsonWatcher, KvdbSyncPlugin, TypedSyncEvent};
 use cninfra::grpc::GrpcPlugin;
 use cninfra::grpc::example::EchoService;
 use cninfra::health::{State, StatusCheckPlugin};
+use cninfra::idxmap::WatchHandle;
+use cninfra::kafka::KafkaPlugin;
 use cninfra::prelude::*;
 use cninfra::rpc::rest::HttpPlugin;
+use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use self::items::{ITEMS_PREFIX, Item, ItemChange, ItemView};
+use self::kafka::ExampleConfig;
+
+use self::items::{ITEMS_PREFIX, Item, ItemChange, ItemView, Origin};
 
 /// The logger (tracing target) and plugin name.
 const NAME: &str = "example";
@@ -29,7 +38,10 @@ pub(crate) struct ExamplePlugin {
     http: Arc<HttpPlugin>,
     grpc: Arc<GrpcPlugin>,
     sync: Arc<KvdbSyncPlugin>,
+    kafka: Arc<KafkaPlugin>,
     view: ItemView,
+    /// Keeps the publishing of changes to Kafka on.
+    publishing: Mutex<Option<WatchHandle>>,
 }
 
 impl ExamplePlugin {
@@ -38,13 +50,16 @@ impl ExamplePlugin {
         http: Arc<HttpPlugin>,
         grpc: Arc<GrpcPlugin>,
         sync: Arc<KvdbSyncPlugin>,
+        kafka: Arc<KafkaPlugin>,
     ) -> Result<Self, BoxError> {
         Ok(Self {
             status,
             http,
             grpc,
             sync,
+            kafka,
             view: ItemView::new()?,
+            publishing: Mutex::new(None),
         })
     }
 }
@@ -61,19 +76,22 @@ impl Plugin for ExamplePlugin {
             self.http.clone(),
             self.grpc.clone(),
             self.sync.clone(),
+            self.kafka.clone(),
         ]
     }
 
-    fn has_config(&self) -> bool {
-        false
-    }
-
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let config: ExampleConfig = ctx.config_or_default()?;
         self.status.register(NAME, None);
         EchoService::register(&self.grpc)?;
         self.http.merge(rest::router(self.view.clone()))?;
         let watcher = self.sync.watch_json::<Item>(NAME, &[ITEMS_PREFIX])?;
         ctx.spawn(follow(watcher, self.view.clone(), ctx.shutdown_token()));
+        if let Some(mux) = self.kafka.multiplexer() {
+            let handle = kafka::connect(mux, &config, &self.view).await?;
+            *self.publishing.lock() = Some(handle);
+            tracing::info!(target: NAME, changes = %config.changes_topic, items = %config.items_topic, "example items over Kafka");
+        }
         Ok(())
     }
 
@@ -101,7 +119,7 @@ async fn follow(mut watcher: JsonWatcher<Item>, view: ItemView, stop: Cancellati
                     .values
                     .into_iter()
                     .map(|entry| (ItemView::name_of(&entry.key).to_owned(), entry.value));
-                let changes = view.replace(items);
+                let changes = view.replace(Origin::Store, items);
                 tracing::info!(target: NAME, items = view.len(), changed = changes.len(), cause = ?resync.cause, "items resynced");
                 for (name, change) in &changes {
                     log_change(name, *change);
@@ -110,7 +128,7 @@ async fn follow(mut watcher: JsonWatcher<Item>, view: ItemView, stop: Cancellati
             }
             TypedSyncEvent::Change(change) => {
                 let name = ItemView::name_of(&change.key);
-                if let Some(done) = view.apply(name, change.value) {
+                if let Some(done) = view.apply(Origin::Store, name, change.value) {
                     log_change(name, done);
                 }
                 change.done.ok();

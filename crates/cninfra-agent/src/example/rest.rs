@@ -9,7 +9,7 @@ use cninfra::rpc::axum::http::StatusCode;
 use cninfra::rpc::axum::response::{IntoResponse, Response};
 use cninfra::rpc::axum::{Json, Router};
 
-use super::items::{Item, ItemView};
+use super::items::{Entry, ItemView};
 
 /// The routes, served by the agent's HTTP plugin.
 pub(crate) fn router(view: ItemView) -> Router {
@@ -23,10 +23,12 @@ async fn list(
     State(view): State<ItemView>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let items: BTreeMap<String, Item> = match query.get("kind") {
+    let items: BTreeMap<String, Entry> = match query.get("kind") {
         Some(kind) => match view.of_kind(kind) {
             Ok(items) => items,
-            Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+            Err(err) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
+            }
         },
         None => view.all(),
     };
