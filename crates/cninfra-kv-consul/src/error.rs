@@ -34,6 +34,22 @@ pub enum ConsulError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client for consul: {0}")]
     Client(#[source] reqwest::Error),
+    /// The TLS handshake with the agent failed: its certificate is not signed by the
+    /// configured CA or does not name the host, or it refused our client certificate.
+    #[error(
+        "TLS handshake with consul at {url} failed (check `tls.ca-file`, the agent \
+         certificate's names, and `tls.cert-file`/`tls.key-file` if the agent wants a client \
+         certificate): {reason}"
+    )]
+    Tls {
+        /// The agent's base URL.
+        url: String,
+        /// What TLS reported, e.g. `invalid peer certificate: UnknownIssuer`.
+        reason: String,
+        /// The failed start-up check.
+        #[source]
+        source: KvError,
+    },
     /// The agent did not answer the start-up check (`/v1/status/peers`).
     #[error("cannot reach consul at {url}: {source}")]
     Unreachable {
@@ -43,6 +59,26 @@ pub enum ConsulError {
         #[source]
         source: KvError,
     },
+}
+
+/// The TLS error somewhere in `err`'s chain of causes. rustls' error travels inside I/O
+/// errors (sometimes nested), whose own `source` skips the error they wrap, so those are
+/// opened with `get_ref`.
+pub(crate) fn tls_failure<'a>(
+    mut err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        err = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => inner,
+            None => err.source()?,
+        };
+    }
 }
 
 /// An HTTP answer that is not a success, with the body Consul sent.

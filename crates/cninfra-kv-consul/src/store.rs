@@ -90,19 +90,24 @@ impl ConsulStore {
     ///
     /// # Errors
     /// [`ConsulError::InvalidConfig`] or [`ConsulError::TlsFile`] for the config,
-    /// [`ConsulError::Unreachable`] naming the URL when the agent does not answer.
+    /// [`ConsulError::Tls`] when the TLS handshake fails, [`ConsulError::Unreachable`]
+    /// naming the URL when the agent does not answer.
     pub async fn connect(
         config: &ConsulConfig,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConsulError> {
         let store = Self::new(config, env)?;
-        store
-            .check()
-            .await
-            .map_err(|source| ConsulError::Unreachable {
-                url: store.inner.api.base.clone(),
-                source,
-            })?;
+        store.check().await.map_err(|source| {
+            let url = store.inner.api.base.clone();
+            match crate::error::tls_failure(&source) {
+                Some(tls) => ConsulError::Tls {
+                    url,
+                    reason: tls.to_string(),
+                    source,
+                },
+                None => ConsulError::Unreachable { url, source },
+            }
+        })?;
         tracing::info!(target: crate::LOG, url = %store.inner.api.base, "connected to consul");
         Ok(store)
     }

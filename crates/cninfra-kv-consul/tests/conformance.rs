@@ -1,14 +1,15 @@
 //! The conformance kit of cninfra-kv against the in-test Consul server (no real Consul can
 //! be installed here; see the crate docs).
 //!
-//! Every check runs except `watch_live`: it writes four changes back to back and expects
-//! each as its own event, while a blocking-query watch reports the states it is shown
-//! and may merge writes that land between two answers. `watch_changes_one_by_one` in
-//! `watch_behaviour.rs` checks the same events with writes spaced by their delivery.
+//! Blocking queries report the states they are shown, so writes landing between two
+//! answers merge: the kit runs with `watch_every_change: false`, which checks that the
+//! watch converges (`watch_converges`) instead of expecting every change as its own event
+//! (`watch_live`). `watch_changes_one_by_one` in `watch_behaviour.rs` checks single
+//! changes with writes spaced by their delivery.
 
 use std::sync::Arc;
 
-use cninfra_kv::testkit::{self, CheckResult, Outcome};
+use cninfra_kv::testkit::{self, KitOptions};
 use cninfra_kv::{KvStore, KvStoreExt};
 use cninfra_kv_consul::testserver::{ConsulTestServer, TestServerOptions};
 use cninfra_kv_consul::{ConsulConfig, ConsulStore};
@@ -22,46 +23,17 @@ async fn server() -> ConsulTestServer {
 }
 
 async fn run(store: Arc<dyn KvStore>, prefix: &str) {
-    let checks: Vec<(&str, CheckResult)> = vec![
-        (
-            "list_ordering",
-            testkit::list_ordering(&store, prefix).await,
-        ),
-        ("revisions", testkit::revisions(&store, prefix).await),
-        (
-            "prefix_isolation",
-            testkit::prefix_isolation(&store, prefix).await,
-        ),
-        (
-            "delete_reports_truth",
-            testkit::delete_reports_truth(&store, prefix).await,
-        ),
-        (
-            "watch_from_revision",
-            testkit::watch_from_revision(&store, prefix).await,
-        ),
-        (
-            "txn_atomicity",
-            testkit::txn_atomicity(&store, prefix).await,
-        ),
-        ("large_values", testkit::large_values(&store, prefix).await),
-        ("many_keys", testkit::many_keys(&store, prefix).await),
-        (
-            "concurrent_writers",
-            testkit::concurrent_writers(&store, prefix).await,
-        ),
-        ("ttl_expiry", testkit::ttl_expiry(&store, prefix).await),
-    ];
-    let mut skipped = Vec::new();
-    for (name, result) in checks {
-        match result {
-            Ok(Outcome::Passed) => {}
-            Ok(Outcome::Skipped { reason }) => skipped.push((name, reason)),
-            Err(failure) => panic!("{failure}"),
-        }
-    }
-    let names: Vec<&str> = skipped.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["watch_from_revision", "ttl_expiry"], "{skipped:?}");
+    let options = KitOptions {
+        watch_every_change: false,
+    };
+    let report = testkit::conformance_with(store, prefix, options)
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    let skipped: Vec<&str> = report.skipped().iter().map(|(name, _)| *name).collect();
+    assert_eq!(skipped, ["watch_from_revision", "ttl_expiry"], "{report}");
+    let passed = report.passed();
+    assert!(passed.contains(&"watch_converges"), "{report}");
+    assert_eq!(passed.len(), 9, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

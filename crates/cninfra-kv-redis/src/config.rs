@@ -27,14 +27,26 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// read-timeout: 1s
 /// write-timeout: 1s
 /// enable-keyspace-events: true
+/// exact-watch-values: false
 /// tls:
 ///   enabled: true
 ///   ca-file: /etc/redis/ca.pem
 /// ```
 ///
-/// Only the single node is implemented; a sentinel or cluster config parses but
-/// [`RedisStore::connect`](crate::RedisStore::connect) refuses it, naming the field that
-/// selected it.
+/// Every deployment is implemented (see the [crate docs](crate#deployments) for what
+/// each offers). Sentinel mode:
+///
+/// ```yaml
+/// master-name: mymaster
+/// endpoints: [10.0.0.1:26379, 10.0.0.2:26379]
+/// password: secret
+/// ```
+///
+/// Cluster mode (no `endpoint`, no `master-name`):
+///
+/// ```yaml
+/// endpoints: [10.0.0.1:7000, 10.0.0.2:7000, 10.0.0.3:7000]
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RedisConfig {
@@ -44,16 +56,18 @@ pub struct RedisConfig {
     pub endpoints: Vec<String>,
     /// Name of the master the sentinels watch; selects sentinel mode.
     pub master_name: String,
-    /// Database number (`SELECT`); single node and sentinel only.
+    /// Database number (`SELECT`); single node and sentinel only (a cluster refuses any
+    /// other than 0).
     pub db: u32,
     /// Send read-only commands to replicas (cluster); accepted as upstream, not used.
     pub enable_query_on_slave: bool,
-    /// Most redirects a cluster command follows (upstream spells it `max-rediects`).
+    /// Most redirects a cluster command follows (upstream spells it `max-rediects`); the
+    /// cluster client's retries, its own default when 0.
     #[serde(rename = "max-rediects", alias = "max-redirects")]
     pub max_redirects: u32,
     /// Route read-only cluster commands to the closest node; accepted as upstream, not used.
     pub route_by_latency: bool,
-    /// Password (`AUTH`); empty for none.
+    /// Password (`AUTH`) of the data node; empty for none. Sentinels are asked without.
     pub password: String,
     /// How long connecting (TCP, TLS, `AUTH`, `SELECT`) may take.
     #[serde(with = "cninfra_core::config::duration")]
@@ -68,16 +82,20 @@ pub struct RedisConfig {
     /// Connection pool settings of upstream's client. This connector multiplexes every
     /// command over one connection (plus one per watch), so they have no effect.
     pub pool: PoolConfig,
-    /// TLS towards the server (single node).
+    /// TLS towards the data node (the single node, or the master in sentinel mode; the
+    /// sentinels are reached over plain TCP); not offered in cluster mode.
     pub tls: TlsConfig,
     /// When the server's `notify-keyspace-events` lacks what watches need, turn it on with
     /// `CONFIG SET` (keeping the classes already enabled) instead of refusing to watch.
     pub enable_keyspace_events: bool,
-    /// Write through scripts that announce each change with its new and old value, so
-    /// watches report exact values and previous values (default). `false` writes with
-    /// plain `SET`/`DEL` (about twice the write throughput): watches then read values
-    /// after the notification (they may be newer) and report no previous values.
-    pub announce_changes: bool,
+    /// Make watch events exact: every write runs as a Lua script that publishes the new
+    /// and the old value before writing, so each change of this connector arrives as its
+    /// own event with its value and previous value. Costs about half of Redis's write
+    /// throughput (Lua per write). Off (default, as upstream): plain `SET`/`DEL`; a watch
+    /// reads the key with `GET` when the keyspace notification arrives, so an event may
+    /// carry a newer value than the write that caused it, quick successive changes of a
+    /// key may merge into one event, and events carry no previous value.
+    pub exact_watch_values: bool,
 }
 
 impl Default for RedisConfig {
@@ -97,7 +115,7 @@ impl Default for RedisConfig {
             pool: PoolConfig::default(),
             tls: TlsConfig::default(),
             enable_keyspace_events: false,
-            announce_changes: true,
+            exact_watch_values: false,
         }
     }
 }
@@ -120,7 +138,7 @@ pub struct PoolConfig {
     pub idle_check_frequency: Duration,
 }
 
-/// TLS settings of a single-node connection.
+/// TLS settings of the connection to the data node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TlsConfig {
@@ -202,7 +220,10 @@ impl RedisConfig {
 }
 
 /// Splits `host:port` (`[v6]:port` too).
-fn parse_endpoint(field: &'static str, value: &str) -> Result<(String, u16), RedisError> {
+pub(crate) fn parse_endpoint(
+    field: &'static str,
+    value: &str,
+) -> Result<(String, u16), RedisError> {
     let invalid = |reason: &'static str| RedisError::InvalidConfig {
         field,
         value: value.to_owned(),
@@ -236,11 +257,22 @@ mod tests {
     fn the_documented_sample_parses() {
         let sample = "endpoint: 127.0.0.1:6379\ndb: 0\npassword: secret\ndial-timeout: 2s\n\
                       read-timeout: 1s\nwrite-timeout: 1s\nenable-keyspace-events: true\n\
+                      exact-watch-values: false\n\
                       tls:\n  enabled: true\n  ca-file: /etc/redis/ca.pem\n";
         let config: RedisConfig = serde_yaml_ng::from_str(sample).unwrap();
         assert_eq!(config.dial_timeout, Duration::from_secs(2));
         assert!(config.tls.enabled && config.enable_keyspace_events);
         assert_eq!(config.tls.ca_file, Some(PathBuf::from("/etc/redis/ca.pem")));
+    }
+
+    #[test]
+    fn the_documented_sentinel_sample_parses() {
+        let sample = "master-name: mymaster\nendpoints: [10.0.0.1:26379, 10.0.0.2:26379]\n\
+                      password: secret\n";
+        let config: RedisConfig = serde_yaml_ng::from_str(sample).unwrap();
+        assert_eq!(config.topology().unwrap(), Topology::Sentinel);
+        assert_eq!(config.endpoints.len(), 2);
+        assert!(!config.exact_watch_values);
     }
 
     #[test]

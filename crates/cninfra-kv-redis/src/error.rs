@@ -26,17 +26,6 @@ pub enum RedisError {
          `endpoints` (sentinel) or `endpoints` (cluster)"
     )]
     NoEndpoint,
-    /// The config selects a deployment this connector does not implement yet.
-    #[error(
-        "redis {topology} mode (selected by `{field}`) is not supported yet; configure a single \
-         node with `endpoint`"
-    )]
-    UnsupportedTopology {
-        /// `sentinel` or `cluster`.
-        topology: &'static str,
-        /// The field that selected it.
-        field: &'static str,
-    },
     /// A TLS file named in the config cannot be read.
     #[error("redis config: cannot read `tls.{field}` file `{}`: {source}", path.display())]
     TlsFile {
@@ -67,7 +56,32 @@ pub enum RedisError {
         #[source]
         source: redis::RedisError,
     },
-    /// Connecting failed otherwise (refused, TLS handshake, bad database number).
+    /// The TLS handshake failed: the server's certificate is not signed by the configured
+    /// CA or does not name the host, or the server refused our client certificate.
+    #[error(
+        "TLS handshake with redis at {endpoint} failed (check `tls.ca-file`, the server \
+         certificate's names, and `tls.cert-file`/`tls.key-file` if the server wants a client \
+         certificate): {source}"
+    )]
+    Tls {
+        /// `host:port`.
+        endpoint: String,
+        /// What the client reported.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// Sentinel mode: no sentinel named a master that answers as one.
+    #[error(
+        "no redis master `{master_name}` found through the sentinels (check `master-name` and \
+         `endpoints`): {reasons}"
+    )]
+    NoMaster {
+        /// The configured `master-name`.
+        master_name: String,
+        /// What each sentinel answered.
+        reasons: String,
+    },
+    /// Connecting failed otherwise (refused, bad database number).
     #[error("cannot connect to redis at {endpoint}: {source}")]
     Connect {
         /// `host:port`.

@@ -15,7 +15,7 @@
 //! let mut watch = agent.watch(&["config/"], None).await?;   // first watch, then list
 //! agent.put("config/a", "1".into(), PutOptions::default()).await?;
 //! if let Some(Ok(WatchEvent::Change(change))) = watch.next().await {
-//!     assert_eq!((change.key.as_str(), change.prev_value), ("config/a", None));
+//!     assert_eq!(change.key, "config/a");   // its value is read when the event arrives
 //! }
 //! # Ok(()) }
 //! ```
@@ -24,11 +24,11 @@
 //! | API | Redis |
 //! |---|---|
 //! | `get` | `GET` |
-//! | `put` (with TTL) | a script: `GET` (old value), `PUBLISH` (announcement), `SET` (`PX` ms) |
-//! | `delete`, by prefix | a script per key batch: `GET`, `PUBLISH`, `DEL`; prefixes found by `SCAN` |
+//! | `put` (with TTL) | `SET` (`PX` ms); with exact watch values a script: `GET` (old value), `PUBLISH` (announcement), `SET` |
+//! | `delete`, by prefix | `DEL` of a key batch (a script with exact watch values); prefixes found by `SCAN` |
 //! | `list_keys`, `list_values` | `SCAN MATCH <prefix>* COUNT 1000` page by page, values by `MGET` |
-//! | `txn` | `MULTI` / the same scripts / `EXEC` |
-//! | `watch` | `PSUBSCRIBE` to keyspace notifications and to the announcements |
+//! | `txn` | `MULTI` / the same commands or scripts / `EXEC` |
+//! | `watch` | `PSUBSCRIBE` to keyspace notifications (and announcements); `GET` per notification |
 //!
 //! Values are stored as they are under plain string keys, so any Redis client reads them.
 //! Glob characters in prefixes are escaped, so `a[1]/` lists only keys that start with
@@ -45,18 +45,31 @@
 //! [`ResyncReason::Reconnected`](cninfra_kv::ResyncReason::Reconnected) **after every
 //! reconnect**: the consumer lists again, as nothing tells what changed meanwhile.
 //!
-//! # Watch values and previous values
-//! A keyspace notification says only "`set` on key k". To report exact values, every write
-//! of this connector runs as a script that publishes the new and the old value on
-//! `cninfra-kv@<db>:<key>` right before the write; a watch subscribed to both gets the
-//! announcement, then the notification, with nothing between (scripts are atomic). So for
-//! writes through this connector, events carry the written value and the true previous
-//! value ([`Capabilities::prev_values`](cninfra_kv::Capabilities::prev_values) is true).
-//! For changes Redis makes itself or other clients make, there is no announcement:
-//! expiries and evictions (and `DEL` by others) become deletes without a previous value,
-//! and a foreign `SET` becomes a put whose value is read with `GET` when the notification
-//! arrives (it may already be newer) and has no previous value. Upstream re-read every
-//! value and reported the last value its watcher had seen of any key.
+//! # Watch values and previous values: a trade-off
+//! A keyspace notification says only "`set` on key k", never the value. Two modes:
+//!
+//! - **Default (as upstream): plain writes.** Puts are `SET`, deletes `DEL`, so writes
+//!   run at the raw client's speed. On each notification the watch reads the key with
+//!   `GET` and reports what it finds (see [`RedisConfig::exact_watch_values`]). So an
+//!   event may carry a **newer value** than the write that caused it, back-to-back changes
+//!   of a key may **merge** into one event (or a repeat of the current value), and events
+//!   carry **no previous value**
+//!   ([`Capabilities::prev_values`](cninfra_kv::Capabilities::prev_values) is false). The
+//!   events of a key never go back to an older state, and the last one matches the key's
+//!   last change: a consumer that applies them converges on the stored state.
+//! - **`exact-watch-values: true`: every change, exactly.** Every write runs as a Lua
+//!   script that publishes the new and the old value on `cninfra-kv@<db>:<key>` right
+//!   before writing; a watch subscribed to both gets the announcement, then the
+//!   notification, with nothing between (scripts are atomic). Each write through this
+//!   connector then arrives as its own event with its value and true previous value
+//!   (`prev_values` is true). The price is write throughput: Lua per write halves what
+//!   Redis can take (about 0.53x the raw client's puts in
+//!   `docs/benchmarks/cninfra-kv-redis.md`).
+//!
+//! In both modes, changes that come without announcement (Redis's own expiries and
+//! evictions, other clients' writes) are read with `GET` as in the default mode.
+//! Upstream re-read every value and reported the last value its watcher had seen of any
+//! key.
 //!
 //! # Keyspace notifications
 //! Watches need the server's `notify-keyspace-events` to contain `K` and the classes `g`,
@@ -75,9 +88,26 @@
 //! # Deployments
 //! The config is upstream's, and the kind of deployment is detected as upstream does
 //! ([`RedisConfig::topology`]): sentinel if `master-name` is set, else a single node if
-//! `endpoint` is set, else a cluster. Only the single node (with password, database,
-//! timeouts and TLS) is implemented; sentinel and cluster configs are refused at start
-//! with [`RedisError::UnsupportedTopology`] naming the field that selected them.
+//! `endpoint` is set, else a cluster.
+//!
+//! - **Single node**, with password, database, timeouts and TLS.
+//! - **Sentinel**: the sentinels in `endpoints` (plain TCP, no password) are asked for the
+//!   master `master-name`, which gets the password, database and TLS settings. Commands
+//!   follow a failover: when one fails for lack of a connection or with `READONLY`, the
+//!   store asks the sentinels again and moves to the new master (commands fail with
+//!   retryable errors meanwhile). Watches also listen to a sentinel's `+switch-master`
+//!   and move to the new master with a resync. Redis replicates asynchronously, so a
+//!   write the old master took after the switch and before its demotion is lost.
+//! - **Cluster**: the cluster client (`cluster-async`) seeded with `endpoints`, with
+//!   `password` and `max-rediects` (its retries). Lists `SCAN` every master; watches
+//!   subscribe to the keyspace notifications of every master (the notification setting
+//!   is checked on each); `MGET` and prefix deletes are split by slot. Not offered, and
+//!   refused or reported: transactions ([`Capabilities::txn`](cninfra_kv::Capabilities::txn)
+//!   is false, `txn` returns `Unsupported`: `MULTI` needs one slot), TLS, databases other
+//!   than 0, and `exact-watch-values` (announcements are broadcast to every node). A watch
+//!   keeps the masters it found when it subscribed; a resharding or failover in the
+//!   cluster reaches it only when one of its connections drops (it then resubscribes on
+//!   the current masters and sends a resync).
 //!
 //! # Timeouts and errors
 //! Connecting (TCP, TLS, `AUTH`, `SELECT`) has `dial-timeout`; each command has
@@ -87,9 +117,11 @@
 //! [retryable](cninfra_kv::KvError::is_retryable)); the command connection reconnects by
 //! itself. [`RedisStore::connection_state`] publishes lost/back flips.
 
+mod cluster;
 mod config;
 mod connect;
 mod error;
+mod failover;
 mod list;
 mod plugin;
 mod scripts;

@@ -1,4 +1,5 @@
 //! Listing by `SCAN` (never `KEYS`): one page per call, values by `MGET`, streamed lazily.
+//! In a cluster every master is scanned in turn (`MGET` is split by slot by the client).
 //!
 //! `SCAN` guarantees that a key present during the whole listing is returned, perhaps more
 //! than once, in no particular order. The stream drops the repeats (it remembers the keys
@@ -59,6 +60,9 @@ struct Scan {
     pattern: String,
     with_values: bool,
     cursor: u64,
+    /// Cluster masters still to scan, the current one last; `None` until the first page
+    /// (then empty for a single node).
+    nodes: Option<Vec<String>>,
     finished: bool,
     seen: HashSet<String>,
     ready: VecDeque<Result<(String, Option<Bytes>), KvError>>,
@@ -75,6 +79,7 @@ fn scan(
         pattern: glob_prefix(prefix),
         with_values,
         cursor: 0,
+        nodes: None,
         finished: false,
         seen: HashSet::new(),
         ready: VecDeque::new(),
@@ -99,17 +104,28 @@ fn scan(
 impl Scan {
     /// Fetches one page into `ready`.
     async fn next_page(&mut self) -> Result<(), KvError> {
-        let mut con = self.store.inner.con.clone();
+        let mut con = self.store.inner.con();
+        if self.nodes.is_none() {
+            let mut masters = self.store.run("list", con.masters()).await?;
+            masters.reverse();
+            self.nodes = Some(masters);
+        }
+        let node = self.nodes.as_ref().and_then(|nodes| nodes.last().cloned());
         let mut scan = redis::cmd("SCAN");
         scan.arg(self.cursor)
             .arg("MATCH")
             .arg(&self.pattern)
             .arg("COUNT")
             .arg(SCAN_COUNT);
-        let call = scan.query_async::<(u64, Vec<Vec<u8>>)>(&mut con);
+        let call = con.query_on::<(u64, Vec<Vec<u8>>)>(node.as_deref(), scan);
         let (cursor, raw_keys) = self.store.run("list", call).await?;
         self.cursor = cursor;
-        self.finished = cursor == 0;
+        if cursor == 0 {
+            // This node is done: the next master, or the end.
+            let nodes = self.nodes.get_or_insert_default();
+            nodes.pop();
+            self.finished = nodes.is_empty();
+        }
         let mut keys = Vec::with_capacity(raw_keys.len());
         for raw in raw_keys {
             match String::from_utf8(raw) {

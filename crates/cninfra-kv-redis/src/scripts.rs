@@ -1,5 +1,5 @@
 //! The Lua scripts that write and delete keys while announcing each change, and the format
-//! of the announcements.
+//! of the announcements; used with [`RedisConfig::exact_watch_values`](crate::RedisConfig::exact_watch_values).
 //!
 //! A keyspace notification says only that a key changed (`set`, `del`), never to what, and
 //! a watcher that reads the key afterwards may already see a later value. So every write

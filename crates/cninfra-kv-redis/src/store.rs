@@ -1,17 +1,17 @@
 //! [`RedisStore`]: the [`KvStore`] API on one Redis node.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use crate::cluster::Con;
 use bytes::Bytes;
 use cninfra_kv::{
     Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
     WatchStream, async_trait, validate_key,
 };
 use redis::Script;
-use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -23,18 +23,21 @@ use crate::scripts;
 use crate::state::{ConnectionState, StateTracker};
 
 /// What this connector supports: no revisions (Redis has none), lists unsorted (SCAN
-/// order), previous values only when writes announce them.
-fn capabilities(announce: bool) -> Capabilities {
+/// order), previous values only with exact watch values (writes announce them), no
+/// transactions in a cluster (`MULTI` needs one hash slot).
+fn capabilities(exact_values: bool, cluster: bool) -> Capabilities {
     let mut caps = Capabilities::ALL;
     caps.revisions = false;
     caps.watch_from_revision = false;
     caps.sorted_lists = false;
-    caps.prev_values = announce;
+    caps.prev_values = exact_values;
+    caps.txn = !cluster;
     caps
 }
 
-/// The KV broker API on a single Redis node: values under plain keys (`GET`/`SET`, readable
-/// by any Redis client), lists by `SCAN` + `MGET`, transactions by `MULTI`/`EXEC`, TTLs by
+/// The KV broker API on Redis (a single node, the master the sentinels name, or a cluster): values under plain keys (`GET`/`SET`, readable
+/// by any Redis client; with [exact watch values](RedisConfig::exact_watch_values) writes
+/// run as scripts that also announce them), lists by `SCAN` + `MGET`, transactions by `MULTI`/`EXEC`, TTLs by
 /// `SET … PX`, watches by keyspace notifications. Cloning is cheap; clones share the
 /// connection.
 ///
@@ -61,11 +64,15 @@ pub struct RedisStore {
 pub(crate) struct Inner {
     pub(crate) name: String,
     pub(crate) target: Target,
-    pub(crate) con: ConnectionManager,
+    /// The command connection and the address of its node (which changes when a sentinel
+    /// failover moves the master; see [`crate::failover`]).
+    master: RwLock<(String, Con)>,
+    /// A search for a new master is under way.
+    pub(crate) following: AtomicBool,
     pub(crate) command_timeout: Duration,
     pub(crate) enable_keyspace_events: bool,
-    /// Writes go through [`scripts`] (see [`RedisConfig::announce_changes`]).
-    pub(crate) announce: bool,
+    /// Writes go through [`scripts`] (see [`RedisConfig::exact_watch_values`]).
+    pub(crate) exact_values: bool,
     /// `cninfra-kv@<db>:`: channels of the announcements of [`scripts`].
     pub(crate) announce_prefix: String,
     /// `__keyspace@<db>__:`: channels of the keyspace notifications.
@@ -97,15 +104,15 @@ impl RedisStore {
     /// # Errors
     /// A [`RedisError`] naming the endpoint: [`DialTimeout`](RedisError::DialTimeout),
     /// [`Auth`](RedisError::Auth), [`Connect`](RedisError::Connect); config problems
-    /// ([`TlsFile`](RedisError::TlsFile), [`UnsupportedTopology`](RedisError::UnsupportedTopology),
-    /// ...) before any connection is tried; [`KeyspaceEventsConfig`](RedisError::KeyspaceEventsConfig)
+    /// ([`TlsFile`](RedisError::TlsFile), [`InvalidConfig`](RedisError::InvalidConfig), ...)
+    /// before any connection is tried; [`NoMaster`](RedisError::NoMaster) in sentinel mode; [`KeyspaceEventsConfig`](RedisError::KeyspaceEventsConfig)
     /// when enabling them was asked for and failed.
     pub async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
         let target = Target::new(config)?;
         if config.pool != crate::PoolConfig::default() {
             tracing::warn!(target: crate::LOG, "`pool` settings have no effect: commands share one multiplexed connection");
         }
-        let mut con = target.manager().await?;
+        let (address, mut con) = target.manager().await?;
         match target
             .ensure_keyspace_events(&mut con, config.enable_keyspace_events)
             .await
@@ -119,17 +126,18 @@ impl RedisStore {
                 tracing::warn!(target: crate::LOG, error = %err, "cannot check keyspace notifications")
             }
         }
-        tracing::info!(target: crate::LOG, endpoint = %target.endpoint, db = config.db, "connected to redis");
+        tracing::info!(target: crate::LOG, endpoint = %target.endpoint, node = %address, db = config.db, "connected to redis");
         let db = config.db;
         Ok(Self {
             inner: Arc::new(Inner {
                 name: format!("redis {}", target.endpoint),
                 state: StateTracker::new(&target.endpoint),
                 target,
-                con,
+                master: RwLock::new((address, con)),
+                following: AtomicBool::new(false),
                 command_timeout: config.command_timeout(),
                 enable_keyspace_events: config.enable_keyspace_events,
-                announce: config.announce_changes,
+                exact_values: config.exact_watch_values,
                 announce_prefix: format!("cninfra-kv@{db}:"),
                 keyspace_prefix: format!("__keyspace@{db}__:"),
                 closed: CancellationToken::new(),
@@ -151,7 +159,7 @@ impl RedisStore {
     /// # Errors
     /// [`KvError::Unavailable`] or [`KvError::Timeout`] when the server does not answer.
     pub async fn ping(&self) -> Result<(), KvError> {
-        let mut con = self.inner.con.clone();
+        let mut con = self.inner.con();
         self.run("ping", redis::cmd("PING").query_async::<()>(&mut con))
             .await
     }
@@ -170,6 +178,11 @@ impl RedisStore {
         }
         let result = call.await;
         self.inner.state.observe(&result);
+        if let Err(err) = &result
+            && (crate::error::is_connection_error(err) || err.code() == Some("READONLY"))
+        {
+            crate::failover::follow(self);
+        }
         result.map_err(|err| kv_error(&self.inner.name, op, self.inner.command_timeout, err))
     }
 
@@ -184,13 +197,14 @@ impl RedisStore {
         self.run(op, timed(limit, call)).await
     }
 
-    /// Deletes the given keys with announcements; returns how many existed.
+    /// Deletes the given keys (announcing them with exact watch values); returns how many
+    /// existed.
     pub(crate) async fn delete_keys(&self, keys: &[String]) -> Result<u64, KvError> {
         if keys.is_empty() {
             return Ok(0);
         }
-        let mut con = self.inner.con.clone();
-        if !self.inner.announce {
+        let mut con = self.inner.con();
+        if !self.inner.exact_values {
             let mut del = redis::cmd("DEL");
             del.arg(keys);
             return self.run("delete", del.query_async::<u64>(&mut con)).await;
@@ -203,10 +217,10 @@ impl RedisStore {
         self.run("delete", call.invoke_async::<u64>(&mut con)).await
     }
 
-    /// Adds a put to `pipe`: the announcing script (as `EVAL`, so no `NOSCRIPT` can fail one
-    /// command of an `EXEC`) or a plain `SET`.
+    /// Adds a put to `pipe`: a plain `SET`, or with exact watch values the announcing
+    /// script (as `EVAL`, so no `NOSCRIPT` can fail one command of an `EXEC`).
     fn pipe_put(&self, pipe: &mut redis::Pipeline, key: &str, value: &[u8], ttl: u128) {
-        if self.inner.announce {
+        if self.inner.exact_values {
             pipe.cmd("EVAL")
                 .arg(scripts::PUT)
                 .arg(1)
@@ -230,7 +244,7 @@ impl RedisStore {
         if keys.is_empty() {
             return;
         }
-        if self.inner.announce {
+        if self.inner.exact_values {
             pipe.cmd("EVAL")
                 .arg(scripts::DELETE)
                 .arg(keys.len())
@@ -260,12 +274,12 @@ impl KvStore for RedisStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        capabilities(self.inner.announce)
+        capabilities(self.inner.exact_values, self.inner.target.is_cluster())
     }
 
     async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {
         validate_key(key)?;
-        let mut con = self.inner.con.clone();
+        let mut con = self.inner.con();
         let value: Option<Vec<u8>> = self
             .run("get", redis::cmd("GET").arg(key).query_async(&mut con))
             .await?;
@@ -285,9 +299,9 @@ impl KvStore for RedisStore {
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
         validate_key(key)?;
-        let mut con = self.inner.con.clone();
+        let mut con = self.inner.con();
         let ttl = ttl_millis(options.ttl);
-        if !self.inner.announce {
+        if !self.inner.exact_values {
             let mut set = redis::cmd("SET");
             set.arg(key).arg(value.as_ref());
             if ttl > 0 {
@@ -318,6 +332,12 @@ impl KvStore for RedisStore {
     }
 
     async fn txn(&self, ops: Vec<TxnOp>) -> Result<u64, KvError> {
+        if self.inner.target.is_cluster() {
+            return Err(KvError::unsupported(
+                self.name(),
+                "transactions in cluster mode (MULTI needs all keys in one hash slot)",
+            ));
+        }
         // Check every op before anything is sent, so an invalid one applies nothing.
         for op in &ops {
             let prefix_delete = matches!(op, TxnOp::Delete { options, .. } if options.prefix);
@@ -348,7 +368,7 @@ impl KvStore for RedisStore {
         if pipe.is_empty() {
             return Ok(0);
         }
-        let mut con = self.inner.con.clone();
+        let mut con = self.inner.con();
         self.run("txn", pipe.exec_async(&mut con)).await?;
         Ok(0)
     }
@@ -371,6 +391,25 @@ impl KvStore for RedisStore {
         self.inner.is_closed.store(true, Ordering::Relaxed);
         self.inner.closed.cancel();
         Ok(())
+    }
+}
+
+impl Inner {
+    /// The command connection (a cheap clone).
+    pub(crate) fn con(&self) -> Con {
+        let master = self.master.read().unwrap_or_else(PoisonError::into_inner);
+        master.1.clone()
+    }
+
+    /// Moves the command connection to the node at `address`; false (and nothing
+    /// changes) when it is there already.
+    pub(crate) fn set_master(&self, address: String, con: Con) -> bool {
+        let mut master = self.master.write().unwrap_or_else(PoisonError::into_inner);
+        if master.0 == address {
+            return false;
+        }
+        *master = (address, con);
+        true
     }
 }
 
@@ -399,11 +438,13 @@ mod tests {
 
     #[test]
     fn capabilities_say_what_redis_lacks() {
-        for announce in [true, false] {
-            let caps = capabilities(announce);
+        for exact in [true, false] {
+            let caps = capabilities(exact, false);
             assert!(!caps.revisions && !caps.watch_from_revision && !caps.sorted_lists);
             assert!(caps.watch && caps.txn && caps.ttl && caps.delete_prefix);
-            assert_eq!(caps.prev_values, announce);
+            assert_eq!(caps.prev_values, exact);
         }
+        let cluster = capabilities(false, true);
+        assert!(!cluster.txn && cluster.watch && cluster.ttl && !cluster.prev_values);
     }
 }

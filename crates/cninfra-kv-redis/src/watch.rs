@@ -1,12 +1,20 @@
 //! Watches by keyspace notifications, on a pub/sub connection of their own.
 //!
 //! For each watched prefix the watch subscribes (`PSUBSCRIBE`) to two patterns: the
-//! keyspace notifications `__keyspace@<db>__:<prefix>*` and the announcements of this
-//! connector's writes `cninfra-kv@<db>:<prefix>*` (see [`crate::scripts`]). An announcement
-//! becomes a change with the exact new and old value, and the keyspace notification that
-//! follows it is dropped. A notification without announcement (a write by another client,
-//! an expiry, an eviction) becomes a change too: a delete without previous value, or a put
-//! whose value is read with `GET` right away (so it may already be newer).
+//! keyspace notifications `__keyspace@<db>__:<prefix>*` and the announcements of writes
+//! made with exact watch values, `cninfra-kv@<db>:<prefix>*` (see [`crate::scripts`]). An
+//! announcement becomes a change with the exact new and old value, and the keyspace
+//! notification that follows it is dropped.
+//!
+//! A notification without announcement (a plain write, a write by another client, an
+//! expiry, an eviction) makes the watch read the key with `GET` and report the state it
+//! finds, without previous value: a put of the value read after a write, a delete after a
+//! delete. When the state read does not match the notification (the key was written
+//! again meanwhile) nothing is reported: the notification of that later change follows
+//! and reports it. The reads happen one after the other, in notification order, so the
+//! events of a key are snapshots in time order: a quick second change may hide the first
+//! (the event then carries the newer value), but a key never goes back to an older state
+//! and its last event matches its last change.
 //!
 //! When the pub/sub connection drops, the watch reconnects with back-off, subscribes
 //! again and sends [`ResyncReason::Reconnected`]: whatever happened meanwhile is only in
@@ -19,15 +27,18 @@ use bytes::Bytes;
 use cninfra_kv::{
     ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
 };
+use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
 use redis::Msg;
-use redis::aio::PubSubStream;
 use tokio::sync::mpsc;
 
 use crate::error::RedisError;
 use crate::list::glob_prefix;
 use crate::scripts;
 use crate::store::RedisStore;
+
+/// The messages of a watch's subscriptions; `None` when one of them ended.
+type Messages = BoxStream<'static, Option<Msg>>;
 
 /// First and longest pause between two reconnection attempts.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
@@ -63,15 +74,17 @@ fn minimal_prefixes(prefixes: &[&str]) -> Vec<String> {
     kept
 }
 
-/// Checks keyspace notifications and subscribes to both patterns of every prefix.
-async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<PubSubStream, KvError> {
+/// Checks keyspace notifications and subscribes to both patterns of every prefix (in
+/// sentinel mode, first to the sentinel's master switches; in a cluster, on every
+/// master).
+async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<Messages, KvError> {
     let inner = &store.inner;
     if inner.is_closed.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(KvError::Closed {
             store: inner.name.clone(),
         });
     }
-    let mut con = inner.con.clone();
+    let mut con = inner.con();
     inner
         .target
         .ensure_keyspace_events(&mut con, inner.enable_keyspace_events)
@@ -86,7 +99,15 @@ async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<PubSubStre
         store: inner.name.clone(),
         source: Box::new(err),
     };
-    let mut pubsub = inner.target.pubsub().await.map_err(unavailable)?;
+    let switches = crate::failover::switch_events(&inner.target)
+        .await
+        .map_err(unavailable)?;
+    let masters = store.run_timed("watch", inner.con().masters()).await?;
+    let nodes: Vec<Option<&str>> = if masters.is_empty() {
+        vec![None]
+    } else {
+        masters.iter().map(|m| Some(m.as_str())).collect()
+    };
     let patterns: Vec<String> = prefixes
         .iter()
         .flat_map(|prefix| {
@@ -97,10 +118,27 @@ async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<PubSubStre
             ]
         })
         .collect();
-    store
-        .run_timed("watch", pubsub.psubscribe(&patterns))
-        .await?;
-    Ok(pubsub.into_on_message())
+    let ends = || stream::once(async { None });
+    let mut streams: Vec<Messages> = Vec::new();
+    for node in nodes {
+        let mut pubsub = inner.target.pubsub(node).await.map_err(unavailable)?;
+        store
+            .run_timed("watch", pubsub.psubscribe(&patterns))
+            .await?;
+        streams.push(pubsub.into_on_message().map(Some).chain(ends()).boxed());
+    }
+    if let Some(switches) = switches {
+        streams.push(switches.map(Some).chain(ends()).boxed());
+    }
+    Ok(stream::select_all(streams).boxed())
+}
+
+/// Whether the watch stays on its node after a message.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Stay,
+    /// The sentinels named a new master.
+    Moved,
 }
 
 /// The task behind one watch stream.
@@ -115,7 +153,7 @@ struct Watcher {
 }
 
 impl Watcher {
-    async fn run(mut self, mut messages: PubSubStream) {
+    async fn run(mut self, mut messages: Messages) {
         let closed = self.store.inner.closed.clone();
         loop {
             let message = tokio::select! {
@@ -123,19 +161,22 @@ impl Watcher {
                 () = self.sender.closed() => return,
                 message = messages.next() => message,
             };
-            match message {
-                Some(message) => self.handle(&message).await,
-                None => match self.reconnect().await {
+            let lost = match message {
+                Some(Some(message)) => self.handle(&message).await == Flow::Moved,
+                Some(None) | None => true,
+            };
+            if lost {
+                match self.reconnect().await {
                     Some(again) => messages = again,
                     None => return,
-                },
+                }
             }
         }
     }
 
     /// Subscribes again until it works (or the watch is dropped or the store closed), then
     /// owes the consumer a resync. `None` when the watch should end.
-    async fn reconnect(&mut self) -> Option<PubSubStream> {
+    async fn reconnect(&mut self) -> Option<Messages> {
         let inner = &self.store.inner;
         inner.state.disconnected(&"the watch connection closed");
         self.expect = None;
@@ -167,10 +208,27 @@ impl Watcher {
         }
     }
 
-    async fn handle(&mut self, message: &Msg) {
+    async fn handle(&mut self, message: &Msg) -> Flow {
         let Ok(channel) = message.get_channel::<Vec<u8>>() else {
-            return;
+            return Flow::Stay;
         };
+        let inner = &self.store.inner;
+        if channel == crate::failover::SWITCH_MASTER.as_bytes() {
+            let ours = inner.target.sentinels().is_some_and(|(name, _)| {
+                crate::failover::is_switch_of(message.get_payload_bytes(), name)
+            });
+            if ours {
+                tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, "the sentinels named a new master; the watch moves there");
+                return Flow::Moved;
+            }
+            return Flow::Stay;
+        }
+        self.handle_change(&channel, message).await;
+        Flow::Stay
+    }
+
+    /// An announcement or a keyspace notification.
+    async fn handle_change(&mut self, channel: &[u8], message: &Msg) {
         let inner = &self.store.inner;
         if let Some(key) = channel.strip_prefix(inner.announce_prefix.as_bytes()) {
             let Ok(key) = std::str::from_utf8(key) else {
@@ -203,27 +261,28 @@ impl Watcher {
             {
                 return;
             }
-            match kind {
-                ChangeKind::Delete => self.change(key, kind, Bytes::new(), None),
-                ChangeKind::Put => self.foreign_put(key).await,
-            }
+            self.read_state(key, kind).await;
         }
     }
 
-    /// A put by another client: the value is read now.
-    async fn foreign_put(&mut self, key: &str) {
-        let mut con = self.store.inner.con.clone();
+    /// A change without announcement: reads the key and reports its state when it
+    /// matches the notification's `kind` (otherwise a later notification reports it).
+    async fn read_state(&mut self, key: &str, kind: ChangeKind) {
+        let mut con = self.store.inner.con();
         let mut get = redis::cmd("GET");
         get.arg(key);
         let read = get.query_async::<Option<Vec<u8>>>(&mut con);
-        match self.store.run("watch", read).await {
-            Ok(Some(value)) => self.change(key, ChangeKind::Put, value.into(), None),
-            // Deleted meanwhile: its delete notification follows.
-            Ok(None) => {}
-            Err(KvError::Backend { .. }) => {
+        match (self.store.run("watch", read).await, kind) {
+            (Ok(Some(value)), ChangeKind::Put) => {
+                self.change(key, ChangeKind::Put, value.into(), None);
+            }
+            (Ok(None), ChangeKind::Delete) => self.change(key, kind, Bytes::new(), None),
+            // Changed again meanwhile: that change's notification follows.
+            (Ok(_), _) => {}
+            (Err(KvError::Backend { .. }), _) => {
                 tracing::debug!(target: crate::LOG, %key, "a watched key holds no string value");
             }
-            Err(err) => self.emit(Err(err)),
+            (Err(err), _) => self.emit(Err(err)),
         }
     }
 

@@ -18,13 +18,16 @@
 //!   as Consul does (highest modify index under the prefix, tombstones included, else the
 //!   KV table index);
 //! - `GET /v1/status/peers` and `/v1/status/leader`; an optional ACL token
-//!   (`X-Consul-Token` or `?token=`, else `403`) and datacenter (`?dc=`, else `500`).
+//!   (`X-Consul-Token` or `?token=`, else `403`) and datacenter (`?dc=`, else `500`);
+//! - HTTPS instead of HTTP when given a certificate ([`TestServerOptions::with_tls`]),
+//!   as an agent with `ports { https = ... }`.
 //!
 //! The test controls let a test stop and restart it on the same port (an outage), reap
 //! tombstones or wipe the data (so indexes go backwards, as after a snapshot restore).
 
 mod routes;
 mod state;
+mod tls;
 mod txn;
 
 use std::net::SocketAddr;
@@ -51,6 +54,8 @@ pub struct TestServerOptions {
     pub token: Option<String>,
     /// The server's datacenter (`dc1`).
     pub datacenter: String,
+    /// Serve HTTPS with this certificate chain and private key (PEM); `None` = HTTP.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Default for TestServerOptions {
@@ -60,6 +65,7 @@ impl Default for TestServerOptions {
             txn_max_req_len: 512 * 1024,
             token: None,
             datacenter: "dc1".into(),
+            tls: None,
         }
     }
 }
@@ -71,6 +77,13 @@ impl TestServerOptions {
     pub fn with_size_limit(mut self, bytes: usize) -> Self {
         self.kv_max_value_size = bytes;
         self.txn_max_req_len = bytes;
+        self
+    }
+
+    /// Serves HTTPS with `cert_pem` (the server's chain) and `key_pem`.
+    #[must_use]
+    pub fn with_tls(mut self, cert_pem: impl Into<Vec<u8>>, key_pem: impl Into<Vec<u8>>) -> Self {
+        self.tls = Some((cert_pem.into(), key_pem.into()));
         self
     }
 
@@ -112,6 +125,7 @@ struct Shared {
 pub struct ConsulTestServer {
     shared: Arc<Shared>,
     address: SocketAddr,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -127,8 +141,12 @@ impl ConsulTestServer {
     /// Starts a server with `options`.
     ///
     /// # Errors
-    /// When no port can be bound.
+    /// When no port can be bound, or the TLS certificate or key does not parse.
     pub async fn start_with(options: TestServerOptions) -> std::io::Result<Self> {
+        let tls = match &options.tls {
+            Some((cert, key)) => Some(tls::server_config(cert, key)?),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             options,
             kv: Mutex::new(Kv::default()),
@@ -141,6 +159,7 @@ impl ConsulTestServer {
         let mut server = Self {
             shared,
             address,
+            tls,
             running: None,
         };
         server.serve(listener);
@@ -155,14 +174,17 @@ impl ConsulTestServer {
     fn serve(&mut self, listener: TcpListener) {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = routes::router(Arc::clone(&self.shared));
-        let task = tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(err) = serving.await {
-                tracing::warn!(error = %err, "consul test server failed");
-            }
-        });
+        let task = match self.tls.clone() {
+            Some(config) => tokio::spawn(tls::serve(listener, app, config, stopped)),
+            None => tokio::spawn(async move {
+                let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+                if let Err(err) = serving.await {
+                    tracing::warn!(error = %err, "consul test server failed");
+                }
+            }),
+        };
         self.running = Some((stop, task));
     }
 

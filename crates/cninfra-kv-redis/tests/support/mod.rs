@@ -46,6 +46,8 @@ pub struct OwnRedis {
     dir: tempfile::TempDir,
     port: u16,
     args: Vec<String>,
+    /// Serves TLS only (`--tls-port`, plain port off).
+    tls: bool,
     child: Option<Child>,
 }
 
@@ -54,10 +56,21 @@ impl OwnRedis {
     /// answers. Data persists across [`restart`](Self::restart) (append-only file, fsync
     /// on every write).
     pub fn start(args: &[&str]) -> Self {
+        Self::start_on(args, false)
+    }
+
+    /// Starts `redis-server` serving TLS only on its port; `args` must name the
+    /// certificate files (`--tls-cert-file` ...). Ready once the port accepts connections.
+    pub fn start_tls(args: &[&str]) -> Self {
+        Self::start_on(args, true)
+    }
+
+    fn start_on(args: &[&str], tls: bool) -> Self {
         let mut server = Self {
             dir: tempfile::tempdir().expect("temp dir"),
             port: free_port(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            tls,
             child: None,
         };
         server.spawn();
@@ -74,15 +87,15 @@ impl OwnRedis {
 
     fn spawn(&mut self) {
         let dir = self.dir.path().to_str().expect("UTF-8 temp dir").to_owned();
+        let port = self.port.to_string();
+        let ports = if self.tls {
+            vec!["--port", "0", "--tls-port", &port]
+        } else {
+            vec!["--port", &port]
+        };
         let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--dir",
-                &dir,
-            ])
+            .args(["--bind", "127.0.0.1", "--dir", &dir])
+            .args(ports)
             .args([
                 "--save",
                 "",
@@ -100,11 +113,16 @@ impl OwnRedis {
         self.wait_ready();
     }
 
-    /// Polls PING until the server answers (any answer: with a password it is NOAUTH).
+    /// Polls PING until the server answers (any answer: with a password it is NOAUTH);
+    /// with TLS, until the port accepts connections.
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+            let connected = TcpStream::connect(("127.0.0.1", self.port));
+            if self.tls && connected.is_ok() {
+                return;
+            }
+            if let Ok(mut stream) = connected {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
                 let mut reply = [0u8; 64];
                 if stream.write_all(b"PING\r\n").is_ok()

@@ -9,6 +9,12 @@
 //! store refuses the operation with [`KvError::Unsupported`](crate::KvError::Unsupported)
 //! where the check can tell — so nothing passes silently.
 //!
+//! What a store's [`Capabilities`](crate::Capabilities) cannot say is passed in
+//! [`KitOptions`] to [`conformance_with`]: a store whose watches merge back-to-back
+//! changes (they report states, as Consul's blocking queries do) sets
+//! [`watch_every_change`](KitOptions::watch_every_change) to `false` and is checked by
+//! [`watch_converges`] instead of [`watch_live`].
+//!
 //! # Examples
 //! ```
 //! use std::sync::Arc;
@@ -23,6 +29,7 @@
 //! ```
 
 mod basic;
+mod converge;
 mod harness;
 mod txn_ttl;
 mod watch;
@@ -34,6 +41,7 @@ pub use basic::{
     MANY_KEYS, delete_reports_truth, large_values, list_ordering, many_keys, prefix_isolation,
     revisions,
 };
+pub use converge::watch_converges;
 pub use txn_ttl::{ttl_expiry, txn_atomicity};
 pub use watch::{WRITERS, concurrent_writers, watch_from_revision, watch_live};
 
@@ -84,6 +92,15 @@ impl Report {
         &self.outcomes
     }
 
+    /// The names of the checks that passed, in the order they ran.
+    pub fn passed(&self) -> Vec<&'static str> {
+        self.outcomes
+            .iter()
+            .filter(|(_, outcome)| *outcome == Outcome::Passed)
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
     /// The skipped checks with their reasons.
     pub fn skipped(&self) -> Vec<(&'static str, &str)> {
         self.outcomes
@@ -127,13 +144,69 @@ impl fmt::Display for ConformanceFailure {
     }
 }
 
-/// Runs every check on `store` under `prefix` (one after the other) and reports them all.
+/// What the kit expects of a store beyond what its [`Capabilities`](crate::Capabilities)
+/// say, for [`conformance_with`].
+///
+/// # Examples
+/// ```
+/// use cninfra_kv::testkit::KitOptions;
+/// // A store whose watches report states (blocking queries, notifications read with GET).
+/// let options = KitOptions { watch_every_change: false, ..KitOptions::default() };
+/// assert!(KitOptions::default().watch_every_change);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KitOptions {
+    /// Every change arrives as its own watch event, even when writes come back to back
+    /// (default: true; memory, etcd, Redis with exact watch values). `false` for stores
+    /// whose watches report the state they find and may merge quick successive changes of
+    /// a key: the kit then runs [`watch_converges`] where it would run [`watch_live`].
+    pub watch_every_change: bool,
+}
+
+impl Default for KitOptions {
+    fn default() -> Self {
+        Self {
+            watch_every_change: true,
+        }
+    }
+}
+
+/// Runs every check on `store` under `prefix` (one after the other) and reports them all,
+/// with the default [`KitOptions`].
 ///
 /// # Errors
 /// [`ConformanceFailure`] listing every failed check.
 pub async fn conformance(
     store: Arc<dyn KvStore>,
     prefix: &str,
+) -> Result<Report, ConformanceFailure> {
+    conformance_with(store, prefix, KitOptions::default()).await
+}
+
+/// Runs every check on `store` under `prefix` (one after the other) and reports them all;
+/// `options` say which variant of a check fits the store.
+///
+/// # Errors
+/// [`ConformanceFailure`] listing every failed check.
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+/// use cninfra_kv::{testkit, MemoryStore};
+///
+/// # #[tokio::main]
+/// # async fn main() {
+/// let options = testkit::KitOptions { watch_every_change: false };
+/// let report = testkit::conformance_with(Arc::new(MemoryStore::new()), "/t/", options).await;
+/// let report = report.unwrap_or_else(|failure| panic!("{failure}"));
+/// assert!(report.outcomes().iter().any(|(name, _)| *name == "watch_converges"));
+/// # }
+/// ```
+pub async fn conformance_with(
+    store: Arc<dyn KvStore>,
+    prefix: &str,
+    options: KitOptions,
 ) -> Result<Report, ConformanceFailure> {
     let results = [
         ("list_ordering", list_ordering(&store, prefix).await),
@@ -143,7 +216,11 @@ pub async fn conformance(
             "delete_reports_truth",
             delete_reports_truth(&store, prefix).await,
         ),
-        ("watch_live", watch_live(&store, prefix).await),
+        if options.watch_every_change {
+            ("watch_live", watch_live(&store, prefix).await)
+        } else {
+            ("watch_converges", watch_converges(&store, prefix).await)
+        },
         (
             "watch_from_revision",
             watch_from_revision(&store, prefix).await,

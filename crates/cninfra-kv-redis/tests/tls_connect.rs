@@ -1,0 +1,155 @@
+//! TLS against a real `redis-server` serving only `--tls-port`, with certificates made
+//! here: the config's CA file, mutual TLS with a client certificate, a wrong CA (a clear
+//! error), and `skip-verify`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cninfra_kv::KvStore;
+use cninfra_kv::testkit::{self, Outcome};
+use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use support::OwnRedis;
+
+/// A CA with a server certificate for `127.0.0.1` and a client certificate, as files.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let pki = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let ca = pki.ca("ca.pem");
+        pki.leaf(&ca, "server", vec!["127.0.0.1".into(), "localhost".into()]);
+        pki.leaf(&ca, "client", vec!["cninfra-client".into()]);
+        // A second CA that signed nothing of this server's.
+        pki.ca("other-ca.pem");
+        pki
+    }
+
+    fn ca(&self, file: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Distinct names: OpenSSL takes a certificate whose issuer is its own subject
+        // for a self-signed one.
+        params.distinguished_name.push(DnType::CommonName, file);
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        std::fs::write(self.path(file), ca.pem()).unwrap();
+        ca
+    }
+
+    fn leaf(&self, ca: &CertifiedIssuer<'static, KeyPair>, name: &str, sans: Vec<String>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(sans).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.signed_by(&key, ca).unwrap();
+        std::fs::write(self.path(&format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+
+    /// A TLS-only server; with `clients` it demands client certificates.
+    fn server(&self, clients: bool) -> OwnRedis {
+        let arg = |file: &str| self.path(file).to_str().unwrap().to_owned();
+        let (cert, key, ca) = (arg("server.pem"), arg("server.key"), arg("ca.pem"));
+        let auth = if clients { "yes" } else { "no" };
+        OwnRedis::start_tls(&[
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            auth,
+            "--notify-keyspace-events",
+            "KA",
+        ])
+    }
+
+    /// The server's config with TLS on and `ca` as the CA file.
+    fn config(&self, server: &OwnRedis, ca: &Path) -> RedisConfig {
+        let mut config = server.config();
+        config.tls.enabled = true;
+        config.tls.ca_file = Some(ca.to_owned());
+        config.dial_timeout = Duration::from_secs(3);
+        config
+    }
+}
+
+/// Writes, lists and watches over the TLS connections (the watch has its own): the
+/// kit's watch check, which does all three.
+async fn round_trip(store: &RedisStore) {
+    let store: Arc<dyn KvStore> = Arc::new(store.clone());
+    let outcome = testkit::watch_converges(&store, &support::unique_prefix("tls"))
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert_eq!(outcome, Outcome::Passed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connects_over_tls_with_the_configured_ca() {
+    let pki = Pki::new();
+    let server = pki.server(false);
+    let config = pki.config(&server, &pki.path("ca.pem"));
+    let store = RedisStore::connect(&config).await.unwrap();
+    round_trip(&store).await;
+
+    // The plain protocol on the TLS port gets nowhere.
+    let plain = RedisStore::connect(&RedisConfig {
+        dial_timeout: Duration::from_secs(1),
+        ..server.config()
+    })
+    .await;
+    assert!(plain.is_err(), "plain connection to a TLS port: {plain:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_sends_the_client_certificate() {
+    let pki = Pki::new();
+    let server = pki.server(true);
+    let mut config = pki.config(&server, &pki.path("ca.pem"));
+    let anonymous = RedisStore::connect(&config).await;
+    assert!(
+        matches!(anonymous, Err(RedisError::Tls { .. })),
+        "no client certificate: {anonymous:?}"
+    );
+    config.tls.cert_file = Some(pki.path("client.pem"));
+    config.tls.key_file = Some(pki.path("client.key"));
+    let store = RedisStore::connect(&config).await.unwrap();
+    round_trip(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ca_fails_with_a_certificate_error_naming_the_endpoint() {
+    let pki = Pki::new();
+    let server = pki.server(false);
+    let config = pki.config(&server, &pki.path("other-ca.pem"));
+    let started = std::time::Instant::now();
+    let err = RedisStore::connect(&config).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, RedisError::Tls { .. }), "{err:?}");
+    assert!(
+        text.contains(&server.endpoint()) && text.contains("tls.ca-file"),
+        "{text}"
+    );
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+    assert!(
+        started.elapsed() < config.dial_timeout,
+        "failed fast: {text}"
+    );
+
+    // skip-verify accepts the certificate no configured CA signed.
+    let mut insecure = config.clone();
+    insecure.tls.skip_verify = true;
+    let store = RedisStore::connect(&insecure).await.unwrap();
+    round_trip(&store).await;
+}
