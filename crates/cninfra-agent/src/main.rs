@@ -19,7 +19,8 @@ use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::KvSchedulerPlugin;
-use cninfra::kvscheduler::example::ExampleDescriptorsPlugin;
+use cninfra::kvscheduler::example::{self as scheduler_example, ExampleDescriptorsPlugin};
+use cninfra::kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::{Agent, Defaults};
 
@@ -44,6 +45,9 @@ async fn main() -> ExitCode {
         KvSchedulerPlugin::with_deps(Some(infra.http.clone()), Some(infra.prometheus.clone()));
     let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
     let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
+    // The scheduler's gRPC configurator, served when a grpc.conf turns gRPC on.
+    let grpc_source =
+        GrpcSourcePlugin::new(grpc.clone(), orchestrator.clone(), scheduler_example::models());
     let kafka = KafkaPlugin::builder()
         .with_status_check(status.clone())
         .build();
@@ -60,6 +64,7 @@ async fn main() -> ExitCode {
         .plugin(example)
         .plugin(descriptors)
         .plugin(orchestrator)
+        .plugin(grpc_source)
         .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
     // The process manager and the supervisor run only when their config is given.
     let supervise = SupervisorPlugin::config_given();

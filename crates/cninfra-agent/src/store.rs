@@ -209,11 +209,7 @@ impl Plugin for ReconnectPlugin {
         let sync = self.sync.clone();
         let stop = ctx.shutdown_token();
         ctx.spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    changed = connection.changed() => if changed.is_err() { return },
-                }
+            while let Some(Ok(())) = stop.run_until_cancelled(connection.changed()).await {
                 if let ConnectionState::Reconnected { resync } = *connection.borrow_and_update() {
                     sync.reconnected(resync);
                 }

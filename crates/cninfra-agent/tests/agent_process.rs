@@ -190,8 +190,11 @@ fn without_exec_configs_the_exec_flags_are_not_offered() {
 // Multi-threaded so the client's connection task answers the server's GOAWAY while the test
 // thread blocks in `wait_exit`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_a_grpc_config_the_example_service_answers_over_grpc() {
+async fn with_a_grpc_config_the_echo_and_configurator_services_answer_over_grpc() {
     use cninfra::grpc::example::pb::{SayRequest, echo_client::EchoClient};
+    use cninfra::kvscheduler::grpc::pb::{
+        KeyValue, ListModelsRequest, UpdateRequest, configurator_client::ConfiguratorClient,
+    };
 
     let dir = tempfile::tempdir().unwrap();
     let grpc_port = free_port();
@@ -214,6 +217,39 @@ async fn with_a_grpc_config_the_example_service_answers_over_grpc() {
         .unwrap()
         .into_inner();
     assert!(reply.message.contains("hello"), "{reply:?}");
+
+    // The scheduler's configurator: the models name their key prefixes, and a value set
+    // over gRPC is configured (seen through the REST debug API).
+    let mut configurator = ConfiguratorClient::connect(format!("http://127.0.0.1:{grpc_port}"))
+        .await
+        .unwrap();
+    let models = configurator
+        .list_models(ListModelsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        models
+            .models
+            .iter()
+            .any(|m| m.key_prefix == "config/example/v1/interfaces/"),
+        "{models:?}"
+    );
+    let key = "config/example/v1/interfaces/g1";
+    let answer = configurator
+        .update(UpdateRequest {
+            items: vec![KeyValue {
+                key: key.into(),
+                value: r#"{"name":"g1","type":"tap","enabled":true}"#.into(),
+            }],
+            full_resync: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.errors.is_empty(), "{answer:?}");
+    let status = agent.get_json(&format!("/scheduler/status?key={key}")).await;
+    assert_eq!(status[0]["value"]["state"], "CONFIGURED", "{status}");
 
     agent.stop();
 }

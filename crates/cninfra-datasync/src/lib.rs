@@ -33,11 +33,8 @@
 //!         let mut watcher = self.sync.watch("example", &["config/example/v1/"])?;
 //!         let stop = ctx.shutdown_token();
 //!         ctx.spawn(async move {
-//!             loop {
-//!                 let event = tokio::select! {
-//!                     () = stop.cancelled() => return,
-//!                     event = watcher.recv() => match event { Some(e) => e, None => return },
-//!                 };
+//!             // Ends when the plugin closes (its token) or data sync closes (`None`).
+//!             while let Some(Some(event)) = stop.run_until_cancelled(watcher.recv()).await {
 //!                 match event {
 //!                     Event::Resync(resync) => {
 //!                         tracing::info!(keys = resync.values.len(), "replace the state");

@@ -46,9 +46,12 @@
 //! - [`KvSchedulerPlugin`]: the scheduler as an agent plugin (`kvscheduler.conf`), with
 //!   the REST debug API under `/scheduler/` and Prometheus metrics.
 //! - [`orchestrator`]: merges labelled NB sources (the KV store through data sync, a
-//!   local client, later gRPC) into the scheduler's desired state;
+//!   local client, gRPC) into the scheduler's desired state;
 //!   [`OrchestratorPlugin`](orchestrator::OrchestratorPlugin) watches the scheduler's NB
 //!   key prefixes in the KV store and acknowledges each event with the outcome.
+//! - `grpc` (feature `grpc`): the source `grpc` as the gRPC service
+//!   `cninfra.kvscheduler.v1.Configurator` (update, delete, get, dump, list models) on
+//!   `cninfra-grpc`, registered by `GrpcSourcePlugin`.
 //! - [`models`]: model specs and a registry that finds the model of a key by prefix.
 //! - [`example`]: a small descriptor set (interfaces, bridge domains, FIB) over an
 //!   in-memory dataplane, and [`ExampleDescriptorsPlugin`](example::ExampleDescriptorsPlugin)
@@ -58,6 +61,7 @@
 //! | name | what | default |
 //! |---|---|---|
 //! | `testkit` | a generic recording descriptor over an in-memory southbound (tests, benches) | no |
+//! | `grpc` | the `grpc` source as a gRPC `Configurator` service on `cninfra-grpc` (pulls tonic, prost) | no |
 //!
 //! The user guide is `docs/kvscheduler.md`.
 
@@ -67,6 +71,9 @@ mod engine;
 mod error;
 pub mod example;
 mod graph;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub mod grpc;
 mod hash;
 mod history;
 mod metrics;

@@ -105,14 +105,7 @@ impl Plugin for ExamplePlugin {
 /// Applies the watched items to the view until the agent stops: a resync replaces the
 /// view, a change sets or removes one item; each event is acknowledged once applied.
 async fn follow(mut watcher: JsonWatcher<Item>, view: ItemView, stop: CancellationToken) {
-    loop {
-        let event = tokio::select! {
-            () = stop.cancelled() => return,
-            event = watcher.recv() => match event {
-                Some(event) => event,
-                None => return,
-            },
-        };
+    while let Some(Some(event)) = stop.run_until_cancelled(watcher.recv()).await {
         match event {
             TypedSyncEvent::Resync(resync) => {
                 let items = resync

@@ -79,7 +79,8 @@ impl Model {
     }
 }
 
-/// A model as exported (JSON; later gRPC), enough for a remote client to build keys.
+/// A model as exported (JSON, and gRPC `ListModels` with the `grpc` feature), enough for a
+/// remote client to build keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {

@@ -1,5 +1,5 @@
 //! The orchestrator: merges the desired state of several labelled NB sources (the KV
-//! store through data sync, a local client, later gRPC) and hands the merge to the
+//! store through data sync, a local client, gRPC) and hands the merge to the
 //! [`Scheduler`], as upstream's `plugins/orchestrator`.
 //!
 //! - [`Orchestrator`]: the per-source store and the merge; [`Orchestrator::source`] gives a

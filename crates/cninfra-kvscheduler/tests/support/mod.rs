@@ -8,13 +8,17 @@ use std::time::Duration;
 
 use cninfra_core::{Agent, RunningAgent};
 use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource, SyncConfig};
+use cninfra_grpc::{GrpcConfig, GrpcPlugin};
 use cninfra_health::{PluginStatus, State, StatusCheckPlugin};
 use cninfra_kv::{DeleteOptions, KvStore, MemoryStore, PutOptions};
-use cninfra_kvscheduler::example::{Dataplane, ExampleDescriptorsPlugin};
+use cninfra_kvscheduler::example::{self, Dataplane, ExampleDescriptorsPlugin};
+use cninfra_kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra_kvscheduler::orchestrator::{Orchestrator, OrchestratorPlugin};
 use cninfra_kvscheduler::{
     BaseValueStatus, KvSchedulerPlugin, Scheduler, SchedulerConfig, ValueState,
 };
+use cninfra_rpc::prometheus::PrometheusPlugin;
+use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 
 /// The agent label.
 pub const LABEL: &str = "vpp1";
@@ -36,6 +40,8 @@ pub struct Stack {
     pub scheduler: Arc<KvSchedulerPlugin>,
     pub orchestrator: Arc<OrchestratorPlugin>,
     pub example: Arc<ExampleDescriptorsPlugin>,
+    /// The gRPC server, when started with [`Stack::start_with_grpc`].
+    pub grpc: Option<Arc<GrpcPlugin>>,
 }
 
 impl Stack {
@@ -46,6 +52,16 @@ impl Stack {
 
     /// Starts an agent labelled `vpp1` over `store` and `dataplane`.
     pub async fn start_with(store: &MemoryStore, dataplane: Dataplane) -> Self {
+        Self::start_full(store, dataplane, false).await
+    }
+
+    /// Starts an agent labelled `vpp1` over `store`, with the gRPC source served on a
+    /// free loopback port ([`Stack::grpc_addr`]).
+    pub async fn start_with_grpc(store: &MemoryStore) -> Self {
+        Self::start_full(store, Dataplane::new(), true).await
+    }
+
+    async fn start_full(store: &MemoryStore, dataplane: Dataplane, with_grpc: bool) -> Self {
         let status = StatusCheckPlugin::new();
         let resync = ResyncPlugin::new(status.clone());
         let store: Arc<dyn KvStore> = Arc::new(store.clone());
@@ -59,9 +75,25 @@ impl Stack {
         let scheduler = KvSchedulerPlugin::with_config(SchedulerConfig::default(), None, None);
         let example = ExampleDescriptorsPlugin::with_dataplane(scheduler.clone(), dataplane);
         let orchestrator = OrchestratorPlugin::new(scheduler.clone(), sync);
-        let agent = Agent::builder()
+        let mut builder = Agent::builder()
             .plugin(example.clone())
-            .plugin(orchestrator.clone())
+            .plugin(orchestrator.clone());
+        let grpc = with_grpc.then(|| {
+            let http = HttpPlugin::with_config(HttpConfig {
+                endpoint: "127.0.0.1:0".into(),
+                ..HttpConfig::default()
+            });
+            let prometheus = PrometheusPlugin::new(http);
+            GrpcPlugin::with_config(GrpcConfig::loopback(), status.clone(), prometheus)
+        });
+        if let Some(grpc) = &grpc {
+            builder = builder.plugin(GrpcSourcePlugin::new(
+                grpc.clone(),
+                orchestrator.clone(),
+                example::models(),
+            ));
+        }
+        let agent = builder
             .with_args(["test", "--microservice-label", LABEL])
             .with_env(Vec::<(String, String)>::new())
             .build()
@@ -76,6 +108,7 @@ impl Stack {
             scheduler,
             orchestrator,
             example,
+            grpc,
         };
         // The startup resync is acknowledged (well or not): later puts are changes.
         stack.wait_plugin_status(|p| p.state != State::Init).await;
@@ -90,6 +123,14 @@ impl Stack {
         self.orchestrator
             .orchestrator()
             .expect("orchestrator running")
+    }
+
+    /// The gRPC server's address.
+    pub fn grpc_addr(&self) -> std::net::SocketAddr {
+        self.grpc
+            .as_ref()
+            .and_then(|grpc| grpc.local_addr())
+            .expect("started with gRPC, bound on TCP")
     }
 
     pub fn dataplane(&self) -> Dataplane {

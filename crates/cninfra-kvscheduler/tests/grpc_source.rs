@@ -1,0 +1,468 @@
+//! The orchestrator's `grpc` source over a real tonic client on TCP: the configuration
+//! order driven over gRPC, the merge with the KV store and the local client, full resyncs,
+//! status codes and the models list.
+
+mod support;
+
+use std::sync::Arc;
+
+use cninfra_core::{Agent, BoxError, InitContext, Plugin, async_trait};
+use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
+use cninfra_grpc::tonic::transport::{Channel, Endpoint};
+use cninfra_grpc::tonic::{Code, Status};
+use cninfra_grpc::{GrpcConfig, GrpcPlugin};
+use cninfra_health::StatusCheckPlugin;
+use cninfra_kv::{KvStore, MemoryStore};
+use cninfra_kvscheduler::example::{
+    self, BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, Dataplane, FIB_PREFIX, INTERFACE_PREFIX,
+    bridge_domain_key, fib_key, interface_key,
+};
+use cninfra_kvscheduler::grpc::ConfiguratorService;
+use cninfra_kvscheduler::grpc::pb::configurator_client::ConfiguratorClient;
+use cninfra_kvscheduler::grpc::pb::model_detail::Naming;
+use cninfra_kvscheduler::grpc::pb::{
+    ChangeResponse, DeleteRequest, DumpRequest, GetRequest, KeyValue, ListModelsRequest,
+    UpdateRequest,
+};
+use cninfra_kvscheduler::orchestrator::{
+    DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE, OrchestratorPlugin,
+};
+use cninfra_kvscheduler::{KvSchedulerPlugin, Value, ValueState};
+use cninfra_rpc::prometheus::PrometheusPlugin;
+use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use serde_json::json;
+use support::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, put};
+
+type Client = ConfiguratorClient<Channel>;
+
+async fn connect(addr: std::net::SocketAddr) -> Client {
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .expect("valid uri")
+        .timeout(WAIT)
+        .connect_timeout(WAIT)
+        .connect()
+        .await
+        .expect("connects");
+    ConfiguratorClient::new(channel)
+}
+
+async fn update(
+    client: &mut Client,
+    items: &[(&str, &str)],
+    full_resync: bool,
+) -> Result<ChangeResponse, Status> {
+    let items = items
+        .iter()
+        .map(|(key, value)| KeyValue {
+            key: (*key).to_owned(),
+            value: (*value).to_owned(),
+        })
+        .collect();
+    client
+        .update(UpdateRequest { items, full_resync })
+        .await
+        .map(|answer| answer.into_inner())
+}
+
+async fn delete(client: &mut Client, keys: &[&str]) -> Result<ChangeResponse, Status> {
+    let keys = keys.iter().map(|key| (*key).to_owned()).collect();
+    client
+        .delete(DeleteRequest { keys })
+        .await
+        .map(|answer| answer.into_inner())
+}
+
+/// The keys the `grpc` source holds, as Get answers them.
+async fn held(client: &mut Client) -> Vec<String> {
+    let items = client.get(GetRequest {}).await.unwrap().into_inner().items;
+    items.into_iter().map(|item| item.key).collect()
+}
+
+fn iface(name: &str, enabled: bool) -> String {
+    json!({"name": name, "type": "ethernet", "enabled": enabled}).to_string()
+}
+
+fn enabled(dataplane: &Dataplane, name: &str) -> Option<bool> {
+    dataplane
+        .interfaces()
+        .into_iter()
+        .find(|i| i.name == name)
+        .map(|i| i.enabled)
+}
+
+fn interface_names(dataplane: &Dataplane) -> Vec<String> {
+    let mut names: Vec<String> = dataplane.interfaces().into_iter().map(|i| i.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_order_over_grpc() {
+    let store = MemoryStore::new();
+    let stack = Stack::start_with_grpc(&store).await;
+    let mut client = connect(stack.grpc_addr()).await;
+    let scheduler = stack.scheduler();
+    let (fib, bd, if1) = (
+        fib_key("bd1", MAC),
+        bridge_domain_key("bd1"),
+        interface_key("if1"),
+    );
+
+    // The FIB entry first: it waits for its bridge domain and interface.
+    let answer = update(&mut client, &[(&fib, FIB_JSON)], false)
+        .await
+        .unwrap();
+    assert!(
+        answer.seq_num.is_some() && answer.errors.is_empty(),
+        "{answer:?}"
+    );
+    assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
+    assert!(stack.dataplane().fib_entries().is_empty());
+
+    // Both arrive in one update: the FIB entry is created.
+    let answer = update(&mut client, &[(&bd, BD_JSON), (&if1, IF_JSON)], false)
+        .await
+        .unwrap();
+    assert!(answer.errors.is_empty(), "{answer:?}");
+    assert_eq!(scheduler.status(&fib).value.state, ValueState::Configured);
+    assert_eq!(stack.dataplane().fib_entries().len(), 1);
+    assert_eq!(
+        held(&mut client).await,
+        [bd.clone(), fib.clone(), if1.clone()]
+    );
+    let got = client.get(GetRequest {}).await.unwrap().into_inner().items;
+    let fib_json: serde_json::Value = serde_json::from_str(&got[1].value).unwrap();
+    assert_eq!(
+        fib_json,
+        serde_json::from_str::<serde_json::Value>(FIB_JSON).unwrap()
+    );
+
+    // The SB dump shows what the descriptors retrieve, with each value's state.
+    let dumped = client
+        .dump(DumpRequest { key_prefix: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
+    for key in [&fib, &bd, &if1] {
+        let value = dumped
+            .iter()
+            .find(|v| &v.key == key)
+            .unwrap_or_else(|| panic!("`{key}` dumped: {dumped:?}"));
+        assert_eq!(value.state, "CONFIGURED", "{value:?}");
+        assert_eq!(value.origin, "FromNB", "{value:?}");
+    }
+    let only_fib = client
+        .dump(DumpRequest {
+            key_prefix: Some(FIB_PREFIX.to_owned()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .values;
+    assert_eq!(
+        only_fib.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
+        [fib.as_str()]
+    );
+
+    // The interface goes away: the FIB entry waits again.
+    let answer = delete(&mut client, &[&if1]).await.unwrap();
+    assert!(answer.errors.is_empty(), "{answer:?}");
+    assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
+    assert!(stack.dataplane().fib_entries().is_empty());
+    assert_eq!(held(&mut client).await, [bd, fib]);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_wins_over_the_kv_store_and_yields_to_the_local_client() {
+    let store = MemoryStore::new();
+    let if1 = interface_key("if1");
+    put(&store, &if1, IF_JSON).await;
+    let stack = Stack::start_with_grpc(&store).await;
+    stack.wait_state(&if1, ValueState::Configured).await;
+    let orchestrator = stack.orchestrator();
+    let dataplane = stack.dataplane();
+    let mut client = connect(stack.grpc_addr()).await;
+
+    // `grpc` sorts after `datasync`: its value wins.
+    let answer = update(&mut client, &[(&if1, &iface("if1", false))], false)
+        .await
+        .unwrap();
+    assert!(answer.seq_num.is_some(), "{answer:?}");
+    assert_eq!(enabled(&dataplane, "if1"), Some(false));
+    assert_eq!(orchestrator.provider(&if1).as_deref(), Some(GRPC_SOURCE));
+
+    // `localclient` sorts after `grpc`: a gRPC change of its key is kept but shadowed.
+    let local = orchestrator.source(LOCAL_SOURCE);
+    local
+        .txn()
+        .put(
+            if1.clone(),
+            Value::from_json(json!({"name": "if1", "type": "tap", "enabled": true})),
+        )
+        .commit()
+        .await
+        .unwrap();
+    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+    let answer = update(&mut client, &[(&if1, &iface("if1", false))], false)
+        .await
+        .unwrap();
+    assert_eq!(answer.seq_num, None, "nothing reached the scheduler");
+    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+
+    // The local value goes: the gRPC one applies; the gRPC one goes: the KV store's.
+    local.txn().delete(if1.clone()).commit().await.unwrap();
+    assert_eq!(enabled(&dataplane, "if1"), Some(false));
+    assert_eq!(orchestrator.provider(&if1).as_deref(), Some(GRPC_SOURCE));
+    delete(&mut client, &[&if1]).await.unwrap();
+    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+    assert_eq!(
+        orchestrator.provider(&if1).as_deref(),
+        Some(DATASYNC_SOURCE)
+    );
+    assert!(held(&mut client).await.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_resync_replaces_only_the_grpc_share() {
+    let store = MemoryStore::new();
+    put(&store, &interface_key("if1"), IF_JSON).await;
+    let stack = Stack::start_with_grpc(&store).await;
+    stack
+        .wait_state(&interface_key("if1"), ValueState::Configured)
+        .await;
+    let dataplane = stack.dataplane();
+    let mut client = connect(stack.grpc_addr()).await;
+    let (if2, if3, if4) = (
+        interface_key("if2"),
+        interface_key("if3"),
+        interface_key("if4"),
+    );
+
+    update(
+        &mut client,
+        &[(&if2, &iface("if2", true)), (&if3, &iface("if3", true))],
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(interface_names(&dataplane), ["if1", "if2", "if3"]);
+
+    let answer = update(&mut client, &[(&if4, &iface("if4", true))], true)
+        .await
+        .unwrap();
+    assert!(
+        answer.seq_num.is_some() && answer.errors.is_empty(),
+        "{answer:?}"
+    );
+    assert_eq!(held(&mut client).await, [if4.as_str()]);
+    assert_eq!(interface_names(&dataplane), ["if1", "if4"]);
+    let kv = stack.orchestrator().source(DATASYNC_SOURCE);
+    assert_eq!(
+        kv.values().keys().collect::<Vec<_>>(),
+        [&interface_key("if1")]
+    );
+
+    // An empty full resync empties the share, and only it.
+    update(&mut client, &[], true).await.unwrap();
+    assert!(held(&mut client).await.is_empty());
+    assert_eq!(interface_names(&dataplane), ["if1"]);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_invalid_argument_naming_the_key() {
+    let store = MemoryStore::new();
+    let stack = Stack::start_with_grpc(&store).await;
+    let scheduler = stack.scheduler();
+    let mut client = connect(stack.grpc_addr()).await;
+    let (if5, if6, if7) = (
+        interface_key("if5"),
+        interface_key("if6"),
+        interface_key("if7"),
+    );
+
+    // Not JSON: nothing of the request applies.
+    let status = update(
+        &mut client,
+        &[(&if5, &iface("if5", true)), (&if6, "{not json")],
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains(&format!("`{if6}` is not JSON")),
+        "{status:?}"
+    );
+    assert!(held(&mut client).await.is_empty());
+    assert_eq!(scheduler.status(&if5).value.state, ValueState::Nonexistent);
+
+    // Rejected by validation: named with its field; the valid key applies.
+    let bad = json!({"name": "if7", "type": "warp-drive", "enabled": true}).to_string();
+    let status = update(
+        &mut client,
+        &[(&if5, &iface("if5", true)), (&if7, &bad)],
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    for part in [format!("`{if7}`"), "invalid fields: type".to_owned()] {
+        assert!(status.message().contains(&part), "{part}: {status:?}");
+    }
+    assert!(!status.message().contains(&if5), "{status:?}");
+    assert_eq!(scheduler.status(&if5).value.state, ValueState::Configured);
+    assert_eq!(scheduler.status(&if7).value.state, ValueState::Invalid);
+
+    // JSON that does not fit the descriptor's type.
+    let status = update(&mut client, &[(&if6, r#"{"name": 6}"#)], false)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains(&format!("`{if6}`")), "{status:?}");
+
+    // Empty and repeated keys.
+    let status = update(&mut client, &[("", "{}")], false).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let status = delete(&mut client, &[&if5, &if5]).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains(&format!("`{if5}`")), "{status:?}");
+    assert_eq!(scheduler.status(&if5).value.state, ValueState::Configured);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_models_returns_the_example_models() {
+    let store = MemoryStore::new();
+    let stack = Stack::start_with_grpc(&store).await;
+    let mut client = connect(stack.grpc_addr()).await;
+
+    let models = client
+        .list_models(ListModelsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .models;
+    let summary: Vec<(&str, &str, Option<&Naming>)> = models
+        .iter()
+        .map(|m| (m.name.as_str(), m.key_prefix.as_str(), m.naming.as_ref()))
+        .collect();
+    let template = Naming::NameTemplate("{{.bridge_domain}}/mac/{{.phys_address}}".into());
+    let name = Naming::NameField("name".into());
+    assert_eq!(
+        summary,
+        [
+            ("example.interfaces", INTERFACE_PREFIX, Some(&name)),
+            ("example.bridge-domains", BRIDGE_DOMAIN_PREFIX, Some(&name)),
+            ("example.fib", FIB_PREFIX, Some(&template)),
+        ]
+    );
+    let fib = &models[2];
+    assert_eq!(
+        (
+            fib.module.as_str(),
+            fib.version.as_str(),
+            fib.r#type.as_str(),
+            fib.class.as_str()
+        ),
+        ("example", "v1", "fib", "config")
+    );
+    assert!(fib.type_name.ends_with("FibEntry"), "{fib:?}");
+    assert!(!models.iter().any(|m| m.key_prefix == BD_INTERFACE_PREFIX));
+
+    // A class filter.
+    let list = |class: &str| ListModelsRequest {
+        class: class.into(),
+    };
+    let config = client
+        .list_models(list("config"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(config.models.len(), 3);
+    let other = client
+        .list_models(list("status"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(other.models.is_empty());
+    stack.stop().await;
+}
+
+/// Registers the service over an orchestrator plugin that is not part of the agent.
+#[derive(Debug)]
+struct Early {
+    grpc: Arc<GrpcPlugin>,
+    orchestrator: Arc<OrchestratorPlugin>,
+}
+
+#[async_trait]
+impl Plugin for Early {
+    fn name(&self) -> &str {
+        "early"
+    }
+    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+        vec![self.grpc.clone()]
+    }
+    fn has_config(&self) -> bool {
+        false
+    }
+    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+        ConfiguratorService::new(self.orchestrator.clone(), example::models())
+            .register(&self.grpc)?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_before_the_orchestrator_exists_are_unavailable() {
+    let status = StatusCheckPlugin::new();
+    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    let sync = KvdbSyncPlugin::new(
+        status.clone(),
+        ResyncPlugin::new(status.clone()),
+        StoreSource::fixed(store),
+    );
+    let orchestrator = OrchestratorPlugin::new(KvSchedulerPlugin::new(), sync);
+    let http = HttpPlugin::with_config(HttpConfig {
+        endpoint: "127.0.0.1:0".into(),
+        ..HttpConfig::default()
+    });
+    let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), status, PrometheusPlugin::new(http));
+    let agent = Agent::builder()
+        .plugin(Arc::new(Early {
+            grpc: grpc.clone(),
+            orchestrator,
+        }))
+        .with_args(["test"])
+        .with_env(Vec::<(String, String)>::new())
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let mut client = connect(grpc.local_addr().expect("bound")).await;
+
+    let key = interface_key("if1");
+    let status = update(&mut client, &[(&key, IF_JSON)], false)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("not initialised"), "{status:?}");
+    for status in [
+        client.get(GetRequest {}).await.unwrap_err(),
+        client.dump(DumpRequest::default()).await.unwrap_err(),
+    ] {
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+    // The models need no orchestrator.
+    let models = client
+        .list_models(ListModelsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(models.into_inner().models.len(), 3);
+    agent.stop().await.unwrap();
+}
