@@ -46,8 +46,11 @@ async fn main() -> ExitCode {
     let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
     let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
     // The scheduler's gRPC configurator, served when a grpc.conf turns gRPC on.
-    let grpc_source =
-        GrpcSourcePlugin::new(grpc.clone(), orchestrator.clone(), scheduler_example::models());
+    let grpc_source = GrpcSourcePlugin::new(
+        grpc.clone(),
+        orchestrator.clone(),
+        scheduler_example::models(),
+    );
     let kafka = KafkaPlugin::builder()
         .with_status_check(status.clone())
         .build();

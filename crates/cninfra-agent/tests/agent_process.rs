@@ -248,7 +248,9 @@ async fn with_a_grpc_config_the_echo_and_configurator_services_answer_over_grpc(
         .unwrap()
         .into_inner();
     assert!(answer.errors.is_empty(), "{answer:?}");
-    let status = agent.get_json(&format!("/scheduler/status?key={key}")).await;
+    let status = agent
+        .get_json(&format!("/scheduler/status?key={key}"))
+        .await;
     assert_eq!(status[0]["value"]["state"], "CONFIGURED", "{status}");
 
     agent.stop();

@@ -41,4 +41,3 @@ pub async fn shared_store() -> EtcdStore {
         .await
         .expect("connect to CNINFRA_TEST_ETCD")
 }
-
