@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cninfra::etcd::etcd_client::Client;
 use serde_json::{Value, json};
-use support::{AgentProcess, EtcdServer, harness_server};
+use support::{AgentProcess, EtcdServer, RedisServer, harness_server};
 
 const ITEMS: &str = "/example/v1/items";
 
@@ -362,5 +362,66 @@ async fn the_seed_scenario_through_etcd_fib_waits_for_its_bridge_domain_and_inte
             .contains("fib/bd1/mac/62:89:c6:a3:7e:3a"),
         "{history}"
     );
+    agent.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_flips_the_status_and_a_resync_delivers_the_full_state_again() {
+    let mut server = RedisServer::start(&["--notify-keyspace-events", "KA"]);
+    let label = unique_label("redis-restart");
+    let dir = tempfile::tempdir().unwrap();
+    let (flag, path) = config_file(
+        dir.path(),
+        "redis",
+        &format!(
+            "endpoint: {}\ndial-timeout: 1s\nread-timeout: 1s\nwrite-timeout: 1s\n",
+            server.endpoint()
+        ),
+    );
+    let mut agent = AgentProcess::spawn(&[&flag, &path], &[("MICROSERVICE_LABEL", &label)]);
+    agent.wait_ready().await;
+    redis_cli(
+        &server.endpoint(),
+        &["SET", &item_key(&label, "kept"), r#"{"kind":"k"}"#],
+    );
+    agent
+        .wait_json("the item", ITEMS, |v| v["kept"]["kind"] == "k")
+        .await;
+    let resyncs_before = agent.output().matches("items resynced").count();
+
+    server.kill();
+    agent
+        .wait_json("redis in ERROR", "/liveness", |v| {
+            v["plugins"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "redis" && p["state"] == 2))
+        })
+        .await;
+    server.restart();
+    agent
+        .wait_json("redis OK again", "/liveness", |v| {
+            v["plugins"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "redis" && p["state"] == 1))
+        })
+        .await;
+    support::eventually(
+        "a resync after the reconnect",
+        Duration::from_secs(30),
+        || {
+            let resyncs = agent.output().matches("items resynced").count();
+            async move { resyncs > resyncs_before }
+        },
+    )
+    .await;
+    redis_cli(
+        &server.endpoint(),
+        &["SET", &item_key(&label, "later"), r#"{"kind":"k"}"#],
+    );
+    agent
+        .wait_json("an item set after the restart", ITEMS, |v| {
+            v["later"]["kind"] == "k" && v["kept"]["kind"] == "k"
+        })
+        .await;
     agent.stop();
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use cninfra_kv::{JsonBroker, KvStore, KvStoreExt, PutOptions, TypedEvent};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
 use futures::StreamExt;
-use support::OwnRedis;
+use support::RedisServer;
+use support::ServerConfig as _;
 
 fn with_dial_timeout(endpoint: String, timeout: Duration) -> RedisConfig {
     RedisConfig {
@@ -65,7 +66,7 @@ async fn a_silent_endpoint_fails_within_the_dial_timeout() {
 
 #[tokio::test]
 async fn a_wrong_or_missing_password_is_reported_as_such() {
-    let server = OwnRedis::start(&["--requirepass", "right-password"]);
+    let server = RedisServer::start(&["--requirepass", "right-password"]);
     let wrong = RedisConfig {
         password: "wrong-password".into(),
         ..server.config()
@@ -174,7 +175,7 @@ async fn an_undecodable_value_names_its_key_and_the_watch_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_server_times_commands_out_and_then_recovers() {
-    let server = OwnRedis::start(&["--enable-debug-command", "yes"]);
+    let server = RedisServer::start(&["--enable-debug-command", "yes"]);
     let config = RedisConfig {
         read_timeout: Duration::from_millis(150),
         write_timeout: Duration::from_millis(50),

@@ -13,18 +13,18 @@ use cninfra_kv::testkit::{self, KitOptions};
 use cninfra_kv::{KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
 use futures::StreamExt;
-use support::OwnRedis;
+use support::RedisServer;
 
 /// Three masters that own all slots between them.
 struct Cluster {
-    nodes: Vec<OwnRedis>,
+    nodes: Vec<RedisServer>,
 }
 
 impl Cluster {
     fn start() -> Self {
-        let nodes: Vec<OwnRedis> = (0..3)
+        let nodes: Vec<RedisServer> = (0..3)
             .map(|_| {
-                OwnRedis::start(&[
+                RedisServer::start(&[
                     "--cluster-enabled",
                     "yes",
                     "--cluster-config-file",
@@ -38,7 +38,7 @@ impl Cluster {
             .collect();
         let created = Command::new("redis-cli")
             .args(["--cluster", "create"])
-            .args(nodes.iter().map(OwnRedis::endpoint))
+            .args(nodes.iter().map(RedisServer::endpoint))
             .args(["--cluster-replicas", "0", "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -63,14 +63,14 @@ impl Cluster {
 
     fn config(&self) -> RedisConfig {
         RedisConfig {
-            endpoints: self.nodes.iter().map(OwnRedis::endpoint).collect(),
+            endpoints: self.nodes.iter().map(RedisServer::endpoint).collect(),
             ..RedisConfig::default()
         }
     }
 }
 
 /// A text reply of `a b` on `node` (empty when it does not answer).
-fn info(node: &OwnRedis, a: &str, b: &str) -> String {
+fn info(node: &RedisServer, a: &str, b: &str) -> String {
     let Ok(client) = redis::Client::open(format!("redis://{}/", node.endpoint())) else {
         return String::new();
     };
@@ -80,7 +80,7 @@ fn info(node: &OwnRedis, a: &str, b: &str) -> String {
     redis::cmd(a).arg(b).query(&mut con).unwrap_or_default()
 }
 
-fn dbsize(node: &OwnRedis) -> u64 {
+fn dbsize(node: &RedisServer) -> u64 {
     let client = redis::Client::open(format!("redis://{}/", node.endpoint())).unwrap();
     let mut con = client.get_connection().unwrap();
     redis::cmd("DBSIZE").query(&mut con).unwrap()

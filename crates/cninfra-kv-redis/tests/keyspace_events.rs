@@ -8,11 +8,12 @@ use std::time::Duration;
 use cninfra_kv::{KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
 use futures::StreamExt;
-use support::OwnRedis;
+use support::RedisServer;
+use support::ServerConfig as _;
 
 #[tokio::test]
 async fn with_notifications_off_a_watch_fails_naming_the_setting() {
-    let server = OwnRedis::start(&["--notify-keyspace-events", ""]);
+    let server = RedisServer::start(&["--notify-keyspace-events", ""]);
     let store = RedisStore::connect(&server.config()).await.unwrap();
     // The rest of the store works.
     store
@@ -35,7 +36,7 @@ async fn with_notifications_off_a_watch_fails_naming_the_setting() {
 
 #[tokio::test]
 async fn enable_keyspace_events_turns_them_on_and_the_watch_works() {
-    let server = OwnRedis::start(&["--notify-keyspace-events", "El"]);
+    let server = RedisServer::start(&["--notify-keyspace-events", "El"]);
     let config = RedisConfig {
         enable_keyspace_events: true,
         ..server.config()

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::ServerConfig as _;
+
 use std::time::Duration;
 
 use cninfra_kv::{ChangeKind, DeleteOptions, KvStore, PutOptions, Txn, WatchEvent};
@@ -100,7 +102,7 @@ async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_use_scripts_only_with_exact_watch_values() {
-    let server = support::OwnRedis::start(&["--notify-keyspace-events", "KA"]);
+    let server = support::RedisServer::start(&["--notify-keyspace-events", "KA"]);
     let client = redis::Client::open(format!("redis://{}/", server.endpoint())).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
 

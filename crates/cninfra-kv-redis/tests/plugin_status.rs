@@ -9,7 +9,8 @@ use std::time::Duration;
 use cninfra_core::Agent;
 use cninfra_health::{State, StatusCheckPlugin};
 use cninfra_kv_redis::{ConnectionState, RedisConfig, RedisPlugin};
-use support::OwnRedis;
+use support::RedisServer;
+use support::ServerConfig as _;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -37,7 +38,7 @@ fn agent(plugin: Arc<RedisPlugin>) -> cninfra_core::AgentBuilder {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
-    let mut server = OwnRedis::start(&[]);
+    let mut server = RedisServer::start(&[]);
     let status = StatusCheckPlugin::builder()
         .with_probe_interval(Duration::from_millis(100))
         .with_probe_timeout(Duration::from_secs(1))

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use cninfra_kv::{KvStore, PutOptions, ResyncReason, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
 use futures::StreamExt;
-use support::{OwnRedis, free_port};
+use support::{RedisServer, free_port};
 
 const MASTER: &str = "mymaster";
 
@@ -107,18 +107,8 @@ impl Drop for OwnSentinel {
     }
 }
 
-fn port_of(server: &OwnRedis) -> u16 {
-    server
-        .endpoint()
-        .rsplit_once(':')
-        .unwrap()
-        .1
-        .parse()
-        .unwrap()
-}
-
 /// `master` or `slave`, from `INFO replication`.
-fn role(server: &OwnRedis) -> String {
+fn role(server: &RedisServer) -> String {
     let client = redis::Client::open(format!("redis://{}/", server.endpoint())).unwrap();
     let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
         return String::new();
@@ -142,7 +132,7 @@ fn config(sentinel: &OwnSentinel) -> RedisConfig {
     }
 }
 
-async fn raw_get(server: &OwnRedis, key: &str) -> Option<String> {
+async fn raw_get(server: &RedisServer, key: &str) -> Option<String> {
     let client = redis::Client::open(format!("redis://{}/", server.endpoint())).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     redis::cmd("GET")
@@ -154,16 +144,16 @@ async fn raw_get(server: &OwnRedis, key: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_follows_the_master_through_a_failover() {
-    let master = OwnRedis::start(&["--notify-keyspace-events", "KA"]);
-    let replica_of = port_of(&master).to_string();
-    let replica = OwnRedis::start(&[
+    let master = RedisServer::start(&["--notify-keyspace-events", "KA"]);
+    let replica_of = master.port().to_string();
+    let replica = RedisServer::start(&[
         "--notify-keyspace-events",
         "KA",
         "--replicaof",
         "127.0.0.1",
         &replica_of,
     ]);
-    let sentinel = OwnSentinel::start(port_of(&master));
+    let sentinel = OwnSentinel::start(master.port());
 
     // The first sentinel listed is down: the next one answers.
     let store = RedisStore::connect(&config(&sentinel)).await.unwrap();
@@ -182,7 +172,7 @@ async fn the_store_follows_the_master_through_a_failover() {
     let () = sentinel
         .query(redis::cmd("SENTINEL").arg("failover").arg(MASTER))
         .unwrap();
-    let new_master = port_of(&replica);
+    let new_master = replica.port();
     sentinel.wait_for("the failover", |s| s.master_port() == Some(new_master));
     // Until the old master is demoted it still takes writes (which the resync from the
     // new master then drops: Redis' failover is asynchronous); wait for that first.
@@ -234,9 +224,9 @@ async fn the_store_follows_the_master_through_a_failover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_master_name_is_a_clear_error() {
-    let master = OwnRedis::start(&[]);
-    let _replica = OwnRedis::start(&["--replicaof", "127.0.0.1", &port_of(&master).to_string()]);
-    let sentinel = OwnSentinel::start(port_of(&master));
+    let master = RedisServer::start(&[]);
+    let _replica = RedisServer::start(&["--replicaof", "127.0.0.1", &master.port().to_string()]);
+    let sentinel = OwnSentinel::start(master.port());
     let config = RedisConfig {
         master_name: "nosuchmaster".into(),
         ..config(&sentinel)

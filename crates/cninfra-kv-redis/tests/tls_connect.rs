@@ -12,7 +12,8 @@ use cninfra_kv::KvStore;
 use cninfra_kv::testkit::{self, Outcome};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use support::OwnRedis;
+use support::RedisServer;
+use support::ServerConfig as _;
 
 /// A CA with a server certificate for `127.0.0.1` and a client certificate, as files.
 struct Pki {
@@ -57,11 +58,11 @@ impl Pki {
     }
 
     /// A TLS-only server; with `clients` it demands client certificates.
-    fn server(&self, clients: bool) -> OwnRedis {
+    fn server(&self, clients: bool) -> RedisServer {
         let arg = |file: &str| self.path(file).to_str().unwrap().to_owned();
         let (cert, key, ca) = (arg("server.pem"), arg("server.key"), arg("ca.pem"));
         let auth = if clients { "yes" } else { "no" };
-        OwnRedis::start_tls(&[
+        RedisServer::start_tls(&[
             "--tls-cert-file",
             &cert,
             "--tls-key-file",
@@ -76,7 +77,7 @@ impl Pki {
     }
 
     /// The server's config with TLS on and `ca` as the CA file.
-    fn config(&self, server: &OwnRedis, ca: &Path) -> RedisConfig {
+    fn config(&self, server: &RedisServer, ca: &Path) -> RedisConfig {
         let mut config = server.config();
         config.tls.enabled = true;
         config.tls.ca_file = Some(ca.to_owned());

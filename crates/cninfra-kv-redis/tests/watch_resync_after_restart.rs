@@ -10,7 +10,8 @@ use bytes::Bytes;
 use cninfra_kv::{ChangeKind, KvStore, PutOptions, ResyncReason, WatchEvent, WatchStream};
 use cninfra_kv_redis::RedisStore;
 use futures::{StreamExt, TryStreamExt};
-use support::OwnRedis;
+use support::RedisServer;
+use support::ServerConfig as _;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -57,7 +58,7 @@ async fn listing(store: &RedisStore, prefix: &str) -> View {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_restart_brings_a_resync_and_the_listing_has_the_full_state() {
-    let mut server = OwnRedis::start(&["--notify-keyspace-events", "KA"]);
+    let mut server = RedisServer::start(&["--notify-keyspace-events", "KA"]);
     let store = RedisStore::connect(&server.config()).await.unwrap();
     let p = "/restart/";
     store

@@ -2,21 +2,19 @@
 //! start again on the same ports and data.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
-use crate::{TlsFiles, free_port};
+use crate::{ServerProcess, TlsFiles, free_port};
 
-/// An etcd server of one test, in its own temp dir; killed when dropped.
+/// An etcd server of one test, in its own temp folder; killed when dropped.
 #[derive(Debug)]
 pub struct EtcdServer {
-    dir: tempfile::TempDir,
+    process: ServerProcess,
     /// The client port on 127.0.0.1.
     pub client_port: u16,
-    peer_port: u16,
-    child: Option<Child>,
     tls: Option<TlsFiles>,
 }
 
@@ -38,12 +36,51 @@ pub fn etcd_connect_options(tls: &TlsFiles) -> ConnectOptions {
 impl EtcdServer {
     /// A server that is not started yet, on fresh ports.
     pub fn new() -> Self {
+        Self::with_tls(false)
+    }
+
+    fn with_tls(tls: bool) -> Self {
+        let peer_port = free_port();
+        let process = ServerProcess::new("etcd", move |dir, client_port| {
+            let scheme = if tls { "https" } else { "http" };
+            let client = format!("{scheme}://127.0.0.1:{client_port}");
+            let peer = format!("http://127.0.0.1:{peer_port}");
+            let mut command = Command::new("etcd");
+            if tls {
+                command
+                    .arg("--cert-file")
+                    .arg(dir.join("server.pem"))
+                    .arg("--key-file")
+                    .arg(dir.join("server.key"))
+                    .arg("--trusted-ca-file")
+                    .arg(dir.join("ca.pem"))
+                    .arg("--client-cert-auth");
+            }
+            command
+                .args(["--name", "test", "--logger", "zap", "--log-level", "warn"])
+                .arg("--data-dir")
+                .arg(dir.join("data"))
+                .args([
+                    "--listen-client-urls",
+                    &client,
+                    "--advertise-client-urls",
+                    &client,
+                ])
+                .args([
+                    "--listen-peer-urls",
+                    &peer,
+                    "--initial-advertise-peer-urls",
+                    &peer,
+                ])
+                .arg("--initial-cluster")
+                .arg(format!("test={peer}"));
+            command
+        });
+        let tls = tls.then(|| TlsFiles::generate(process.dir()));
         Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            client_port: free_port(),
-            peer_port: free_port(),
-            child: None,
-            tls: None,
+            client_port: process.port(),
+            process,
+            tls,
         }
     }
 
@@ -57,8 +94,7 @@ impl EtcdServer {
     /// Starts a new server that serves clients over TLS only and asks for client
     /// certificates; [`tls`](Self::tls) has the files.
     pub async fn start_tls() -> Self {
-        let mut server = Self::new();
-        server.tls = Some(TlsFiles::generate(server.dir.path()));
+        let mut server = Self::with_tls(true);
         server.run().await;
         server
     }
@@ -70,63 +106,15 @@ impl EtcdServer {
 
     /// `host:port` of the client port.
     pub fn endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.client_port)
+        self.process.endpoint()
     }
 
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    /// Starts the process (on the current data dir and ports) and waits until it answers.
+    /// Starts the process (on the current data and ports) and waits until it answers.
+    ///
+    /// # Panics
+    /// When it is running already, or not ready within 30 s.
     pub async fn run(&mut self) {
-        assert!(self.child.is_none(), "etcd already running");
-        let scheme = if self.tls.is_some() { "https" } else { "http" };
-        let client = format!("{scheme}://127.0.0.1:{}", self.client_port);
-        let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("etcd.log"))
-            .expect("etcd log file");
-        let mut command = Command::new("etcd");
-        if let Some(tls) = &self.tls {
-            command
-                .arg("--cert-file")
-                .arg(&tls.server_cert)
-                .arg("--key-file")
-                .arg(&tls.server_key)
-                .arg("--trusted-ca-file")
-                .arg(&tls.ca)
-                .arg("--client-cert-auth");
-        }
-        let child = command
-            .args(["--name", "test", "--logger", "zap", "--log-level", "warn"])
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .args([
-                "--listen-client-urls",
-                &client,
-                "--advertise-client-urls",
-                &client,
-            ])
-            .args([
-                "--listen-peer-urls",
-                &peer,
-                "--initial-advertise-peer-urls",
-                &peer,
-            ])
-            .arg("--initial-cluster")
-            .arg(format!("test={peer}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start etcd (Debian package etcd-server; scripts/test.sh installs it)");
-        self.child = Some(child);
-        self.wait_ready().await;
-    }
-
-    async fn wait_ready(&mut self) {
+        self.process.spawn();
         let endpoint = self.endpoint();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -138,11 +126,7 @@ impl EtcdServer {
             if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), attempt).await {
                 return;
             }
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(exit)) = child.try_wait()
-            {
-                panic!("etcd exited with {exit}; log:\n{}", self.log());
-            }
+            self.process.assert_running();
             assert!(
                 Instant::now() < deadline,
                 "etcd on {endpoint} not ready in 30 s; log:\n{}",
@@ -154,24 +138,30 @@ impl EtcdServer {
 
     /// The server's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("etcd.log")).unwrap_or_default()
+        self.process.log()
     }
 
     /// Kills the process with SIGKILL (no clean shutdown) and waits for it to go.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.process.kill();
     }
 
-    /// Removes the data dir (the server must be stopped): the next run is a new cluster.
+    /// Removes the data (the server must be stopped): the next run is a new cluster.
+    ///
+    /// # Panics
+    /// When the server runs or the folder cannot be removed.
     pub fn wipe(&mut self) {
-        assert!(self.child.is_none(), "stop etcd before wiping its data");
-        std::fs::remove_dir_all(self.data_dir()).expect("remove the etcd data dir");
+        assert!(
+            !self.process.is_running(),
+            "stop etcd before wiping its data"
+        );
+        std::fs::remove_dir_all(self.process.dir().join("data")).expect("remove the etcd data dir");
     }
 
     /// Runs `etcdctl` against this server and returns its stdout.
+    ///
+    /// # Panics
+    /// When etcdctl fails.
     pub fn etcdctl(&self, args: &[&str]) -> String {
         let output = Command::new("etcdctl")
             .env("ETCDCTL_API", "3")
@@ -185,12 +175,6 @@ impl EtcdServer {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-}
-
-impl Drop for EtcdServer {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

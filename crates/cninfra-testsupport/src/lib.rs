@@ -1,8 +1,10 @@
 //! Test plumbing shared by cninfra's test suites (not published): the harness's servers
-//! by their variables, private etcd servers that tests kill and restart, TLS files, free
-//! ports and polling with a deadline.
+//! by their variables, private servers (etcd, Redis, any [`ServerProcess`]) that tests kill
+//! and restart, TLS files, free ports and polling with a deadline.
 
 mod etcd;
+mod process;
+mod redis;
 mod tls;
 
 use std::future::Future;
@@ -10,6 +12,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 pub use etcd::{EtcdServer, etcd_connect_options};
+pub use process::ServerProcess;
+pub use redis::RedisServer;
 pub use tls::TlsFiles;
 
 /// The address (`host:port`) of a server the test harness started, from its variable

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-pub use cninfra_testsupport::{EtcdServer, eventually, free_port, harness_server};
+pub use cninfra_testsupport::{EtcdServer, RedisServer, eventually, free_port, harness_server};
 
 pub const AGENT: &str = env!("CARGO_BIN_EXE_cninfra-agent");
 
