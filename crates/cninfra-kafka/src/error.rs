@@ -82,6 +82,12 @@ pub enum KafkaError {
         /// Why.
         reason: String,
     },
+    /// A publisher was configured without a topic.
+    #[error("no topic set in {config}.conf (key `topic`)")]
+    NoTopic {
+        /// The config (plugin) at fault.
+        config: &'static str,
+    },
     /// The multiplexer is closed.
     #[error("the kafka multiplexer is closed")]
     Closed,

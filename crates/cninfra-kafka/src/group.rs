@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rdkafka::consumer::StreamConsumer;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
 
 use crate::LOG;
@@ -16,7 +17,51 @@ use crate::message::{Handler, Message};
 pub(crate) type Routes = Arc<parking_lot::Mutex<HashMap<String, Route>>>;
 
 /// Offsets (`last acknowledged + 1`) waiting for commit, by topic and partition.
-pub(crate) type Marks = Arc<parking_lot::Mutex<HashMap<(String, i32), i64>>>;
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Marks(Arc<parking_lot::Mutex<HashMap<Arc<str>, PartitionMarks>>>);
+
+/// Partition → next offset to commit.
+type PartitionMarks = HashMap<i32, i64>;
+
+impl Marks {
+    /// Marks `next` as the offset to commit for `topic`/`partition`.
+    fn mark(&self, topic: &Arc<str>, partition: i32, next: i64) {
+        let mut marks = self.0.lock();
+        match marks.get_mut(&**topic) {
+            Some(partitions) => {
+                partitions.insert(partition, next);
+            }
+            None => {
+                marks.insert(topic.clone(), HashMap::from([(partition, next)]));
+            }
+        }
+    }
+
+    /// Takes every mark for a commit.
+    pub(crate) fn take(&self) -> Vec<(Arc<str>, i32, i64)> {
+        let taken = std::mem::take(&mut *self.0.lock());
+        taken
+            .into_iter()
+            .flat_map(|(topic, partitions)| {
+                partitions
+                    .into_iter()
+                    .map(move |(partition, next)| (topic.clone(), partition, next))
+            })
+            .collect()
+    }
+
+    /// Puts back marks whose commit failed, unless newer ones arrived meanwhile.
+    pub(crate) fn restore(&self, marks: Vec<(Arc<str>, i32, i64)>) {
+        let mut pending = self.0.lock();
+        for (topic, partition, next) in marks {
+            pending
+                .entry(topic)
+                .or_default()
+                .entry(partition)
+                .or_insert(next);
+        }
+    }
+}
 
 /// Where messages of one topic go.
 #[derive(Debug, Clone)]
@@ -33,9 +78,13 @@ pub(crate) async fn route_loop(
     routes: Routes,
     stop: CancellationToken,
 ) {
+    // One waiter for the whole loop, not one per message.
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     loop {
         let received = tokio::select! {
-            () = stop.cancelled() => return,
+            biased;
+            () = &mut stopped => return,
             received = consumer.recv() => received,
         };
         let msg = match received {
@@ -45,13 +94,25 @@ pub(crate) async fn route_loop(
                 continue;
             }
         };
-        let route = routes.lock().get(&msg.topic).cloned();
-        let Some(route) = route else {
-            tracing::debug!(target: LOG, topic = %msg.topic, "message of an unwatched topic skipped");
-            continue;
+        // Fast path: room in the buffer. Else wait for room outside the lock.
+        let (route, msg) = {
+            let routes = routes.lock();
+            let Some(route) = routes.get(&msg.topic) else {
+                tracing::debug!(target: LOG, topic = %msg.topic, "message of an unwatched topic skipped");
+                continue;
+            };
+            match route.tx.try_send(msg) {
+                Ok(()) => continue,
+                Err(TrySendError::Full(msg)) => (route.clone(), msg),
+                Err(TrySendError::Closed(_)) => {
+                    tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; message skipped");
+                    continue;
+                }
+            }
         };
         tokio::select! {
-            () = stop.cancelled() => return,
+            biased;
+            () = &mut stopped => return,
             sent = route.tx.send(msg) => if sent.is_err() {
                 tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; message skipped");
             },
@@ -66,29 +127,31 @@ pub(crate) async fn dispatch_loop(
     marks: Marks,
     mut rx: mpsc::Receiver<Message>,
     handler: Handler,
+    topic: Arc<str>,
     connection: Arc<str>,
     stop: CancellationToken,
 ) {
-    let mut held: HashMap<(String, i32), i64> = HashMap::new();
+    // Partition → offset of the failed message that holds its marks back.
+    let mut held: HashMap<i32, i64> = HashMap::new();
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     loop {
         let msg = tokio::select! {
-            () = stop.cancelled() => return,
+            biased;
+            () = &mut stopped => return,
             msg = rx.recv() => match msg { Some(msg) => msg, None => return },
         };
-        let at = (msg.topic.clone(), msg.partition);
-        if held.get(&at).is_some_and(|failed| msg.offset <= *failed) {
-            held.remove(&at);
-        }
         let (offset, partition) = (msg.offset, msg.partition);
+        if held.get(&partition).is_some_and(|failed| offset <= *failed) {
+            held.remove(&partition);
+        }
         match handler.call(msg).await {
-            Ok(()) if !held.contains_key(&at) => {
-                marks.lock().insert(at, offset + 1);
-            }
+            Ok(()) if !held.contains_key(&partition) => marks.mark(&topic, partition, offset + 1),
             Ok(()) => {}
             Err(err) => {
-                tracing::warn!(target: LOG, connection = %connection, topic = %at.0, partition, offset, error = %err,
+                tracing::warn!(target: LOG, connection = %connection, %topic, partition, offset, error = %err,
                     "handler failed; the offset stays uncommitted");
-                held.entry(at).or_insert(offset);
+                held.entry(partition).or_insert(offset);
             }
         }
     }

@@ -29,7 +29,8 @@
 //! # Delivery rules
 //! - **Sync publishers** wait for all in-sync replicas (`acks=all`, idempotent by default);
 //!   **async publishers** wait for the leader (`acks=1`) and report each message exactly once
-//!   to their [`Callbacks`]: delivered, or failed (e.g. timed out while the broker was away).
+//!   to their [`Callbacks`]: delivered, or failed (e.g. timed out after `timeout` while the
+//!   broker was away). Callbacks run on the client's delivery thread: keep them short.
 //! - **At least once**: a topic watcher's offset is marked only after its handler returned
 //!   `Ok`; marked offsets are committed every `commit-interval` and on close. After a handler
 //!   error the partition's marks stop at the failed message, so a restarted member gets it
@@ -39,12 +40,24 @@
 //!   handler takes the next message; nothing is dropped. librdkafka stops fetching when its own
 //!   queue fills. A handler stuck longer than `max.poll.interval.ms` (5 min) makes the member
 //!   leave the group; its uncommitted messages go to another member.
+//! - **Groups**: multiplexers with one `group-id` split the partitions of their topics; a
+//!   member that closes commits what it handled and leaves, and the others (or its restart)
+//!   go on from the committed offsets. A rebalance may hand a partition over before its last
+//!   marks were committed: the new owner then gets those few messages again.
 //! - Partition watchers use their own consumer outside the group and commit nothing.
+//! - While a broker is away the clients retry at least every second, so a restarted broker
+//!   is used again within about a second.
+//!
+//! # msgsync
+//! [`msgsync`] writes data changes to a topic with the method shape of a datasync publisher:
+//! `put(key, Some(&value))` (JSON or protobuf), `put(key, None)` / `delete(key)` (a
+//! [tombstone](Record::tombstone)).
 
 mod config;
 mod error;
 mod group;
 mod message;
+pub mod msgsync;
 mod mux;
 mod plugin;
 mod producer;
@@ -56,7 +69,9 @@ pub use message::{Delivered, Handler, Message, Partitioner, Record};
 pub use mux::{Connection, Multiplexer};
 pub use plugin::{KafkaPlugin, KafkaPluginBuilder};
 pub use producer::{AsyncPublisher, Callbacks, SyncPublisher};
-pub use typed::{Codec, Json, Proto, TypedConnection, TypedMessage, TypedPublisher};
+pub use typed::{
+    Codec, Json, Proto, TypedAsyncPublisher, TypedConnection, TypedMessage, TypedPublisher,
+};
 
 /// The plugin name and log target.
 const LOG: &str = "kafka";

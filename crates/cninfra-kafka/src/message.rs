@@ -22,6 +22,8 @@ pub struct Message {
     pub key: Option<Bytes>,
     /// The payload (empty for a null payload).
     pub value: Bytes,
+    /// True when the payload was null: a tombstone (see [`Record::tombstone`]).
+    pub tombstone: bool,
     /// The headers, in order.
     pub headers: Vec<(String, Bytes)>,
 }
@@ -50,6 +52,7 @@ impl Message {
                 .payload()
                 .map(Bytes::copy_from_slice)
                 .unwrap_or_default(),
+            tombstone: msg.payload().is_none(),
             headers,
         }
     }
@@ -69,6 +72,8 @@ impl Message {
 /// use cninfra_kafka::Record;
 /// let record = Record::new("payload").with_key("k1").with_header("trace", "abc");
 /// assert_eq!(record.headers.len(), 1);
+/// let deleted = Record::tombstone("k1");
+/// assert!(deleted.tombstone && deleted.value.is_empty());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
@@ -76,6 +81,9 @@ pub struct Record {
     pub key: Option<Bytes>,
     /// The payload.
     pub value: Bytes,
+    /// Send a null payload instead of `value`: a tombstone, which tells a compacted topic
+    /// to drop the key. Consumers see [`Message::tombstone`].
+    pub tombstone: bool,
     /// Headers, in order.
     pub headers: Vec<(String, Bytes)>,
 }
@@ -86,7 +94,17 @@ impl Record {
         Self {
             key: None,
             value: value.into(),
+            tombstone: false,
             headers: Vec::new(),
+        }
+    }
+
+    /// A tombstone for `key`: the key with a null payload (a delete, for compacted topics).
+    pub fn tombstone(key: impl Into<Bytes>) -> Self {
+        Self {
+            key: Some(key.into()),
+            tombstone: true,
+            ..Self::default()
         }
     }
 

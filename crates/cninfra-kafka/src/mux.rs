@@ -17,10 +17,10 @@ use crate::config::KafkaConfig;
 use crate::error::KafkaError;
 use crate::group::{Marks, Route, Routes, dispatch_loop, route_loop};
 use crate::message::{Handler, Message, Partitioner};
-use crate::producer::{AsyncPublisher, Callbacks, Picker, SyncPublisher};
+use crate::producer::{AsyncProducer, AsyncPublisher, Callbacks, Picker, Reporter, SyncPublisher};
 
-/// A topic watcher added before start: its buffer, handler and connection name.
-type Pending = (mpsc::Receiver<Message>, Handler, Arc<str>);
+/// A topic watcher added before start: its buffer, handler, topic and connection name.
+type Pending = (mpsc::Receiver<Message>, Handler, Arc<str>, Arc<str>);
 
 /// The shared client: a sync producer (`acks=all`), an async producer (`acks=1`), one group
 /// consumer for every topic watcher, and one consumer per partition watcher. Cheap to clone.
@@ -46,7 +46,7 @@ struct Inner {
     config: KafkaConfig,
     group_id: String,
     sync_producer: FutureProducer,
-    async_producer: FutureProducer,
+    async_producer: Arc<AsyncProducer>,
     routes: Routes,
     marks: Marks,
     pending: parking_lot::Mutex<Vec<Pending>>,
@@ -93,7 +93,10 @@ impl Multiplexer {
         };
         let mux = Self(Arc::new(Inner {
             sync_producer: sync.create().map_err(KafkaError::Client)?,
-            async_producer: fire.create().map_err(KafkaError::Client)?,
+            async_producer: Arc::new(
+                fire.create_with_context(Reporter)
+                    .map_err(KafkaError::Client)?,
+            ),
             config,
             group_id,
             routes: Routes::default(),
@@ -184,12 +187,13 @@ impl Multiplexer {
             .map_err(KafkaError::Client)?;
         let consumer = Arc::new(consumer);
         self.subscribe(&consumer)?;
-        for (rx, handler, connection) in pending {
+        for (rx, handler, topic, connection) in pending {
             let stop = self.0.stop.child_token();
             self.0.tasks.spawn(dispatch_loop(
                 self.0.marks.clone(),
                 rx,
                 handler,
+                topic,
                 connection,
                 stop,
             ));
@@ -235,7 +239,11 @@ impl Multiplexer {
     fn consumer_config(&self, group: bool) -> ClientConfig {
         let mut out = self.0.config.client_config();
         out.set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false");
+            .set("enable.auto.commit", "false")
+            .set(
+                "fetch.wait.max.ms",
+                self.0.config.fetch_max_wait.as_millis().to_string(),
+            );
         if group {
             out.set("group.id", &self.0.group_id);
         } else {
@@ -256,17 +264,18 @@ impl Multiplexer {
         let Some(consumer) = self.0.group.lock().clone() else {
             return Ok(());
         };
-        let marks: Vec<((String, i32), i64)> = self.0.marks.lock().drain().collect();
+        let marks = self.0.marks.take();
         if marks.is_empty() {
             return Ok(());
         }
         let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in &marks {
-            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|source| KafkaError::Consume {
-                    topic: topic.clone(),
-                    source,
-                })?;
+        for (topic, partition, next) in &marks {
+            if let Err(source) = tpl.add_partition_offset(topic, *partition, Offset::Offset(*next))
+            {
+                let topic = topic.to_string();
+                self.0.marks.restore(marks);
+                return Err(KafkaError::Consume { topic, source });
+            }
         }
         let committed = tokio::task::spawn_blocking(move || {
             consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync)
@@ -274,11 +283,7 @@ impl Multiplexer {
         .await
         .map_err(|_| KafkaError::Closed)?;
         if let Err(source) = committed {
-            // Keep them for the next try, unless newer marks arrived meanwhile.
-            let mut pending = self.0.marks.lock();
-            for (at, offset) in marks {
-                pending.entry(at).or_insert(offset);
-            }
+            self.0.marks.restore(marks);
             return Err(KafkaError::Consume {
                 topic: String::new(),
                 source,
@@ -297,12 +302,12 @@ impl Multiplexer {
             tracing::warn!(target: LOG, error = %err, "final commit failed");
         }
         let group = self.0.group.lock().take();
-        let producers = [self.0.sync_producer.clone(), self.0.async_producer.clone()];
+        let (sync, fire) = (self.0.sync_producer.clone(), self.0.async_producer.clone());
         let timeout = self.0.config.timeout;
         let closed = tokio::task::spawn_blocking(move || {
             drop(group);
-            for producer in producers {
-                if let Err(err) = producer.flush(timeout) {
+            for flushed in [sync.flush(timeout), fire.flush(timeout)] {
+                if let Err(err) = flushed {
                     tracing::warn!(target: LOG, error = %err, "producer flush on close failed");
                 }
             }
@@ -426,7 +431,7 @@ impl Connection {
             .0
             .pending
             .lock()
-            .push((rx, handler, self.name.clone()));
+            .push((rx, handler, topic.into(), self.name.clone()));
         Ok(())
     }
 

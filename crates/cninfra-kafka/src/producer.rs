@@ -1,12 +1,17 @@
 //! Publishers: [`SyncPublisher`] (waits for all in-sync replicas) and [`AsyncPublisher`]
-//! (leader ack, result through [`Callbacks`]).
+//! (leader ack, result through [`Callbacks`] run by the client's delivery reports).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientContext;
+use rdkafka::Message as _;
+use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
+use rdkafka::producer::{
+    BaseRecord, FutureProducer, FutureRecord, ProducerContext, ThreadedProducer,
+};
 
 use crate::LOG;
 use crate::error::KafkaError;
@@ -69,7 +74,10 @@ fn future_record<'a>(
     record: &'a Record,
     partition: Option<i32>,
 ) -> FutureRecord<'a, [u8], [u8]> {
-    let mut out = FutureRecord::to(topic).payload(record.value.as_ref());
+    let mut out = FutureRecord::to(topic);
+    if !record.tombstone {
+        out = out.payload(record.value.as_ref());
+    }
     if let Some(key) = &record.key {
         out = out.key(key.as_ref());
     }
@@ -168,12 +176,66 @@ impl std::fmt::Debug for Callbacks {
     }
 }
 
+/// The client of the async publishers: librdkafka calls [`delivery`](ProducerContext::delivery)
+/// on the producer's polling thread for each message, with the message's [`Report`].
+pub(crate) type AsyncProducer = ThreadedProducer<Reporter>;
+
+/// What a finished async delivery is reported to.
+pub(crate) struct Report {
+    record: Record,
+    callbacks: Callbacks,
+    topic: Arc<str>,
+}
+
+/// Runs the [`Callbacks`] of each finished async delivery.
+#[derive(Debug)]
+pub(crate) struct Reporter;
+
+impl ClientContext for Reporter {}
+
+impl ProducerContext for Reporter {
+    type DeliveryOpaque = Box<Report>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, report: Box<Report>) {
+        let Report {
+            record,
+            callbacks,
+            topic,
+        } = *report;
+        // A panicking callback must not stop the polling thread (and every later report).
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| match result {
+            Ok(msg) => (callbacks.on_success)(
+                Delivered {
+                    partition: msg.partition(),
+                    offset: msg.offset(),
+                },
+                record,
+            ),
+            Err((source, _)) => (callbacks.on_error)(
+                KafkaError::Produce {
+                    topic: topic.to_string(),
+                    source: source.clone(),
+                },
+                record,
+            ),
+        }));
+        if ran.is_err() {
+            tracing::error!(target: LOG, %topic, "an async delivery callback panicked");
+        }
+    }
+}
+
 /// Publishes to one topic without waiting: the leader's ack (`acks=1`) or the failure arrives
-/// later through the [`Callbacks`]. Messages that time out (the configured `timeout`) while
-/// the broker is away are reported as errors, never dropped silently.
+/// later through the [`Callbacks`], exactly once per message. Messages that time out (the
+/// configured `timeout`) while the broker is away are reported as errors, never dropped
+/// silently.
+///
+/// The callbacks run on the client's delivery thread, outside the tokio runtime: keep them
+/// short and non-blocking (hand longer work to a channel; `tokio::spawn` needs a runtime
+/// handle there). A panic in a callback is caught and logged.
 #[derive(Clone)]
 pub struct AsyncPublisher {
-    producer: FutureProducer,
+    producer: Arc<AsyncProducer>,
     topic: Arc<str>,
     picker: Arc<Picker>,
     callbacks: Callbacks,
@@ -181,7 +243,7 @@ pub struct AsyncPublisher {
 
 impl AsyncPublisher {
     pub(crate) fn new(
-        producer: FutureProducer,
+        producer: Arc<AsyncProducer>,
         topic: &str,
         picker: Picker,
         callbacks: Callbacks,
@@ -205,44 +267,27 @@ impl AsyncPublisher {
     /// [`KafkaError::Produce`] when the client's queue is full or the message is invalid;
     /// then no callback runs for it.
     pub fn send(&self, record: Record) -> Result<(), KafkaError> {
-        let queued = {
-            let out = future_record(&self.topic, &record, self.picker.pick());
-            self.producer.send_result(out).map_err(|(source, _)| source)
-        };
-        let future = queued.map_err(|source| KafkaError::Produce {
-            topic: self.topic.to_string(),
-            source,
-        })?;
-        let callbacks = self.callbacks.clone();
-        let topic = self.topic.clone();
-        tokio::spawn(async move {
-            match future.await {
-                Ok(Ok(d)) => (callbacks.on_success)(
-                    Delivered {
-                        partition: d.partition,
-                        offset: d.offset,
-                    },
-                    record,
-                ),
-                Ok(Err((source, _))) => {
-                    (callbacks.on_error)(
-                        KafkaError::Produce {
-                            topic: topic.to_string(),
-                            source,
-                        },
-                        record,
-                    );
-                }
-                Err(_) => (callbacks.on_error)(
-                    KafkaError::Produce {
-                        topic: topic.to_string(),
-                        source: rdkafka::error::KafkaError::Canceled,
-                    },
-                    record,
-                ),
-            }
+        // librdkafka copies key and payload; the record itself travels with the report.
+        let (key, value) = (record.key.clone(), record.value.clone());
+        let headers = headers_of(&record);
+        let payload = (!record.tombstone).then_some(value.as_ref());
+        let report = Box::new(Report {
+            record,
+            callbacks: self.callbacks.clone(),
+            topic: self.topic.clone(),
         });
-        Ok(())
+        let mut out: BaseRecord<'_, [u8], [u8], Box<Report>> =
+            BaseRecord::with_opaque_to(&self.topic, report);
+        out.payload = payload;
+        out.key = key.as_deref();
+        out.headers = headers;
+        out.partition = self.picker.pick();
+        self.producer
+            .send(out)
+            .map_err(|(source, _)| KafkaError::Produce {
+                topic: self.topic.to_string(),
+                source,
+            })
     }
 
     /// Waits (within `limit`) until every queued message was delivered or failed.
@@ -252,7 +297,7 @@ impl AsyncPublisher {
     pub async fn flush(&self, limit: Duration) -> Result<(), KafkaError> {
         let producer = self.producer.clone();
         let topic = self.topic.to_string();
-        tokio::task::spawn_blocking(move || rdkafka::producer::Producer::flush(&producer, limit))
+        tokio::task::spawn_blocking(move || rdkafka::producer::Producer::flush(&*producer, limit))
             .await
             .map_err(|_| KafkaError::Closed)?
             .map_err(|source| KafkaError::Produce { topic, source })

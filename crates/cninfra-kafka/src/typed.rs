@@ -11,7 +11,7 @@ use crate::LOG;
 use crate::error::KafkaError;
 use crate::message::{Delivered, Handler, Message, Partitioner, Record};
 use crate::mux::Connection;
-use crate::producer::SyncPublisher;
+use crate::producer::{AsyncPublisher, Callbacks, SyncPublisher};
 
 /// Turns values into payloads and back.
 pub trait Codec<T>: Send + Sync + 'static {
@@ -126,6 +126,27 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
         })
     }
 
+    /// A typed async publisher: `send` encodes and queues; the outcome goes to `callbacks`
+    /// (their [`Record`] holds the encoded payload).
+    ///
+    /// # Errors
+    /// As [`Connection::async_publisher`].
+    pub async fn async_publisher(
+        &self,
+        topic: &str,
+        partitioner: Partitioner,
+        callbacks: Callbacks,
+    ) -> Result<TypedAsyncPublisher<T, C>, KafkaError> {
+        let inner = self
+            .conn
+            .async_publisher(topic, partitioner, callbacks)
+            .await?;
+        Ok(TypedAsyncPublisher {
+            inner,
+            _types: PhantomData,
+        })
+    }
+
     /// The handler for the bytes layer: decodes, then runs `handle`. A payload that does not
     /// decode is logged as [`KafkaError::Decode`] (naming topic, partition and offset) and
     /// skipped, so consumption goes on; it counts as handled (a retry cannot fix it).
@@ -207,14 +228,70 @@ impl<T, C: Codec<T>> TypedPublisher<T, C> {
     /// # Errors
     /// [`KafkaError::Encode`], or as [`SyncPublisher::send`].
     pub async fn send(&self, key: Option<&str>, value: &T) -> Result<Delivered, KafkaError> {
-        let payload = C::encode(value).map_err(|reason| KafkaError::Encode {
-            topic: self.inner.topic().to_owned(),
-            reason,
-        })?;
-        let mut record = Record::new(payload);
-        if let Some(key) = key {
-            record = record.with_key(key.to_owned());
-        }
+        let record = encode::<T, C>(self.inner.topic(), key, value)?;
         self.inner.send(record).await
     }
+}
+
+/// An async publisher of typed values: encodes, queues, and reports through its
+/// [`Callbacks`] (see [`AsyncPublisher`]).
+///
+/// # Examples
+/// ```no_run
+/// use cninfra_kafka::{Callbacks, Json, Multiplexer, Partitioner, TypedConnection};
+///
+/// # async fn demo(mux: Multiplexer) -> Result<(), cninfra_kafka::KafkaError> {
+/// let changes: TypedConnection<serde_json::Value, Json> =
+///     TypedConnection::new(mux.connection("example"));
+/// let publisher = changes
+///     .async_publisher("example-changes", Partitioner::Hash, Callbacks::log_errors())
+///     .await?;
+/// publisher.send(Some("item-1"), &serde_json::json!({"count": 1}))?;
+/// # Ok(()) }
+/// ```
+pub struct TypedAsyncPublisher<T, C> {
+    inner: AsyncPublisher,
+    _types: PhantomData<Marker<T, C>>,
+}
+
+impl<T, C> std::fmt::Debug for TypedAsyncPublisher<T, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedAsyncPublisher")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<T, C> Clone for TypedAsyncPublisher<T, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<T, C: Codec<T>> TypedAsyncPublisher<T, C> {
+    /// Encodes and queues `value` with an optional string key; the outcome goes to the
+    /// callbacks.
+    ///
+    /// # Errors
+    /// [`KafkaError::Encode`], or as [`AsyncPublisher::send`] (then no callback runs).
+    pub fn send(&self, key: Option<&str>, value: &T) -> Result<(), KafkaError> {
+        self.inner
+            .send(encode::<T, C>(self.inner.topic(), key, value)?)
+    }
+}
+
+/// A record of `value` encoded with `C`, keyed by `key`.
+fn encode<T, C: Codec<T>>(topic: &str, key: Option<&str>, value: &T) -> Result<Record, KafkaError> {
+    let payload = C::encode(value).map_err(|reason| KafkaError::Encode {
+        topic: topic.to_owned(),
+        reason,
+    })?;
+    let record = Record::new(payload);
+    Ok(match key {
+        Some(key) => record.with_key(key.to_owned()),
+        None => record,
+    })
 }

@@ -128,3 +128,33 @@ async fn async_publisher_reports_each_delivery_and_keys_headers_arrive() {
     }
     mux.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_callback_does_not_stop_later_reports() {
+    let broker = broker();
+    let topic = create_topic(&broker, 1).await;
+    let mux = mux(&broker, &unique("g")).await;
+    let (tx, mut delivered) = mpsc::unbounded_channel();
+    let callbacks = Callbacks::new(
+        move |_, record| {
+            assert_ne!(
+                record.value,
+                "boom".as_bytes(),
+                "callback panics on purpose"
+            );
+            tx.send(record.value).unwrap();
+        },
+        |err, _| panic!("delivery failed: {err}"),
+    );
+    let publisher = mux
+        .connection("p")
+        .async_publisher(&topic, Partitioner::Manual(0), callbacks)
+        .await
+        .unwrap();
+    publisher.send(Record::new("boom")).unwrap();
+    publisher.flush(Duration::from_secs(10)).await.unwrap();
+    publisher.send(Record::new("after")).unwrap();
+    let got = recv_n(&mut delivered, 1, Duration::from_secs(10)).await;
+    assert_eq!(got, vec![bytes::Bytes::from("after")]);
+    mux.close().await;
+}

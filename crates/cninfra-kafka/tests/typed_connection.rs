@@ -142,3 +142,49 @@ fn a_decode_error_names_topic_partition_and_offset() {
         "decoding the message at orders/2@41 failed: eof"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_async_publisher_reports_and_the_group_watcher_decodes() {
+    let broker = broker();
+    let topic = create_topic(&broker, 2).await;
+    let mux = mux(&broker, &unique("g")).await;
+    let orders: TypedConnection<Order, Json> = TypedConnection::new(mux.connection("orders"));
+    let (tx, mut got) = mpsc::unbounded_channel();
+    orders
+        .watch(&topic, move |msg| {
+            let tx = tx.clone();
+            async move {
+                tx.send((msg.raw.key_str().map(str::to_owned), msg.value))?;
+                Ok(())
+            }
+        })
+        .unwrap();
+    mux.start().unwrap();
+    let (done_tx, mut done) = mpsc::unbounded_channel();
+    let publisher = orders
+        .async_publisher(
+            &topic,
+            Partitioner::Hash,
+            cninfra_kafka::Callbacks::new(
+                move |_, record| done_tx.send(record.key).unwrap(),
+                |err, _| panic!("delivery failed: {err}"),
+            ),
+        )
+        .await
+        .unwrap();
+    for id in 0..4 {
+        let order = Order {
+            id,
+            item: format!("item-{id}"),
+        };
+        publisher.send(Some(&format!("o{id}")), &order).unwrap();
+    }
+    assert_eq!(recv_n(&mut done, 4, Duration::from_secs(20)).await.len(), 4);
+    let mut got = recv_n(&mut got, 4, Duration::from_secs(30)).await;
+    got.sort_by_key(|(_, order)| order.id);
+    for (id, (key, order)) in (0..4).zip(got) {
+        assert_eq!(key, Some(format!("o{id}")));
+        assert_eq!(order.item, format!("item-{id}"));
+    }
+    mux.close().await;
+}

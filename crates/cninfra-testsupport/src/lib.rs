@@ -1,10 +1,11 @@
 //! Test plumbing shared by cninfra's test suites (not published): the harness's servers
-//! by their variables, private servers (etcd, Redis, any [`ServerProcess`]) that tests kill
+//! by their variables, private servers (etcd, Redis, the tansu Kafka broker, any [`ServerProcess`]) that tests kill
 //! and restart, TLS files, free ports and polling with a deadline.
 
 mod etcd;
 mod process;
 mod redis;
+mod tansu;
 mod tls;
 
 use std::future::Future;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 pub use etcd::{EtcdServer, etcd_connect_options};
 pub use process::ServerProcess;
 pub use redis::RedisServer;
+pub use tansu::TansuServer;
 pub use tls::TlsFiles;
 
 /// The address (`host:port`) of a server the test harness started, from its variable

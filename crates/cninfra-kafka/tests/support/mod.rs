@@ -1,6 +1,5 @@
 //! Shared helpers of the integration tests: the broker address, unique topics, muxes.
 #![allow(dead_code, unreachable_pub)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -12,9 +11,7 @@ use tokio::sync::mpsc;
 
 /// The broker from `CNINFRA_TEST_KAFKA`; fails the test naming the variable otherwise.
 pub fn broker() -> String {
-    std::env::var("CNINFRA_TEST_KAFKA").unwrap_or_else(|_| {
-        panic!("CNINFRA_TEST_KAFKA is not set: run the tests through scripts/test.sh (it starts a tansu broker)")
-    })
+    cninfra_testsupport::harness_server("CNINFRA_TEST_KAFKA")
 }
 
 /// A unique name with this prefix.
@@ -34,17 +31,19 @@ pub fn unique(prefix: &str) -> String {
 /// Creates a topic with `partitions` partitions on `broker` and returns its name.
 pub async fn create_topic(broker: &str, partitions: i32) -> String {
     let topic = unique("t");
+    create_named_topic(broker, &topic, partitions).await;
+    topic
+}
+
+/// Creates `topic` with `partitions` partitions on `broker`.
+pub async fn create_named_topic(broker: &str, topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", broker)
         .create()
         .unwrap();
     let done = admin
         .create_topics(
-            &[NewTopic::new(
-                &topic,
-                partitions,
-                TopicReplication::Fixed(1),
-            )],
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
             &AdminOptions::new(),
         )
         .await
@@ -52,7 +51,6 @@ pub async fn create_topic(broker: &str, partitions: i32) -> String {
     for result in done {
         result.unwrap();
     }
-    topic
 }
 
 /// The config for `broker` with short time limits.
@@ -90,4 +88,49 @@ pub async fn recv_n<T: std::fmt::Debug>(
         }
     }
     out
+}
+
+/// The committed offsets of `group` on partitions `0..partitions` of `topic` (-1 for none),
+/// read without joining the group.
+pub fn committed(broker: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let Ok(got) = reader.committed_offsets(tpl, Duration::from_secs(5)) else {
+        return vec![-1; usize::try_from(partitions).unwrap()];
+    };
+    (0..partitions)
+        .map(|p| match got.find_partition(topic, p).map(|e| e.offset()) {
+            Some(rdkafka::Offset::Offset(o)) => o,
+            _ => -1,
+        })
+        .collect()
+}
+
+/// Polls until `group` has committed every partition of `topic` up to `ends` (fails after
+/// `limit`, naming what was committed).
+pub async fn wait_committed(broker: &str, group: &str, topic: &str, ends: &[i64], limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let partitions = i32::try_from(ends.len()).unwrap();
+    loop {
+        let (b, g, t) = (broker.to_owned(), group.to_owned(), topic.to_owned());
+        let got = tokio::task::spawn_blocking(move || committed(&b, &g, &t, partitions))
+            .await
+            .unwrap();
+        if got == ends {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "group {group} committed {got:?} on {topic}, wanted {ends:?} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

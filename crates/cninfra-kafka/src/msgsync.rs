@@ -1,0 +1,235 @@
+//! msgsync: a data sync publisher that writes values to a Kafka topic instead of a key-value
+//! store (upstream's `datasync/msgsync`). Its methods have the shape of cninfra-datasync's
+//! `KvPublisher`: `put(key, Some(&value))` writes the key with the value (JSON, or protobuf
+//! with [`MsgSyncPublisher::put_proto`]); `put(key, None)` and `delete(key)` write the key
+//! with a null payload, a tombstone.
+//!
+//! Messages are keyed by the data key and partitioned by its hash, so the changes of one key
+//! stay in order and a compacted topic keeps the last value of each key.
+
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use serde::{Deserialize, Serialize};
+
+use crate::LOG;
+use crate::error::KafkaError;
+use crate::message::{Partitioner, Record};
+use crate::mux::Connection;
+use crate::plugin::KafkaPlugin;
+use crate::producer::SyncPublisher;
+
+/// The `msgsync.conf` file (`--msgsync-config`, `MSGSYNC_CONFIG`).
+///
+/// # Examples
+/// ```
+/// use cninfra_kafka::msgsync::MsgSyncConfig;
+///
+/// let config: MsgSyncConfig = serde_yaml_ng::from_str("topic: example-changes\n")?;
+/// assert_eq!(config.topic, "example-changes");
+/// # Ok::<(), serde_yaml_ng::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MsgSyncConfig {
+    /// The topic the values are written to; required (no default).
+    pub topic: String,
+}
+
+/// Writes values to one topic and waits for each write (a sync publisher: all in-sync
+/// replicas, within the kafka `timeout`). Cheap to clone.
+///
+/// # Examples
+/// ```no_run
+/// use cninfra_kafka::Multiplexer;
+/// use cninfra_kafka::msgsync::{MsgSyncConfig, MsgSyncPublisher};
+///
+/// # async fn demo(mux: Multiplexer) -> Result<(), cninfra_kafka::KafkaError> {
+/// let config = MsgSyncConfig { topic: "example-changes".into() };
+/// let publisher = MsgSyncPublisher::new(&mux.connection("msgsync-connection"), &config).await?;
+/// publisher.put("config/example/v1/a", Some(&serde_json::json!({"port": 80}))).await?;
+/// publisher.put::<serde_json::Value>("config/example/v1/a", None).await?; // a tombstone
+/// publisher.delete("config/example/v1/b").await?;                         // one more
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MsgSyncPublisher {
+    inner: SyncPublisher,
+}
+
+impl MsgSyncPublisher {
+    /// A publisher to `config.topic` through `conn`, partitioning by the key's hash.
+    ///
+    /// # Errors
+    /// [`KafkaError::NoTopic`] when `config.topic` is empty.
+    pub async fn new(conn: &Connection, config: &MsgSyncConfig) -> Result<Self, KafkaError> {
+        if config.topic.is_empty() {
+            return Err(KafkaError::NoTopic { config: NAME });
+        }
+        let inner = conn
+            .sync_publisher(&config.topic, Partitioner::Hash)
+            .await?;
+        Ok(Self { inner })
+    }
+
+    /// The topic written to.
+    pub fn topic(&self) -> &str {
+        self.inner.topic()
+    }
+
+    /// Writes `key` with `value` as JSON; `None` writes a tombstone, as
+    /// [`delete`](Self::delete).
+    ///
+    /// # Errors
+    /// [`KafkaError::Encode`] naming the key when `value` does not serialize,
+    /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
+    pub async fn put<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: Option<&T>,
+    ) -> Result<(), KafkaError> {
+        let Some(value) = value else {
+            return self.delete(key).await;
+        };
+        let payload = serde_json::to_vec(value).map_err(|err| KafkaError::Encode {
+            topic: self.topic().to_owned(),
+            reason: format!("value of key {key:?}: {err}"),
+        })?;
+        self.send(Record::new(payload).with_key(key.to_owned()))
+            .await
+    }
+
+    /// Writes `key` with `value` in protobuf binary encoding (prost); `None` writes a
+    /// tombstone. A message whose fields are all at their defaults encodes to an empty (not
+    /// null) payload, so it is not a tombstone.
+    ///
+    /// # Errors
+    /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
+    pub async fn put_proto<M: prost::Message>(
+        &self,
+        key: &str,
+        value: Option<&M>,
+    ) -> Result<(), KafkaError> {
+        match value {
+            Some(value) => {
+                let payload = Bytes::from(value.encode_to_vec());
+                self.send(Record::new(payload).with_key(key.to_owned()))
+                    .await
+            }
+            None => self.delete(key).await,
+        }
+    }
+
+    /// Writes a tombstone for `key`: the key with a null payload.
+    ///
+    /// # Errors
+    /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
+    pub async fn delete(&self, key: &str) -> Result<(), KafkaError> {
+        self.send(Record::tombstone(key.to_owned())).await
+    }
+
+    async fn send(&self, record: Record) -> Result<(), KafkaError> {
+        let key = record.key.clone();
+        let done = self.inner.send(record).await?;
+        tracing::debug!(target: NAME, topic = %self.topic(), key = ?key, partition = done.partition,
+            offset = done.offset, "written");
+        Ok(())
+    }
+}
+
+/// The plugin name, config file stem and log target.
+const NAME: &str = "msgsync";
+
+/// The `msgsync` plugin: reads `msgsync.conf` and, when both it and the kafka plugin are
+/// configured, creates a [`MsgSyncPublisher`] on connection `msgsync-connection` in `init`.
+/// Without either config it is disabled and [`publisher`](Self::publisher) is `None`
+/// (upstream's puts are no-ops then).
+///
+/// # Examples
+/// ```no_run
+/// use cninfra_core::Agent;
+/// use cninfra_kafka::KafkaPlugin;
+/// use cninfra_kafka::msgsync::MsgSyncPlugin;
+///
+/// # async fn demo() -> Result<(), cninfra_core::AgentError> {
+/// let msgsync = MsgSyncPlugin::new(KafkaPlugin::new());
+/// let running = Agent::builder().plugin(msgsync.clone()).build()?.start().await?;
+/// if let Some(publisher) = msgsync.publisher() {
+///     let _ = publisher.put("config/a", Some(&1)).await;
+/// }
+/// running.stop().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MsgSyncPlugin {
+    kafka: Arc<KafkaPlugin>,
+    preset: Option<MsgSyncConfig>,
+    publisher: OnceLock<MsgSyncPublisher>,
+}
+
+impl MsgSyncPlugin {
+    /// The plugin configured by `msgsync.conf`, writing through `kafka`.
+    pub fn new(kafka: Arc<KafkaPlugin>) -> Arc<Self> {
+        Self::build(kafka, None)
+    }
+
+    /// The plugin with a fixed config instead of `msgsync.conf`.
+    pub fn with_config(kafka: Arc<KafkaPlugin>, config: MsgSyncConfig) -> Arc<Self> {
+        Self::build(kafka, Some(config))
+    }
+
+    fn build(kafka: Arc<KafkaPlugin>, preset: Option<MsgSyncConfig>) -> Arc<Self> {
+        Arc::new(Self {
+            kafka,
+            preset,
+            publisher: OnceLock::new(),
+        })
+    }
+
+    /// The publisher once `init` ran; `None` before and when disabled.
+    pub fn publisher(&self) -> Option<&MsgSyncPublisher> {
+        self.publisher.get()
+    }
+}
+
+#[async_trait]
+impl Plugin for MsgSyncPlugin {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+        vec![Arc::clone(&self.kafka) as Arc<dyn Plugin>]
+    }
+
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
+            tracing::info!(target: NAME, "no msgsync config: the plugin is disabled");
+            return Ok(());
+        };
+        let Some(mux) = self.kafka.multiplexer() else {
+            tracing::info!(target: NAME, kafka = LOG, "kafka is disabled: msgsync is too");
+            return Ok(());
+        };
+        let conn = mux.connection("msgsync-connection");
+        let publisher = MsgSyncPublisher::new(&conn, &config).await?;
+        tracing::info!(target: NAME, topic = %config.topic, "msgsync writes to kafka");
+        let _ = self.publisher.set(publisher);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_survives_yaml_round_trip() {
+        let text = serde_yaml_ng::to_string(&MsgSyncConfig::default()).unwrap();
+        let back: MsgSyncConfig = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(back, MsgSyncConfig::default());
+        let err = serde_yaml_ng::from_str::<MsgSyncConfig>("topik: x\n").unwrap_err();
+        assert!(err.to_string().contains("topik"), "{err}");
+    }
+}
