@@ -4,6 +4,11 @@
 //! (plain `SET`/`DEL`, what the raw client does) and with `exact-watch-values: true`
 //! (writes through the announcing Lua scripts).
 //!
+//!
+//! Then, in the same run: watch latency put → event (p50/p99) of the store's watch against
+//! the raw client's `SET` → keyspace notification on a `PSUBSCRIBE`, and a resync-sized
+//! listing of 100 000 keys (time and the peak RSS it adds) against the raw SCAN + MGET.
+//!
 //! Run: `source scripts/services.sh; services_start redis;
 //! cargo bench -p cninfra-kv-redis --bench redis_throughput; services_stop`
 
@@ -11,9 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cninfra_kv::{DeleteOptions, KvStore, PutOptions};
+use cninfra_kv::{DeleteOptions, KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use redis::aio::ConnectionManager;
 
 /// Concurrent tasks of each measurement.
@@ -27,6 +32,10 @@ const ROUND: Duration = Duration::from_millis(500);
 /// Rounds per operation (the median ratio counts).
 const ROUNDS: usize = 9;
 const VALUE: &[u8] = &[b'v'; 100];
+/// Puts timed one at a time for the watch latency.
+const LATENCY_SAMPLES: usize = 2_000;
+/// Keys of the resync listing.
+const RESYNC_KEYS: usize = 100_000;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Op {
@@ -219,8 +228,120 @@ async fn main() {
             median(exact_ratios)
         );
     }
+    watch_latency(&store, &endpoint, &raw, &base).await;
+    resync(&store, &raw, &base).await;
     store
         .delete(&base, DeleteOptions::prefix())
         .await
         .expect("cleanup");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Put → event, one put at a time: the store's watch vs a raw keyspace subscription.
+async fn watch_latency(store: &RedisStore, endpoint: &str, raw: &ConnectionManager, base: &str) {
+    let ours_prefix = format!("{base}latency/ours/");
+    let mut watch = store.watch(&[&ours_prefix], None).await.expect("watch");
+    let mut ours = Vec::with_capacity(LATENCY_SAMPLES);
+    for i in 0..LATENCY_SAMPLES {
+        let started = Instant::now();
+        store
+            .put(
+                &format!("{ours_prefix}{i}"),
+                Bytes::from_static(VALUE),
+                PutOptions::default(),
+            )
+            .await
+            .expect("put");
+        loop {
+            match watch.next().await {
+                Some(Ok(WatchEvent::Change(_))) => break,
+                Some(Ok(_)) => continue,
+                other => panic!("unexpected watch item {other:?}"),
+            }
+        }
+        ours.push(started.elapsed());
+    }
+    drop(watch);
+
+    let raw_prefix = format!("{base}latency/raw/");
+    let client = redis::Client::open(format!("redis://{endpoint}/")).expect("client");
+    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
+    pubsub
+        .psubscribe(format!("__keyspace@0__:{raw_prefix}*"))
+        .await
+        .expect("psubscribe");
+    let mut notifications = pubsub.on_message();
+    let mut con = raw.clone();
+    let mut theirs = Vec::with_capacity(LATENCY_SAMPLES);
+    for i in 0..LATENCY_SAMPLES {
+        let started = Instant::now();
+        let () = redis::cmd("SET")
+            .arg(format!("{raw_prefix}{i}"))
+            .arg(VALUE)
+            .query_async(&mut con)
+            .await
+            .expect("SET");
+        notifications.next().await.expect("notification");
+        theirs.push(started.elapsed());
+    }
+    ours.sort();
+    theirs.sort();
+    let (o50, o99) = (percentile(&ours, 0.5), percentile(&ours, 0.99));
+    let (r50, r99) = (percentile(&theirs, 0.5), percentile(&theirs, 0.99));
+    println!(
+        "watch put->event ({LATENCY_SAMPLES} puts): store p50 {o50:?} p99 {o99:?}; raw SET->notification p50 {r50:?} p99 {r99:?}; RATIO p50 {:.2}, p99 {:.2}",
+        o50.as_secs_f64() / r50.as_secs_f64(),
+        o99.as_secs_f64() / r99.as_secs_f64()
+    );
+}
+
+/// Peak resident memory of the process so far (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Lists 100 000 keys through the store (what a resync reads), then with the raw client.
+async fn resync(store: &RedisStore, raw: &ConnectionManager, base: &str) {
+    let prefix = format!("{base}resync/");
+    let mut con = raw.clone();
+    for chunk in (0..RESYNC_KEYS).collect::<Vec<_>>().chunks(1_000) {
+        let mut mset = redis::cmd("MSET");
+        for i in chunk {
+            mset.arg(format!("{prefix}{i:06}")).arg(VALUE);
+        }
+        let () = mset.query_async(&mut con).await.expect("MSET");
+    }
+    let before = peak_rss_kib();
+    let started = Instant::now();
+    let listed: Vec<_> = store
+        .list_values(&prefix)
+        .try_collect()
+        .await
+        .expect("list");
+    let ours = started.elapsed();
+    assert_eq!(listed.len(), RESYNC_KEYS, "the store listed every key");
+    drop(listed);
+    let after_ours = peak_rss_kib();
+    let started = Instant::now();
+    let count = raw_list(&mut con, &format!("{prefix}*")).await;
+    let theirs = started.elapsed();
+    assert_eq!(count, RESYNC_KEYS, "the raw listing found every key");
+    println!(
+        "resync {RESYNC_KEYS} keys: store {ours:?} (+{} KiB peak RSS, all entries held); raw SCAN+MGET {theirs:?} (counts only); RATIO time {:.2}",
+        after_ours.saturating_sub(before),
+        ours.as_secs_f64() / theirs.as_secs_f64()
+    );
 }
