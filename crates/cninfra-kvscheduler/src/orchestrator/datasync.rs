@@ -9,14 +9,7 @@ use crate::value::Value;
 
 /// Applies the events of `watcher` to `source` until the watch ends or `stop`.
 pub(super) async fn run(mut watcher: Watcher, source: Source, stop: CancellationToken) {
-    loop {
-        let event = tokio::select! {
-            () = stop.cancelled() => return,
-            event = watcher.recv() => match event {
-                Some(event) => event,
-                None => return,
-            },
-        };
+    while let Some(Some(event)) = stop.run_until_cancelled(watcher.recv()).await {
         match event {
             Event::Resync(resync) => apply_resync(&source, resync).await,
             Event::Change(change) => apply_change(&source, change).await,
