@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rdkafka::Message as _;
 use rdkafka::consumer::StreamConsumer;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
@@ -67,6 +68,8 @@ impl Marks {
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub(crate) connection: Arc<str>,
+    /// The topic, shared by the messages routed here.
+    pub(crate) topic: Arc<str>,
     pub(crate) tx: mpsc::Sender<Message>,
 }
 
@@ -87,8 +90,8 @@ pub(crate) async fn route_loop(
             () = &mut stopped => return,
             received = consumer.recv() => received,
         };
-        let msg = match received {
-            Ok(msg) => Message::from_borrowed(&msg),
+        let received = match received {
+            Ok(msg) => msg,
             Err(err) => {
                 tracing::warn!(target: LOG, error = %err, "group consumer error");
                 continue;
@@ -97,10 +100,11 @@ pub(crate) async fn route_loop(
         // Fast path: room in the buffer. Else wait for room outside the lock.
         let (route, msg) = {
             let routes = routes.lock();
-            let Some(route) = routes.get(&msg.topic) else {
-                tracing::debug!(target: LOG, topic = %msg.topic, "message of an unwatched topic skipped");
+            let Some(route) = routes.get(received.topic()) else {
+                tracing::debug!(target: LOG, topic = received.topic(), "message of an unwatched topic skipped");
                 continue;
             };
+            let msg = Message::from_borrowed(&received, route.topic.clone());
             match route.tx.try_send(msg) {
                 Ok(()) => continue,
                 Err(TrySendError::Full(msg)) => (route.clone(), msg),

@@ -12,8 +12,8 @@ use rdkafka::message::{BorrowedMessage, Headers};
 /// A consumed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    /// The topic.
-    pub topic: String,
+    /// The topic (shared by every message of the topic: no allocation per message).
+    pub topic: Arc<str>,
     /// The partition.
     pub partition: i32,
     /// The offset in the partition.
@@ -29,7 +29,8 @@ pub struct Message {
 }
 
 impl Message {
-    pub(crate) fn from_borrowed(msg: &BorrowedMessage<'_>) -> Self {
+    /// An owned copy of `msg`, whose topic is `topic`.
+    pub(crate) fn from_borrowed(msg: &BorrowedMessage<'_>, topic: Arc<str>) -> Self {
         let headers = msg
             .headers()
             .map(|hs| {
@@ -44,7 +45,7 @@ impl Message {
             })
             .unwrap_or_default();
         Self {
-            topic: msg.topic().to_owned(),
+            topic,
             partition: msg.partition(),
             offset: msg.offset(),
             key: msg.key().map(Bytes::copy_from_slice),

@@ -424,6 +424,7 @@ impl Connection {
             topic.to_owned(),
             Route {
                 connection: self.name.clone(),
+                topic: topic.into(),
                 tx,
             },
         );
@@ -493,6 +494,7 @@ impl Connection {
         let stop = self.mux.0.stop.child_token();
         watched.insert(key, stop.clone());
         let connection = self.name.clone();
+        let shared_topic: Arc<str> = topic.into();
         self.mux.0.tasks.spawn(async move {
             loop {
                 let received = tokio::select! {
@@ -501,7 +503,7 @@ impl Connection {
                 };
                 match received {
                     Ok(msg) => {
-                        let msg = Message::from_borrowed(&msg);
+                        let msg = Message::from_borrowed(&msg, shared_topic.clone());
                         let (topic, partition, offset) = (msg.topic.clone(), msg.partition, msg.offset);
                         if let Err(err) = handler.call(msg).await {
                             tracing::warn!(target: LOG, connection = %connection, %topic, partition, offset, error = %err, "partition handler failed");

@@ -163,7 +163,7 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
                     Ok(value) => handle(TypedMessage { value, raw }).await,
                     Err(reason) => {
                         let err = KafkaError::Decode {
-                            topic: raw.topic,
+                            topic: raw.topic.to_string(),
                             partition: raw.partition,
                             offset: raw.offset,
                             reason,
