@@ -22,6 +22,35 @@ fn unique_label(test: &str) -> String {
     format!("{test}-{}-{nanos}", std::process::id())
 }
 
+/// Waits until the plugin's state in the agent status is `state` (1 OK, 2 ERROR).
+async fn wait_plugin_state(agent: &AgentProcess, plugin: &str, state: u8) {
+    agent
+        .wait_json(&format!("{plugin} in state {state}"), "/liveness", |v| {
+            v["plugins"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == plugin && p["state"] == state))
+        })
+        .await;
+}
+
+/// How many resyncs the example plugin logged so far.
+fn resyncs(agent: &AgentProcess) -> usize {
+    agent.output().matches("items resynced").count()
+}
+
+/// Waits until the example plugin logged more resyncs than `before`.
+async fn wait_resync_after(agent: &AgentProcess, before: usize) {
+    support::eventually(
+        "a resync after the reconnect",
+        Duration::from_secs(30),
+        || {
+            let now = resyncs(agent);
+            async move { now > before }
+        },
+    )
+    .await;
+}
+
 fn item_key(label: &str, name: &str) -> String {
     format!("/vnf-agent/{label}/config/example/v1/items/{name}")
 }
@@ -207,33 +236,13 @@ async fn an_etcd_restart_flips_the_status_and_a_resync_delivers_the_full_state_a
     agent
         .wait_json("the item", ITEMS, |v| v["kept"]["kind"] == "k")
         .await;
-    let resyncs_before = agent.output().matches("items resynced").count();
+    let resyncs_before = resyncs(&agent);
 
     server.kill();
-    agent
-        .wait_json("etcd in ERROR", "/liveness", |v| {
-            v["plugins"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|p| p["name"] == "etcd" && p["state"] == 2))
-        })
-        .await;
+    wait_plugin_state(&agent, "etcd", 2).await;
     server.run().await;
-    agent
-        .wait_json("etcd OK again", "/liveness", |v| {
-            v["plugins"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|p| p["name"] == "etcd" && p["state"] == 1))
-        })
-        .await;
-    support::eventually(
-        "a resync after the reconnect",
-        Duration::from_secs(30),
-        || {
-            let resyncs = agent.output().matches("items resynced").count();
-            async move { resyncs > resyncs_before }
-        },
-    )
-    .await;
+    wait_plugin_state(&agent, "etcd", 1).await;
+    wait_resync_after(&agent, resyncs_before).await;
     assert_eq!(agent.get_json(&format!("{ITEMS}/kept")).await["kind"], "k");
 
     // Changes flow again after the reconnect.
@@ -387,33 +396,13 @@ async fn a_redis_restart_flips_the_status_and_a_resync_delivers_the_full_state_a
     agent
         .wait_json("the item", ITEMS, |v| v["kept"]["kind"] == "k")
         .await;
-    let resyncs_before = agent.output().matches("items resynced").count();
+    let resyncs_before = resyncs(&agent);
 
     server.kill();
-    agent
-        .wait_json("redis in ERROR", "/liveness", |v| {
-            v["plugins"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|p| p["name"] == "redis" && p["state"] == 2))
-        })
-        .await;
+    wait_plugin_state(&agent, "redis", 2).await;
     server.restart();
-    agent
-        .wait_json("redis OK again", "/liveness", |v| {
-            v["plugins"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|p| p["name"] == "redis" && p["state"] == 1))
-        })
-        .await;
-    support::eventually(
-        "a resync after the reconnect",
-        Duration::from_secs(30),
-        || {
-            let resyncs = agent.output().matches("items resynced").count();
-            async move { resyncs > resyncs_before }
-        },
-    )
-    .await;
+    wait_plugin_state(&agent, "redis", 1).await;
+    wait_resync_after(&agent, resyncs_before).await;
     redis_cli(
         &server.endpoint(),
         &["SET", &item_key(&label, "later"), r#"{"kind":"k"}"#],

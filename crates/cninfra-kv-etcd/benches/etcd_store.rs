@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::future::join_all;
@@ -17,6 +17,7 @@ use futures::future::join_all;
 use cninfra_kv::{KvStore, PutOptions, WatchEvent};
 use cninfra_kv_etcd::etcd_client::{Client, GetOptions, Txn, TxnOp, WatchOptions};
 use cninfra_kv_etcd::{EtcdConfig, EtcdStore};
+use cninfra_testsupport::measure::{peak_rss_kib, percentile};
 
 /// Concurrent tasks of the throughput runs.
 const TASKS: usize = 16;
@@ -335,11 +336,6 @@ async fn load(client: &Client, prefix: &str, count: usize, size: usize) -> Resul
     Ok(())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
 async fn watch_latency(store: &EtcdStore, client: &Client, prefix: &str) -> Result<(), BoxError> {
     let ours_prefix = format!("{prefix}ours/");
     let mut watch = store.watch(&[&ours_prefix], None).await?;
@@ -390,20 +386,6 @@ async fn watch_latency(store: &EtcdStore, client: &Client, prefix: &str) -> Resu
         o50.as_secs_f64() / r50.as_secs_f64()
     );
     Ok(())
-}
-
-/// Peak resident memory of the process so far (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 async fn resync(store: &EtcdStore, client: &Client, prefix: &str) -> Result<(), BoxError> {

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cninfra_kv::{DeleteOptions, KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
+use cninfra_testsupport::measure::{peak_rss_kib, percentile};
 use futures::{StreamExt, TryStreamExt};
 use redis::aio::ConnectionManager;
 
@@ -236,11 +237,6 @@ async fn main() {
         .expect("cleanup");
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
 /// Put → event, one put at a time: the store's watch vs a raw keyspace subscription.
 async fn watch_latency(store: &RedisStore, endpoint: &str, raw: &ConnectionManager, base: &str) {
     let ours_prefix = format!("{base}latency/ours/");
@@ -297,20 +293,6 @@ async fn watch_latency(store: &RedisStore, endpoint: &str, raw: &ConnectionManag
         o50.as_secs_f64() / r50.as_secs_f64(),
         o99.as_secs_f64() / r99.as_secs_f64()
     );
-}
-
-/// Peak resident memory of the process so far (VmHWM), in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Lists 100 000 keys through the store (what a resync reads), then with the raw client.

@@ -3,6 +3,7 @@
 //! and restart, TLS files, free ports and polling with a deadline.
 
 mod etcd;
+pub mod measure;
 mod process;
 mod redis;
 mod tansu;

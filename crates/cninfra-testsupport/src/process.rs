@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::free_port;
 
@@ -80,6 +81,25 @@ impl ServerProcess {
             && let Ok(Some(exit)) = child.try_wait()
         {
             panic!("{} exited with {exit}; log:\n{}", self.name, self.log());
+        }
+    }
+
+    /// Polls `ready(port)` every 20 ms until it holds.
+    ///
+    /// # Panics
+    /// When the process exits meanwhile or `limit` passes, with the server's log.
+    pub fn wait_ready(&mut self, limit: Duration, mut ready: impl FnMut(u16) -> bool) {
+        let deadline = Instant::now() + limit;
+        while !ready(self.port) {
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "{} on port {} not ready within {limit:?}; log:\n{}",
+                self.name,
+                self.port,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

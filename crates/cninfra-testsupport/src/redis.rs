@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::ServerProcess;
 
@@ -82,31 +82,20 @@ impl RedisServer {
     /// Polls PING until the server answers (any answer: with a password it is NOAUTH);
     /// with TLS, until the port accepts connections.
     fn wait_ready(&mut self) {
-        let port = self.process.port();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let connected = TcpStream::connect(("127.0.0.1", port));
-            if self.tls && connected.is_ok() {
-                return;
+        let tls = self.tls;
+        self.process.wait_ready(Duration::from_secs(10), |port| {
+            let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                return false;
+            };
+            if tls {
+                return true;
             }
-            if let Ok(mut stream) = connected {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-                let mut reply = [0u8; 64];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && matches!(stream.read(&mut reply), Ok(n) if n > 0 && reply[0] != b'-'
-                        || reply.starts_with(b"-NOAUTH"))
-                {
-                    return;
-                }
-            }
-            self.process.assert_running();
-            assert!(
-                Instant::now() < deadline,
-                "redis-server on {port} did not start; log:\n{}",
-                self.process.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut reply = [0u8; 64];
+            stream.write_all(b"PING\r\n").is_ok()
+                && matches!(stream.read(&mut reply), Ok(n) if n > 0
+                    && (reply[0] != b'-' || reply.starts_with(b"-NOAUTH")))
+        });
     }
 
     /// Kills the server (SIGKILL: nothing is lost, every write was fsynced).

@@ -2,7 +2,7 @@
 
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::ServerProcess;
 
@@ -61,17 +61,9 @@ impl TansuServer {
 
     fn run(&mut self) {
         self.process.spawn();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.process.port())).is_err() {
-            self.process.assert_running();
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {} within 30 s; log:\n{}",
-                self.addr(),
-                self.process.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait_ready(Duration::from_secs(30), |port| {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
     }
 
     /// Kills the broker (SIGKILL: no clean shutdown) and reaps it.
