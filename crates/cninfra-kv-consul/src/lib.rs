@@ -4,7 +4,7 @@
 //! **Tested against an in-test server, not a real Consul.** No Consul server can be
 //! installed on the machines this project is built and tested on (no distribution package,
 //! no way to download a binary or build one). The tests therefore run against
-//! [`testserver::ConsulTestServer`] (feature `testserver`), an in-process HTTP server that
+//! `testserver::ConsulTestServer` (feature `testserver`), an in-process HTTP server that
 //! follows Consul's documented KV API semantics: entries, `404`s, `X-Consul-Index` as
 //! Consul computes it, blocking queries, check-and-set, transactions with Consul's verbs
 //! and limits. Behaviour that differs between it and a real agent is a bug of the test
@@ -79,7 +79,7 @@
 //! # Features
 //! | name | what | default |
 //! |---|---|---|
-//! | `testserver` | [`testserver`]: the in-process Consul KV API server the tests use | no |
+//! | `testserver` | `testserver`: the in-process Consul KV API server the tests use | no |
 
 mod api;
 mod config;

@@ -31,7 +31,7 @@
 //! # Features
 //! | name | what | default |
 //! |---|---|---|
-//! | `testkit` | [`testkit`]: the conformance checks connectors run against their store | no |
+//! | `testkit` | `testkit`: the conformance checks connectors run against their store | no |
 //!
 //! # Capabilities
 //! Stores differ (the etcd connector can do everything, the file store cannot delete by
@@ -73,7 +73,7 @@
 //!   end as "watch again and resync". Dropping the stream cancels the watch.
 //!
 //! # Test kit
-//! With the `testkit` feature, [`testkit::conformance`] runs every behaviour above against a
+//! With the `testkit` feature, `testkit::conformance` runs every behaviour above against a
 //! store under a unique key prefix; each connector's `tests/conformance.rs` calls it on its
 //! real server, and this crate runs it on [`MemoryStore`].
 
