@@ -32,7 +32,8 @@ pub struct KafkaConfig {
     /// Whether the sync producer is idempotent (no duplicates on retry); default `true`.
     /// The async producer waits only for the leader, which idempotence forbids, so it never is.
     pub idempotence: bool,
-    /// Messages buffered per watcher before its consumer is held back; default 1024.
+    /// Messages buffered per watcher before its consumer is held back (in batches of at
+    /// most 64, or of `buffer-size` when smaller); default 1024.
     pub buffer_size: usize,
     /// Time limit of one request: a produce delivery, a metadata fetch, the connect check;
     /// default `10s`.

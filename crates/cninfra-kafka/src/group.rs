@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::BorrowedMessage;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
@@ -64,18 +66,44 @@ impl Marks {
     }
 }
 
+/// Most messages handed to a watcher at once: the messages librdkafka has ready go over in
+/// one buffer slot (one hand-off and wake-up instead of one each).
+pub(crate) const MAX_BATCH: usize = 64;
+
 /// Where messages of one topic go.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub(crate) connection: Arc<str>,
     /// The topic, shared by the messages routed here.
     pub(crate) topic: Arc<str>,
-    pub(crate) tx: mpsc::Sender<Message>,
+    /// Most messages per batch (`MAX_BATCH`, or less for a small buffer).
+    pub(crate) batch: usize,
+    pub(crate) tx: mpsc::Sender<Vec<Message>>,
 }
 
-/// Reads the group consumer and hands each message to its topic's buffer. A full buffer
-/// holds this loop (and so the whole group consumer) until the handler catches up: nothing
-/// is dropped.
+impl Route {
+    /// A route whose buffer holds about `buffer_size` messages: batches of at most
+    /// `min(buffer_size, MAX_BATCH)` messages, `buffer_size / batch` of them.
+    pub(crate) fn new(
+        connection: Arc<str>,
+        topic: Arc<str>,
+        buffer_size: usize,
+    ) -> (Self, mpsc::Receiver<Vec<Message>>) {
+        let batch = buffer_size.clamp(1, MAX_BATCH);
+        let (tx, rx) = mpsc::channel((buffer_size / batch).max(1));
+        let route = Self {
+            connection,
+            topic,
+            batch,
+            tx,
+        };
+        (route, rx)
+    }
+}
+
+/// Reads the group consumer and hands the messages to their topics' buffers, in batches of
+/// what librdkafka has ready. A full buffer holds this loop (and so the whole group
+/// consumer) until the handler catches up: nothing is dropped.
 pub(crate) async fn route_loop(
     consumer: Arc<StreamConsumer>,
     routes: Routes,
@@ -84,44 +112,70 @@ pub(crate) async fn route_loop(
     // One waiter for the whole loop, not one per message.
     let stopped = stop.cancelled();
     tokio::pin!(stopped);
+    let mut batches: Vec<(Route, Vec<Message>)> = Vec::new();
     loop {
-        let received = tokio::select! {
+        let first = tokio::select! {
             biased;
             () = &mut stopped => return,
             received = consumer.recv() => received,
         };
-        let received = match received {
-            Ok(msg) => msg,
-            Err(err) => {
-                tracing::warn!(target: LOG, error = %err, "group consumer error");
-                continue;
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(received) = next.take() {
+            match received {
+                Ok(msg) => add_to_batch(&routes, &mut batches, &msg),
+                Err(err) => tracing::warn!(target: LOG, error = %err, "group consumer error"),
             }
-        };
-        // Fast path: room in the buffer. Else wait for room outside the lock.
-        let (route, msg) = {
-            let routes = routes.lock();
-            let Some(route) = routes.get(received.topic()) else {
-                tracing::debug!(target: LOG, topic = received.topic(), "message of an unwatched topic skipped");
-                continue;
-            };
-            let msg = Message::from_borrowed(&received, route.topic.clone());
-            match route.tx.try_send(msg) {
+            taken += 1;
+            if taken < MAX_BATCH {
+                next = consumer.recv().now_or_never();
+            }
+        }
+        for (route, batch) in batches.drain(..) {
+            // Fast path: room in the buffer. Else wait for room.
+            let batch = match route.tx.try_send(batch) {
                 Ok(()) => continue,
-                Err(TrySendError::Full(msg)) => (route.clone(), msg),
+                Err(TrySendError::Full(batch)) => batch,
                 Err(TrySendError::Closed(_)) => {
-                    tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; message skipped");
+                    tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; messages skipped");
                     continue;
                 }
+            };
+            tokio::select! {
+                biased;
+                () = &mut stopped => return,
+                sent = route.tx.send(batch) => if sent.is_err() {
+                    tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; messages skipped");
+                },
             }
-        };
-        tokio::select! {
-            biased;
-            () = &mut stopped => return,
-            sent = route.tx.send(msg) => if sent.is_err() {
-                tracing::debug!(target: LOG, connection = %route.connection, "watcher gone; message skipped");
-            },
         }
     }
+}
+
+/// Copies `msg` into the open batch of its topic's route (a new one when there is none or
+/// it is full); skips a message of a topic nobody watches.
+fn add_to_batch(
+    routes: &Routes,
+    batches: &mut Vec<(Route, Vec<Message>)>,
+    msg: &BorrowedMessage<'_>,
+) {
+    let topic = msg.topic();
+    if let Some((route, batch)) = batches
+        .iter_mut()
+        .rev()
+        .find(|(route, _)| &*route.topic == topic)
+        && batch.len() < route.batch
+    {
+        batch.push(Message::from_borrowed(msg, route.topic.clone()));
+        return;
+    }
+    let Some(route) = routes.lock().get(topic).cloned() else {
+        tracing::debug!(target: LOG, topic, "message of an unwatched topic skipped");
+        return;
+    };
+    let mut batch = Vec::with_capacity(route.batch);
+    batch.push(Message::from_borrowed(msg, route.topic.clone()));
+    batches.push((route, batch));
 }
 
 /// Runs `handler` for each buffered message in order; marks `offset + 1` for commit when
@@ -129,7 +183,7 @@ pub(crate) async fn route_loop(
 /// restart (or rebalance) delivers it again; a redelivery of that offset lifts the hold.
 pub(crate) async fn dispatch_loop(
     marks: Marks,
-    mut rx: mpsc::Receiver<Message>,
+    mut rx: mpsc::Receiver<Vec<Message>>,
     handler: Handler,
     topic: Arc<str>,
     connection: Arc<str>,
@@ -140,22 +194,29 @@ pub(crate) async fn dispatch_loop(
     let stopped = stop.cancelled();
     tokio::pin!(stopped);
     loop {
-        let msg = tokio::select! {
+        let batch = tokio::select! {
             biased;
             () = &mut stopped => return,
-            msg = rx.recv() => match msg { Some(msg) => msg, None => return },
+            batch = rx.recv() => match batch { Some(batch) => batch, None => return },
         };
-        let (offset, partition) = (msg.offset, msg.partition);
-        if held.get(&partition).is_some_and(|failed| offset <= *failed) {
-            held.remove(&partition);
-        }
-        match handler.call(msg).await {
-            Ok(()) if !held.contains_key(&partition) => marks.mark(&topic, partition, offset + 1),
-            Ok(()) => {}
-            Err(err) => {
-                tracing::warn!(target: LOG, connection = %connection, %topic, partition, offset, error = %err,
-                    "handler failed; the offset stays uncommitted");
-                held.entry(partition).or_insert(offset);
+        for msg in batch {
+            if stop.is_cancelled() {
+                return;
+            }
+            let (offset, partition) = (msg.offset, msg.partition);
+            if held.get(&partition).is_some_and(|failed| offset <= *failed) {
+                held.remove(&partition);
+            }
+            match handler.call(msg).await {
+                Ok(()) if !held.contains_key(&partition) => {
+                    marks.mark(&topic, partition, offset + 1);
+                }
+                Ok(()) => {}
+                Err(err) => {
+                    tracing::warn!(target: LOG, connection = %connection, %topic, partition, offset, error = %err,
+                        "handler failed; the offset stays uncommitted");
+                    held.entry(partition).or_insert(offset);
+                }
             }
         }
     }

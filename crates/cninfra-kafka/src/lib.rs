@@ -35,9 +35,10 @@
 //!   `Ok`; marked offsets are committed every `commit-interval` and on close. After a handler
 //!   error the partition's marks stop at the failed message, so a restarted member gets it
 //!   again.
-//! - **Slow handlers**: each topic watcher has a buffer of `buffer-size` messages. When it is
-//!   full the shared group consumer waits (every topic of the group waits with it) until the
-//!   handler takes the next message; nothing is dropped. librdkafka stops fetching when its own
+//! - **Slow handlers**: each topic watcher has a buffer of about `buffer-size` messages
+//!   (handed over in batches of what librdkafka has ready, at most 64 or `buffer-size`).
+//!   When it is full the shared group consumer waits (every topic of the group waits with
+//!   it) until the handler takes the next batch; nothing is dropped. librdkafka stops fetching when its own
 //!   queue fills. A handler stuck longer than `max.poll.interval.ms` (5 min) makes the member
 //!   leave the group; its uncommitted messages go to another member.
 //! - **Groups**: multiplexers with one `group-id` split the partitions of their topics; a

@@ -20,7 +20,7 @@ use crate::message::{Handler, Message, Partitioner};
 use crate::producer::{AsyncProducer, AsyncPublisher, Callbacks, Picker, Reporter, SyncPublisher};
 
 /// A topic watcher added before start: its buffer, handler, topic and connection name.
-type Pending = (mpsc::Receiver<Message>, Handler, Arc<str>, Arc<str>);
+type Pending = (mpsc::Receiver<Vec<Message>>, Handler, Arc<str>, Arc<str>);
 
 /// The shared client: a sync producer (`acks=all`), an async producer (`acks=1`), one group
 /// consumer for every topic watcher, and one consumer per partition watcher. Cheap to clone.
@@ -419,15 +419,12 @@ impl Connection {
                 by: route.connection.to_string(),
             });
         }
-        let (tx, rx) = mpsc::channel(self.mux.0.config.buffer_size.max(1));
-        routes.insert(
-            topic.to_owned(),
-            Route {
-                connection: self.name.clone(),
-                topic: topic.into(),
-                tx,
-            },
+        let (route, rx) = Route::new(
+            self.name.clone(),
+            topic.into(),
+            self.mux.0.config.buffer_size,
         );
+        routes.insert(topic.to_owned(), route);
         self.mux
             .0
             .pending
