@@ -68,3 +68,22 @@ pub enum GrpcError {
     #[error("the gRPC plugin is not initialised")]
     NotReady,
 }
+
+impl From<cninfra_rpc::tls_files::TlsFileError> for GrpcError {
+    fn from(err: cninfra_rpc::tls_files::TlsFileError) -> Self {
+        Self::Tls {
+            field: err.field,
+            path: err.path,
+            reason: err.reason,
+        }
+    }
+}
+
+impl From<cninfra_rpc::tls_files::TlsPairError> for GrpcError {
+    fn from(err: cninfra_rpc::tls_files::TlsPairError) -> Self {
+        Self::InvalidConfig {
+            field: err.field,
+            reason: err.reason,
+        }
+    }
+}

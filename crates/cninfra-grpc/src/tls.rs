@@ -1,10 +1,8 @@
 //! TLS from `grpc.conf`: server certificate and key, optional client CAs (mutual TLS).
 
-use std::path::Path;
 use std::time::Duration;
 
-use tokio_rustls::rustls::pki_types::CertificateDer;
-use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use cninfra_rpc::tls_files::{self, TlsFields};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tracing::warn;
 
@@ -12,85 +10,47 @@ use crate::LOG;
 use crate::config::GrpcConfig;
 use crate::error::GrpcError;
 
-const CERT_FIELD: &str = "cert-file";
-const KEY_FIELD: &str = "key-file";
-const CA_FIELD: &str = "ca-files";
+const FIELDS: TlsFields = TlsFields {
+    cert: "cert-file",
+    key: "key-file",
+    client_ca: "ca-files",
+    protocol: "TLS",
+};
 /// Time limit of a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The TLS settings for `config`, or `None` for plain text. The files are read and checked
 /// here, so that a bad file fails `init` naming it.
 pub(crate) fn server_tls(config: &GrpcConfig) -> Result<Option<ServerTlsConfig>, GrpcError> {
-    let has_cert = !config.cert_file.as_os_str().is_empty();
-    let has_key = !config.key_file.as_os_str().is_empty();
     if config.insecure_transport {
-        if has_cert || has_key || !config.ca_files.is_empty() {
+        let given = !config.cert_file.as_os_str().is_empty()
+            || !config.key_file.as_os_str().is_empty()
+            || !config.ca_files.is_empty();
+        if given {
             warn!(target: LOG, "insecure-transport is set: certificate files are ignored");
         }
         return Ok(None);
     }
-    match (has_cert, has_key) {
-        (false, false) if config.ca_files.is_empty() => return Ok(None),
-        (false, false) => {
-            return Err(GrpcError::InvalidConfig {
-                field: CA_FIELD,
-                reason: format!("client certificates need TLS: set {CERT_FIELD} and {KEY_FIELD}"),
-            });
-        }
-        (true, false) => return Err(missing(KEY_FIELD, CERT_FIELD)),
-        (false, true) => return Err(missing(CERT_FIELD, KEY_FIELD)),
-        (true, true) => {}
+    if !FIELDS.requested(&config.cert_file, &config.key_file, config.ca_files.len())? {
+        return Ok(None);
     }
     // tonic builds its rustls config with the process-wide provider; make it ring even if
     // another crate of the program enabled a second provider. An installed one is kept.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    let cert = read_certs(&config.cert_file, CERT_FIELD)?;
-    let key = read(&config.key_file, KEY_FIELD)?;
-    tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_slice(&key)
-        .map_err(|err| tls_error(KEY_FIELD, &config.key_file, err))?;
+    let (cert, _) = tls_files::read_certs(&config.cert_file, FIELDS.cert)?;
+    let (key, _) = tls_files::read_key(&config.key_file, FIELDS.key)?;
     let mut tls = ServerTlsConfig::new()
         .identity(Identity::from_pem(cert, key))
         .timeout(HANDSHAKE_TIMEOUT);
     if !config.ca_files.is_empty() {
         let mut roots = Vec::new();
         for path in &config.ca_files {
-            roots.extend(read_certs(path, CA_FIELD)?);
+            roots.extend(tls_files::read_certs(path, FIELDS.client_ca)?.0);
             roots.push(b'\n');
         }
         tls = tls.client_ca_root(Certificate::from_pem(roots));
     }
     Ok(Some(tls))
-}
-
-/// The PEM text of a file holding at least one certificate.
-fn read_certs(path: &Path, field: &'static str) -> Result<Vec<u8>, GrpcError> {
-    let pem = read(path, field)?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| tls_error(field, path, err))?;
-    if certs.is_empty() {
-        return Err(tls_error(field, path, "no PEM certificate in the file"));
-    }
-    Ok(pem)
-}
-
-fn read(path: &Path, field: &'static str) -> Result<Vec<u8>, GrpcError> {
-    std::fs::read(path).map_err(|err| tls_error(field, path, err))
-}
-
-fn tls_error(field: &'static str, path: &Path, reason: impl ToString) -> GrpcError {
-    GrpcError::Tls {
-        field,
-        path: path.to_owned(),
-        reason: reason.to_string(),
-    }
-}
-
-fn missing(field: &'static str, other: &str) -> GrpcError {
-    GrpcError::InvalidConfig {
-        field,
-        reason: format!("{other} is set, so {field} must be set too (both turn on TLS)"),
-    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@
 
 pub mod prometheus;
 pub mod rest;
+pub mod tls_files;
 
 /// The axum version the REST server is built on, for handlers and routers.
 pub use ::axum;

@@ -51,3 +51,22 @@ pub enum RestError {
     #[error("the HTTP plugin is not initialised")]
     NotReady,
 }
+
+impl From<crate::tls_files::TlsFileError> for RestError {
+    fn from(err: crate::tls_files::TlsFileError) -> Self {
+        Self::Tls {
+            field: err.field,
+            path: err.path,
+            reason: err.reason,
+        }
+    }
+}
+
+impl From<crate::tls_files::TlsPairError> for RestError {
+    fn from(err: crate::tls_files::TlsPairError) -> Self {
+        Self::InvalidConfig {
+            field: err.field,
+            reason: err.reason,
+        }
+    }
+}
