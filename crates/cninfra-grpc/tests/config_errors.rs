@@ -5,7 +5,7 @@ mod support;
 
 use cninfra_grpc::GrpcConfig;
 use cninfra_grpc::example::EchoService;
-use support::{chain, say, tcp_channel, try_start_with};
+use support::{error_chain, say, tcp_channel, try_start_with};
 
 #[tokio::test]
 async fn without_a_config_file_the_plugin_is_disabled() {
@@ -65,7 +65,7 @@ async fn a_port_in_use_fails_the_start_naming_the_endpoint() {
     let err = try_start_with(Some(config), &[], |_| Ok(()))
         .await
         .unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains("grpc"), "{text}");
     assert!(text.contains(&endpoint), "{text}");
     assert!(text.to_lowercase().contains("in use"), "{text}");
@@ -83,7 +83,7 @@ async fn a_bad_config_value_fails_the_start_naming_the_field() {
     let err = try_start_with(None, &["--config-dir", &config_dir], |_| Ok(()))
         .await
         .unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains("grpc.conf:2"), "{text}");
     assert!(text.contains("udp"), "{text}");
 
@@ -95,5 +95,9 @@ async fn a_bad_config_value_fails_the_start_naming_the_field() {
     let err = try_start_with(Some(packet), &[], |_| Ok(()))
         .await
         .unwrap_err();
-    assert!(chain(&err).contains("unixpacket"), "{}", chain(&err));
+    assert!(
+        error_chain(&err).contains("unixpacket"),
+        "{}",
+        error_chain(&err)
+    );
 }

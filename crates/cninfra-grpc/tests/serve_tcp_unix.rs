@@ -9,7 +9,7 @@ use cninfra_grpc::example::EchoService;
 use cninfra_grpc::example::pb::RepeatRequest;
 use cninfra_grpc::example::pb::echo_client::EchoClient;
 use cninfra_grpc::{GrpcConfig, Network};
-use support::{chain, say, start, try_start_with, unix_channel};
+use support::{error_chain, say, start, try_start_with, unix_channel};
 
 #[tokio::test]
 async fn unary_and_streaming_calls_over_tcp() {
@@ -80,7 +80,7 @@ async fn a_file_at_the_socket_path_needs_force_socket_removal() {
     })
     .await
     .unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(text.contains("force-socket-removal"), "{text}");
 

@@ -3,7 +3,7 @@
 mod support;
 
 use cninfra_grpc::{AuthConfig, GrpcConfig};
-use support::{Pki, chain, say, start, tcp_channel};
+use support::{Pki, error_chain, say, start, tcp_channel};
 
 #[tokio::test]
 async fn serves_tls_with_the_configured_certificate() {
@@ -40,7 +40,7 @@ async fn mutual_tls_refuses_clients_without_a_certificate() {
 
     // Without a certificate the handshake (at connect, or at the first call) fails.
     let refusal = match pki.channel(stack.addr(), None).await {
-        Err(err) => chain(&err),
+        Err(err) => error_chain(&err),
         Ok(channel) => format!("{:?}", say(&channel, "anonymous", None).await.unwrap_err()),
     };
     assert!(refusal.contains("CertificateRequired"), "{refusal}");
@@ -98,7 +98,7 @@ async fn a_key_that_does_not_fit_fails_the_start_naming_the_file() {
     let err = support::try_start_with(Some(config), &[], |_| Ok(()))
         .await
         .unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains("key-file"), "{text}");
     assert!(
         text.contains(&other.server_key.display().to_string()),

@@ -9,7 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::routing::get;
 use cninfra_core::Agent;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin, RestError};
-use support::{Routes, chain, loopback, serve, start};
+use support::{Routes, error_chain, loopback, serve, start};
 
 #[tokio::test]
 async fn routes_added_in_init_are_served_and_later_routes_are_refused() {
@@ -61,7 +61,7 @@ async fn a_port_in_use_fails_the_start_naming_address_and_flag() {
         ..HttpConfig::default()
     });
     let err = start(vec![http]).await.unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains(&addr.to_string()), "{text}");
     assert!(
         text.contains("--http-port") && text.contains("HTTP_PORT"),
@@ -116,7 +116,7 @@ async fn an_explicit_http_port_beats_the_config_file() {
         .start()
         .await
         .unwrap_err();
-    let text = chain(&err);
+    let text = error_chain(&err);
     assert!(text.contains(&format!("0.0.0.0:{port}")), "{text}");
 }
 
@@ -142,14 +142,14 @@ async fn a_bad_config_value_fails_the_start_naming_the_field() {
         client_basic_auth: vec!["no-colon".into()],
         ..loopback()
     });
-    let text = chain(&start(vec![http]).await.unwrap_err());
+    let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(text.contains("client-basic-auth"), "{text}");
 
     let http = HttpPlugin::with_config(HttpConfig {
         endpoint: "localhost".into(),
         ..HttpConfig::default()
     });
-    let text = chain(&start(vec![http]).await.unwrap_err());
+    let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(
         text.contains("\"localhost\"") && text.contains("host:port"),
         "{text}"

@@ -10,7 +10,7 @@ use cninfra_rpc::rest::HttpConfig;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
-use support::{chain, loopback, serve, start};
+use support::{error_chain, loopback, serve, start};
 
 /// A CA, a server certificate for `localhost` and a client certificate, as PEM files.
 struct Pki {
@@ -126,7 +126,7 @@ async fn a_key_that_is_not_a_key_fails_the_start_naming_the_file() {
         ..loopback()
     };
     let http = cninfra_rpc::rest::HttpPlugin::with_config(config);
-    let text = chain(&start(vec![http]).await.unwrap_err());
+    let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(text.contains("server-key-file"), "{text}");
     assert!(text.contains(&pki.ca.display().to_string()), "{text}");
 }

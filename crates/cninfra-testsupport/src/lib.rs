@@ -46,6 +46,19 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The error's message followed by each of its causes, `: `-separated, as a test wants to
+/// search it.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Polls `check` every 20 ms until it holds.
 ///
 /// # Panics

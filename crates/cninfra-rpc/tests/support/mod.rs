@@ -1,13 +1,13 @@
 //! Test fixtures: a plugin that adds routes, and agent start-up on a loopback port.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use cninfra_core::{Agent, BoxError, InitContext, Plugin, RunningAgent, async_trait};
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+pub use cninfra_testsupport::{error_chain, eventually};
 use parking_lot::Mutex;
 
 /// A plugin that adds a router to the HTTP plugin in its `init`.
@@ -77,28 +77,4 @@ pub async fn serve(
         .expect("agent starts");
     let addr = http.local_addr().expect("bound");
     (agent, addr, http)
-}
-
-/// The error's message with all its causes.
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Polls `check` until it holds or `limit` passes.
-pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    false
 }
