@@ -3,11 +3,11 @@
 mod support;
 
 use cninfra_grpc::{AuthConfig, GrpcConfig};
-use support::{Pki, error_chain, say, start, tcp_channel};
+use support::{GrpcPki as _, TlsFiles, error_chain, say, start, tcp_channel};
 
 #[tokio::test]
 async fn serves_tls_with_the_configured_certificate() {
-    let pki = Pki::new();
+    let pki = TlsFiles::temp();
     let stack = start(pki.config()).await;
     assert!(stack.grpc.is_tls());
 
@@ -25,7 +25,7 @@ async fn serves_tls_with_the_configured_certificate() {
 
 #[tokio::test]
 async fn mutual_tls_refuses_clients_without_a_certificate() {
-    let pki = Pki::new();
+    let pki = TlsFiles::temp();
     let stack = start(GrpcConfig {
         ca_files: vec![pki.ca.clone()],
         ..pki.config()
@@ -45,7 +45,7 @@ async fn mutual_tls_refuses_clients_without_a_certificate() {
     };
     assert!(refusal.contains("CertificateRequired"), "{refusal}");
     // A certificate from another CA is refused too.
-    let stranger = Pki::new().client("client");
+    let stranger = TlsFiles::temp().client("client");
     let refused = match pki.channel(stack.addr(), Some(stranger)).await {
         Err(_) => true,
         Ok(channel) => say(&channel, "stranger", None).await.is_err(),
@@ -56,7 +56,7 @@ async fn mutual_tls_refuses_clients_without_a_certificate() {
 
 #[tokio::test]
 async fn a_client_certificate_naming_the_user_authenticates() {
-    let pki = Pki::new();
+    let pki = TlsFiles::temp();
     let stack = start(GrpcConfig {
         ca_files: vec![pki.ca.clone()],
         auth: AuthConfig {
@@ -89,8 +89,8 @@ async fn a_client_certificate_naming_the_user_authenticates() {
 
 #[tokio::test]
 async fn a_key_that_does_not_fit_fails_the_start_naming_the_file() {
-    let pki = Pki::new();
-    let other = Pki::new();
+    let pki = TlsFiles::temp();
+    let other = TlsFiles::temp();
     let config = GrpcConfig {
         key_file: other.server_key.clone(),
         ..pki.config()

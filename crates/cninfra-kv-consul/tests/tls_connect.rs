@@ -2,7 +2,7 @@
 //! the config's CA file makes it trusted, a wrong CA fails with a clear error, and
 //! `insecure-skip-verify` accepts any certificate.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,55 +10,28 @@ use cninfra_kv::KvStore;
 use cninfra_kv::testkit::{self, Outcome};
 use cninfra_kv_consul::testserver::{ConsulTestServer, TestServerOptions};
 use cninfra_kv_consul::{ConsulConfig, ConsulError, ConsulStore};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use cninfra_testsupport::TlsFiles;
 
-/// A CA that signed the server's certificate for `127.0.0.1`, and a CA that did not.
-struct Pki {
-    dir: tempfile::TempDir,
-    server_cert: String,
-    server_key: String,
-}
-
-fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
-}
+/// The test PKI (a CA that signed the server's certificate for `127.0.0.1`, and a CA that
+/// did not) with Consul helpers.
+struct Pki(TlsFiles);
 
 impl Pki {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (ca, other) = (ca("consul test CA"), ca("another CA"));
-        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.path().join("other-ca.pem"), other.pem()).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "consul agent");
-        let cert = params.signed_by(&key, &ca).unwrap();
-        Self {
-            dir,
-            server_cert: cert.pem(),
-            server_key: key.serialize_pem(),
-        }
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
+        Self(TlsFiles::temp())
     }
 
     async fn server(&self) -> ConsulTestServer {
-        let options = TestServerOptions::default()
-            .with_tls(self.server_cert.as_bytes(), self.server_key.as_bytes());
+        let cert = std::fs::read(&self.0.server_cert).unwrap();
+        let key = std::fs::read(&self.0.server_key).unwrap();
+        let options = TestServerOptions::default().with_tls(cert, key);
         ConsulTestServer::start_with(options).await.unwrap()
     }
 
     /// `https://` to `server`, trusting `ca`.
-    fn config(&self, server: &ConsulTestServer, ca: &str) -> ConsulConfig {
+    fn config(&self, server: &ConsulTestServer, ca: &Path) -> ConsulConfig {
         let mut config = ConsulConfig::new(format!("https://{}", server.address()));
-        config.tls.ca_file = Some(self.path(ca));
+        config.tls.ca_file = Some(ca.to_owned());
         config.dial_timeout = Duration::from_secs(3);
         config
     }
@@ -78,7 +51,7 @@ async fn round_trip(store: &ConsulStore) {
 async fn connects_over_https_with_the_configured_ca() {
     let pki = Pki::new();
     let server = pki.server().await;
-    let store = ConsulStore::connect(&pki.config(&server, "ca.pem"), |_| None)
+    let store = ConsulStore::connect(&pki.config(&server, &pki.0.ca), |_| None)
         .await
         .unwrap();
     round_trip(&store).await;
@@ -98,7 +71,7 @@ async fn connects_over_https_with_the_configured_ca() {
 async fn a_wrong_ca_fails_with_a_certificate_error_naming_the_url() {
     let pki = Pki::new();
     let server = pki.server().await;
-    let config = pki.config(&server, "other-ca.pem");
+    let config = pki.config(&server, &pki.0.other_ca);
     let err = ConsulStore::connect(&config, |_| None).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ConsulError::Tls { .. }), "{err:?}");

@@ -4,63 +4,33 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_kv::KvStore;
 use cninfra_kv::testkit::{self, Outcome};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use cninfra_testsupport::TlsFiles;
 use support::RedisServer;
 use support::ServerConfig as _;
 
-/// A CA with a server certificate for `127.0.0.1` and a client certificate, as files.
-struct Pki {
-    dir: tempfile::TempDir,
-}
+/// The test PKI (CA, server and client certificates, a second CA) with Redis helpers.
+struct Pki(TlsFiles);
 
 impl Pki {
     fn new() -> Self {
-        let pki = Self {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let ca = pki.ca("ca.pem");
-        pki.leaf(&ca, "server", vec!["127.0.0.1".into(), "localhost".into()]);
-        pki.leaf(&ca, "client", vec!["cninfra-client".into()]);
-        // A second CA that signed nothing of this server's.
-        pki.ca("other-ca.pem");
-        pki
-    }
-
-    fn ca(&self, file: &str) -> CertifiedIssuer<'static, KeyPair> {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        // Distinct names: OpenSSL takes a certificate whose issuer is its own subject
-        // for a self-signed one.
-        params.distinguished_name.push(DnType::CommonName, file);
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        std::fs::write(self.path(file), ca.pem()).unwrap();
-        ca
-    }
-
-    fn leaf(&self, ca: &CertifiedIssuer<'static, KeyPair>, name: &str, sans: Vec<String>) {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(sans).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        let cert = params.signed_by(&key, ca).unwrap();
-        std::fs::write(self.path(&format!("{name}.pem")), cert.pem()).unwrap();
-        std::fs::write(self.path(&format!("{name}.key")), key.serialize_pem()).unwrap();
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
+        Self(TlsFiles::temp())
     }
 
     /// A TLS-only server; with `clients` it demands client certificates.
     fn server(&self, clients: bool) -> RedisServer {
-        let arg = |file: &str| self.path(file).to_str().unwrap().to_owned();
-        let (cert, key, ca) = (arg("server.pem"), arg("server.key"), arg("ca.pem"));
+        let arg = |path: &Path| path.to_str().unwrap().to_owned();
+        let (cert, key, ca) = (
+            arg(&self.0.server_cert),
+            arg(&self.0.server_key),
+            arg(&self.0.ca),
+        );
         let auth = if clients { "yes" } else { "no" };
         RedisServer::start_tls(&[
             "--tls-cert-file",
@@ -100,7 +70,7 @@ async fn round_trip(store: &RedisStore) {
 async fn connects_over_tls_with_the_configured_ca() {
     let pki = Pki::new();
     let server = pki.server(false);
-    let config = pki.config(&server, &pki.path("ca.pem"));
+    let config = pki.config(&server, &pki.0.ca);
     let store = RedisStore::connect(&config).await.unwrap();
     round_trip(&store).await;
 
@@ -117,14 +87,14 @@ async fn connects_over_tls_with_the_configured_ca() {
 async fn mutual_tls_sends_the_client_certificate() {
     let pki = Pki::new();
     let server = pki.server(true);
-    let mut config = pki.config(&server, &pki.path("ca.pem"));
+    let mut config = pki.config(&server, &pki.0.ca);
     let anonymous = RedisStore::connect(&config).await;
     assert!(
         matches!(anonymous, Err(RedisError::Tls { .. })),
         "no client certificate: {anonymous:?}"
     );
-    config.tls.cert_file = Some(pki.path("client.pem"));
-    config.tls.key_file = Some(pki.path("client.key"));
+    config.tls.cert_file = Some(pki.0.client_cert.clone());
+    config.tls.key_file = Some(pki.0.client_key.clone());
     let store = RedisStore::connect(&config).await.unwrap();
     round_trip(&store).await;
 }
@@ -133,7 +103,7 @@ async fn mutual_tls_sends_the_client_certificate() {
 async fn a_wrong_ca_fails_with_a_certificate_error_naming_the_endpoint() {
     let pki = Pki::new();
     let server = pki.server(false);
-    let config = pki.config(&server, &pki.path("other-ca.pem"));
+    let config = pki.config(&server, &pki.0.other_ca);
     let started = std::time::Instant::now();
     let err = RedisStore::connect(&config).await.unwrap_err();
     let text = err.to_string();

@@ -2,65 +2,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-
 use axum::Router;
 use axum::routing::get;
 use cninfra_rpc::rest::HttpConfig;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
+use cninfra_testsupport::TlsFiles;
 use support::{error_chain, loopback, serve, start};
 
-/// A CA, a server certificate for `localhost` and a client certificate, as PEM files.
-struct Pki {
-    _dir: tempfile::TempDir,
-    ca: PathBuf,
-    ca_pem: String,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_pem: String,
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn pki() -> Pki {
-    let dir = tempfile::tempdir().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "cninfra test CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-
-    let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let mut client_params = CertificateParams::new(vec!["client".to_owned()]).unwrap();
-    client_params
-        .distinguished_name
-        .push(DnType::CommonName, "client");
-    let client = client_params.signed_by(&client_key, &ca).unwrap();
-
-    Pki {
-        ca: write(dir.path(), "ca.pem", &ca.pem()),
-        ca_pem: ca.pem(),
-        server_cert: write(dir.path(), "server.pem", &server.pem()),
-        server_key: write(dir.path(), "server.key", &server_key.serialize_pem()),
-        client_pem: format!("{}{}", client.pem(), client_key.serialize_pem()),
-        _dir: dir,
-    }
-}
-
-fn client(pki: &Pki, addr: std::net::SocketAddr, identity: bool) -> reqwest::Client {
+fn client(pki: &TlsFiles, addr: std::net::SocketAddr, identity: bool) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
@@ -78,7 +26,7 @@ fn hello() -> Router {
 
 #[tokio::test]
 async fn serves_https_with_the_configured_certificate() {
-    let pki = pki();
+    let pki = TlsFiles::temp();
     let config = HttpConfig {
         server_cert_file: pki.server_cert.clone(),
         server_key_file: pki.server_key.clone(),
@@ -99,7 +47,7 @@ async fn serves_https_with_the_configured_certificate() {
 
 #[tokio::test]
 async fn client_certificates_are_required_when_client_cas_are_configured() {
-    let pki = pki();
+    let pki = TlsFiles::temp();
     let config = HttpConfig {
         server_cert_file: pki.server_cert.clone(),
         server_key_file: pki.server_key.clone(),
@@ -118,7 +66,7 @@ async fn client_certificates_are_required_when_client_cas_are_configured() {
 
 #[tokio::test]
 async fn a_key_that_is_not_a_key_fails_the_start_naming_the_file() {
-    let pki = pki();
+    let pki = TlsFiles::temp();
     let config = HttpConfig {
         server_cert_file: pki.server_cert.clone(),
         // A certificate where the key should be.

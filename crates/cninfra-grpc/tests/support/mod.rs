@@ -1,5 +1,5 @@
 //! Test fixtures: an agent serving the example service, tonic clients over TCP, unix
-//! sockets and TLS, and certificates made with rcgen.
+//! sockets and TLS, and the test PKI of cninfra-testsupport.
 #![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
 use std::net::SocketAddr;
@@ -15,11 +15,8 @@ use cninfra_grpc::{GrpcConfig, GrpcError, GrpcPlugin};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
-pub use cninfra_testsupport::{error_chain, eventually};
+pub use cninfra_testsupport::{TlsFiles, error_chain, eventually};
 use hyper_util::rt::TokioIo;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 /// Time limit of every client call and connection in the tests.
@@ -195,52 +192,21 @@ pub async fn say(
         .map(tonic::Response::into_inner)
 }
 
-/// A CA, a server certificate for `localhost` and client certificates, as PEM files.
-pub struct Pki {
-    pub dir: tempfile::TempDir,
-    pub ca: PathBuf,
-    pub ca_pem: String,
-    pub server_cert: PathBuf,
-    pub server_key: PathBuf,
-    issuer: CertifiedIssuer<'static, KeyPair>,
+/// gRPC helpers on the test PKI of cninfra-testsupport.
+pub trait GrpcPki {
+    /// A config serving TLS with this PKI's server certificate.
+    fn config(&self) -> GrpcConfig;
+
+    /// A TLS channel to `addr` trusting this CA, with an optional client identity.
+    async fn channel(
+        &self,
+        addr: SocketAddr,
+        identity: Option<(String, String)>,
+    ) -> Result<Channel, tonic::transport::Error>;
 }
 
-impl Pki {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "cninfra test CA");
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let issuer = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-        let server_key = KeyPair::generate().unwrap();
-        let server = CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .signed_by(&server_key, &issuer)
-            .unwrap();
-        Self {
-            ca: write(dir.path(), "ca.pem", &issuer.pem()),
-            ca_pem: issuer.pem(),
-            server_cert: write(dir.path(), "server.pem", &server.pem()),
-            server_key: write(dir.path(), "server.key", &server_key.serialize_pem()),
-            issuer,
-            dir,
-        }
-    }
-
-    /// A client certificate and key (PEM) with common name `name`, signed by this CA.
-    pub fn client(&self, name: &str) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-
-    /// A config serving TLS with this PKI's server certificate.
-    pub fn config(&self) -> GrpcConfig {
+impl GrpcPki for TlsFiles {
+    fn config(&self) -> GrpcConfig {
         GrpcConfig {
             cert_file: self.server_cert.clone(),
             key_file: self.server_key.clone(),
@@ -248,8 +214,7 @@ impl Pki {
         }
     }
 
-    /// A TLS channel to `addr` trusting this CA, with an optional client identity.
-    pub async fn channel(
+    async fn channel(
         &self,
         addr: SocketAddr,
         identity: Option<(String, String)>,
