@@ -24,6 +24,7 @@ use cninfra_grpc::{AuthConfig, GrpcConfig, GrpcPlugin};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_testsupport::measure::Rate;
 use tonic::metadata::MetadataValue;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
@@ -97,26 +98,6 @@ async fn bare_server() -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-/// Calls and seconds summed over slices.
-#[derive(Debug, Default, Clone, Copy)]
-struct Rate {
-    calls: u64,
-    seconds: f64,
-}
-
-impl Rate {
-    fn add(&mut self, other: Rate) {
-        self.calls += other.calls;
-        self.seconds += other.seconds;
-    }
-
-    fn per_second(self) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
-        let calls = self.calls as f64;
-        calls / self.seconds
-    }
-}
-
 /// `Say` from `WORKERS` tasks over `channels` for one slice.
 async fn load(channels: &[Channel]) -> anyhow::Result<Rate> {
     let done = Arc::new(AtomicU64::new(0));
@@ -152,7 +133,7 @@ async fn load(channels: &[Channel]) -> anyhow::Result<Rate> {
     let failed = failed.load(Ordering::Relaxed);
     ensure!(failed == 0, "{failed} calls failed");
     Ok(Rate {
-        calls: done.load(Ordering::Relaxed),
+        ops: done.load(Ordering::Relaxed),
         seconds,
     })
 }

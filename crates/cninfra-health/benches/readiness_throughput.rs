@@ -22,6 +22,7 @@ use cninfra_core::{Agent, RunningAgent};
 use cninfra_health::{ProbePlugin, State, StatusCheckPlugin};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_testsupport::measure::Rate;
 
 /// Concurrent clients, each with its own keep-alive connection.
 const CONNECTIONS: usize = 32;
@@ -80,26 +81,6 @@ async fn bare_server(body: Arc<OnceLock<Bytes>>) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-/// Requests and seconds summed over slices.
-#[derive(Debug, Default, Clone, Copy)]
-struct Rate {
-    requests: u64,
-    seconds: f64,
-}
-
-impl Rate {
-    fn add(&mut self, other: Rate) {
-        self.requests += other.requests;
-        self.seconds += other.seconds;
-    }
-
-    fn per_second(self) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
-        let requests = self.requests as f64;
-        requests / self.seconds
-    }
-}
-
 /// `GET url` from `CONNECTIONS` clients for `SLICE`.
 async fn load(client: &reqwest::Client, url: &str) -> anyhow::Result<Rate> {
     let done = Arc::new(AtomicU64::new(0));
@@ -128,7 +109,7 @@ async fn load(client: &reqwest::Client, url: &str) -> anyhow::Result<Rate> {
     let failed = failed.load(Ordering::Relaxed);
     ensure!(failed == 0, "{failed} requests to {url} failed");
     Ok(Rate {
-        requests: done.load(Ordering::Relaxed),
+        ops: done.load(Ordering::Relaxed),
         seconds,
     })
 }

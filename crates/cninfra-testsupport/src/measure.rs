@@ -26,6 +26,30 @@ pub fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Operations and seconds, summed over the slices of a throughput measurement.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Operations done.
+    pub ops: u64,
+    /// Seconds they took.
+    pub seconds: f64,
+}
+
+impl Rate {
+    /// Adds another slice.
+    pub fn add(&mut self, other: Rate) {
+        self.ops += other.ops;
+        self.seconds += other.seconds;
+    }
+
+    /// Operations per second.
+    pub fn per_second(self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let ops = self.ops as f64;
+        ops / self.seconds
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +60,19 @@ mod tests {
         assert_eq!(percentile(&sorted, 0.5), Duration::from_millis(51));
         assert_eq!(percentile(&sorted, 0.99), Duration::from_millis(99));
         assert_eq!(percentile(&sorted, 1.0), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn rates_add_up_over_slices() {
+        let mut rate = Rate {
+            ops: 100,
+            seconds: 1.0,
+        };
+        rate.add(Rate {
+            ops: 300,
+            seconds: 1.0,
+        });
+        assert!((rate.per_second() - 200.0).abs() < f64::EPSILON);
     }
 
     #[test]
