@@ -15,7 +15,6 @@ use cninfra_kafka::{AsyncPublisher, Callbacks, KafkaPlugin, Partitioner, Record}
 use cninfra_testsupport::TansuServer;
 use parking_lot::Mutex;
 use support::{config, create_named_topic, create_topic};
-use tokio::time::Instant;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -46,16 +45,9 @@ impl Outcomes {
     }
 }
 
-/// Polls `cond` every 20 ms until it holds; fails naming `what` after `LIMIT`. Prints how
-/// long it took.
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    let started = Instant::now();
-    let deadline = started + LIMIT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "{what}: not within {LIMIT:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    eprintln!("{what}: after {:?}", started.elapsed());
+/// Polls `cond` until it holds; fails naming `what` after `LIMIT`.
+async fn until(what: &str, cond: impl FnMut() -> bool) {
+    cninfra_testsupport::wait_until(what, LIMIT, cond).await;
 }
 
 /// Sends message ids 0, 1, 2, ... every 5 ms until `stop`; returns the ids that `send`

@@ -59,6 +59,15 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// Polls the plain condition `check` every 20 ms (without blocking the runtime) until it
+/// holds.
+///
+/// # Panics
+/// When it does not hold within `limit`, naming `what`.
+pub async fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    eventually(what, limit, || std::future::ready(check())).await;
+}
+
 /// Polls `check` every 20 ms until it holds.
 ///
 /// # Panics

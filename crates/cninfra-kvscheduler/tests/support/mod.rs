@@ -202,15 +202,8 @@ impl Stack {
 }
 
 /// Polls `check` until it holds, at most [`WAIT`].
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not in time"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+pub async fn eventually(what: &str, check: impl FnMut() -> bool) {
+    cninfra_testsupport::wait_until(what, WAIT, check).await;
 }
 
 /// The full store key of `key` (relative to the agent prefix).
