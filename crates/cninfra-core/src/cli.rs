@@ -16,11 +16,32 @@ pub(crate) const CONFIG_DIR: &str = "config-dir";
 /// Flag naming the service label.
 pub(crate) const LABEL: &str = "microservice-label";
 
-/// A flag's value and where it came from (`--http-port`, `HTTP_PORT` or `default`).
+/// A flag's value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FlagValue {
     pub(crate) value: String,
-    pub(crate) origin: String,
+    pub(crate) origin: Origin,
+}
+
+/// Where a flag's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The command line, `--<flag>`.
+    CommandLine(String),
+    /// An environment variable.
+    Environment(String),
+    /// The flag's default.
+    Default,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CommandLine(flag) => write!(f, "--{flag}"),
+            Self::Environment(var) => f.write_str(var),
+            Self::Default => f.write_str("default"),
+        }
+    }
 }
 
 /// What the command line and environment said.
@@ -125,17 +146,17 @@ impl CommandLine<'_> {
             let found = if let Some(value) = matches.get_one::<String>(&name) {
                 Some(FlagValue {
                     value: value.clone(),
-                    origin: format!("--{name}"),
+                    origin: Origin::CommandLine(name.clone()),
                 })
             } else if let Some(value) = self.env.get(&env_var) {
                 Some(FlagValue {
                     value: value.clone(),
-                    origin: env_var,
+                    origin: Origin::Environment(env_var),
                 })
             } else {
                 flag.default.map(|value| FlagValue {
                     value,
-                    origin: "default".to_owned(),
+                    origin: Origin::Default,
                 })
             };
             if let Some(found) = found {

@@ -1,5 +1,7 @@
 //! What a plugin gets in `init` and `after_init`.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,9 +14,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::agent::StopHandle;
 use crate::build_info::BuildInfo;
-use crate::cli::{Settings, config_flag_of};
+use crate::cli::{Origin, Settings, config_flag_of};
 use crate::config::{self, ConfigError, ConfigSource};
 use crate::label::ServiceLabel;
+use crate::plugin::Plugin;
+use crate::requirement::short_type_name;
 
 /// What every plugin of one agent shares.
 #[derive(Debug)]
@@ -24,7 +28,12 @@ pub(crate) struct Environment {
     pub(crate) build_info: BuildInfo,
     pub(crate) started: SystemTime,
     pub(crate) stop: CancellationToken,
-    pub(crate) plugins: Vec<String>,
+    /// The environment variables the agent was built with (the process's, or
+    /// [`with_env`](crate::AgentBuilder::with_env)'s).
+    pub(crate) vars: HashMap<String, String>,
+    /// Every plugin, in start order.
+    pub(crate) plugins: Vec<Arc<dyn Plugin>>,
+    pub(crate) names: Vec<String>,
 }
 
 /// The context of one plugin: its config, flags, the service label, and a place to spawn
@@ -39,16 +48,29 @@ pub struct InitContext {
 #[derive(Debug)]
 struct Inner {
     plugin: String,
+    /// The types the plugin declared in `requires()` and `deps()`.
+    declared: Vec<TypeId>,
     env: Arc<Environment>,
     token: CancellationToken,
     tracker: TaskTracker,
 }
 
 impl InitContext {
-    pub(crate) fn new(plugin: &str, env: Arc<Environment>) -> Self {
+    pub(crate) fn new(plugin: &Arc<dyn Plugin>, env: Arc<Environment>) -> Self {
+        let declared = plugin
+            .requires()
+            .iter()
+            .map(|needed| needed.type_id)
+            .chain(plugin.deps().iter().map(crate::agent::type_of))
+            .collect();
+        Self::with_declared(plugin.name(), declared, env)
+    }
+
+    fn with_declared(plugin: &str, declared: Vec<TypeId>, env: Arc<Environment>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 plugin: plugin.to_owned(),
+                declared,
                 env,
                 token: CancellationToken::new(),
                 tracker: TaskTracker::new(),
@@ -57,17 +79,22 @@ impl InitContext {
     }
 
     /// A context for unit tests of a plugin, outside an agent: default label `vpp1`, no
-    /// config files, no flags.
+    /// config files, no flags, no other plugins.
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn for_tests(plugin: &str) -> Self {
-        Self::new(
+        Self::with_declared(
             plugin,
+            Vec::new(),
             Arc::new(Environment {
                 settings: Settings::default(),
                 label: ServiceLabel::default(),
                 build_info: BuildInfo::default(),
                 started: SystemTime::now(),
                 stop: CancellationToken::new(),
-                plugins: vec![plugin.to_owned()],
+                vars: HashMap::new(),
+                plugins: Vec::new(),
+                names: vec![plugin.to_owned()],
             }),
         )
     }
@@ -79,7 +106,41 @@ impl InitContext {
 
     /// The names of all the agent's plugins, in start order.
     pub fn plugin_names(&self) -> &[String] {
-        &self.inner.env.plugins
+        &self.inner.env.names
+    }
+
+    /// The plugin of type `P`, which this plugin declared in
+    /// [`Plugin::requires`] (or holds through [`Plugin::deps`]).
+    ///
+    /// # Errors
+    /// [`DependencyError`] naming both plugins when `P` was not declared, or (for an
+    /// [optional](crate::Requirement::optional) requirement) is not in the agent.
+    pub fn dep<P: Plugin>(&self) -> Result<Arc<P>, DependencyError> {
+        let error = |declared| DependencyError {
+            plugin: self.inner.plugin.clone(),
+            needs: short_type_name::<P>(),
+            declared,
+        };
+        if !self.inner.declared.contains(&TypeId::of::<P>()) {
+            return Err(error(false));
+        }
+        self.try_dep::<P>().ok_or_else(|| error(true))
+    }
+
+    /// The plugin of type `P` when the agent has one (for optional requirements).
+    pub fn try_dep<P: Plugin>(&self) -> Option<Arc<P>> {
+        self.inner.env.plugins.iter().find_map(|plugin| {
+            let any: Arc<dyn Any + Send + Sync> = plugin.clone();
+            any.downcast::<P>().ok()
+        })
+    }
+
+    /// An environment variable of the agent: the process's, or those given to
+    /// [`AgentBuilder::with_env`](crate::AgentBuilder::with_env). Plugins read the
+    /// environment only through this, so an agent built for a test sees only what the test
+    /// gave it.
+    pub fn env_var(&self, name: &str) -> Option<&str> {
+        self.inner.env.vars.get(name).map(String::as_str)
     }
 
     /// The agent's service label.
@@ -114,7 +175,7 @@ impl InitContext {
             .env
             .settings
             .get(name)
-            .is_some_and(|found| found.origin != "default")
+            .is_some_and(|found| found.origin != Origin::Default)
     }
 
     /// Where this plugin's config comes from (see [`config`](crate::config) for the rules).
@@ -125,7 +186,10 @@ impl InitContext {
         let settings = &self.inner.env.settings;
         let given = settings
             .get(&config_flag_of(&self.inner.plugin))
-            .map(|found| (found.value.as_str(), found.origin.as_str()));
+            .map(|found| (found.value.as_str(), found.origin.to_string()));
+        let given = given
+            .as_ref()
+            .map(|(value, origin)| (*value, origin.as_str()));
         config::resolve(&self.inner.plugin, given, &settings.config_dir())
     }
 
@@ -200,4 +264,17 @@ impl InitContext {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
     }
+}
+
+/// A plugin asked its context for another plugin it may not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", if *declared {
+    format!("plugin `{plugin}` needs a `{needs}` plugin, and the agent has none")
+} else {
+    format!("plugin `{plugin}` uses the `{needs}` plugin without declaring it in `requires()`")
+})]
+pub struct DependencyError {
+    plugin: String,
+    needs: &'static str,
+    declared: bool,
 }

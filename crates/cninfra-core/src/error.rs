@@ -24,6 +24,27 @@ pub enum AgentError {
         /// The plugins on the cycle, in dependency order.
         path: Vec<String>,
     },
+    /// A plugin requires a plugin type the agent does not have.
+    #[error("plugin `{plugin}` needs a `{needs}` plugin, and the agent has none: add one")]
+    MissingDependency {
+        /// The plugin that declared the requirement.
+        plugin: String,
+        /// The type it requires.
+        needs: &'static str,
+    },
+    /// A plugin requires a plugin type the agent has several instances of.
+    #[error(
+        "plugin `{plugin}` needs one `{needs}` plugin, and the agent has several ({}): \
+         wire the one it uses explicitly", candidates.join(", ")
+    )]
+    AmbiguousDependency {
+        /// The plugin that declared the requirement.
+        plugin: String,
+        /// The type it requires.
+        needs: &'static str,
+        /// The names of the plugins of that type.
+        candidates: Vec<String>,
+    },
     /// A plugin name that cannot become a flag and a file name.
     #[error(
         "invalid plugin name {name:?}: use lower-case letters, digits, `-` and `_`, \

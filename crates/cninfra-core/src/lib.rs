@@ -50,20 +50,26 @@ mod cli;
 pub mod config;
 mod context;
 mod error;
+mod group;
 mod label;
 mod phase;
 mod plugin;
+mod ready;
+mod requirement;
 
 pub use agent::{
     AGENT_LOGGER, Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle,
 };
 pub use async_trait::async_trait;
 pub use build_info::BuildInfo;
-pub use context::InitContext;
+pub use context::{DependencyError, InitContext};
 pub use error::AgentError;
+pub use group::{IntoPluginArc, PluginGroup, PluginGroupBuilder};
 pub use label::{InvalidLabel, ServiceLabel};
 pub use phase::Phase;
 pub use plugin::{BoxError, Flag, FnPlugin, Plugin, plugin_fn};
+pub use ready::{NotReady, Ready};
+pub use requirement::Requirement;
 
 /// Builds the agent from `builder`, runs it until SIGINT/SIGTERM, and turns the outcome into
 /// a process exit code: 0 for a clean stop (and for `--help` / `--version`, which are

@@ -1,5 +1,6 @@
 //! The [`Plugin`] trait and the function plugin [`plugin_fn`].
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::context::InitContext;
+use crate::requirement::Requirement;
 
 /// The error type plugins return from their lifecycle hooks.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -40,12 +42,20 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// }
 /// ```
 #[async_trait]
-pub trait Plugin: Send + Sync + 'static {
+pub trait Plugin: Any + Send + Sync {
     /// Unique name of the plugin within the agent; also the stem of its config file
     /// (`<name>.conf`), of its config flag (`--<name>-config`) and of its logger.
     fn name(&self) -> &str;
 
-    /// The plugins this one uses. They are added to the agent with it, and start first.
+    /// The plugins this one uses, by type: the agent finds them among its plugins, starts
+    /// them first, and hands them out through [`InitContext::dep`]. A required plugin that
+    /// is missing fails [`AgentBuilder::build`](crate::AgentBuilder::build).
+    fn requires(&self) -> Vec<Requirement> {
+        Vec::new()
+    }
+
+    /// The plugin instances this one holds (explicit `Arc` wiring). They are added to the
+    /// agent with it, and start first.
     fn deps(&self) -> Vec<Arc<dyn Plugin>> {
         Vec::new()
     }

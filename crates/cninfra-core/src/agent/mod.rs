@@ -11,12 +11,14 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
+pub(crate) use order::type_of;
 pub use stop::StopHandle;
 
 use crate::build_info::BuildInfo;
 use crate::cli::{CommandLine, LABEL};
 use crate::context::{Environment, InitContext};
 use crate::error::AgentError;
+use crate::group::PluginGroup;
 use crate::label::ServiceLabel;
 use crate::phase::Phase;
 use crate::plugin::Plugin;
@@ -82,6 +84,12 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds a [`PluginGroup`] (such as the facade's `Defaults`), with the changes made to it
+    /// through its builder.
+    pub fn group(self, group: impl PluginGroup) -> Self {
+        self.plugins(group.build())
+    }
+
     /// Sets the time limit of every phase of every plugin (default 15 s).
     pub fn with_phase_timeout(mut self, limit: Duration) -> Self {
         for phase in [Phase::Init, Phase::AfterInit, Phase::Close] {
@@ -140,6 +148,7 @@ impl AgentBuilder {
     ///
     /// # Errors
     /// [`AgentError::DuplicatePlugin`], [`AgentError::DependencyCycle`],
+    /// [`AgentError::MissingDependency`], [`AgentError::AmbiguousDependency`],
     /// [`AgentError::InvalidPluginName`], [`AgentError::DuplicateFlag`] before anything runs;
     /// [`AgentError::Cli`] for a bad command line and for `--help` / `--version` (see
     /// [`AgentError::exit_code`]); [`AgentError::Label`] for a bad service label.
@@ -180,7 +189,9 @@ impl AgentBuilder {
                 build_info: self.build_info,
                 started: SystemTime::now(),
                 stop: CancellationToken::new(),
-                plugins: plugins.iter().map(|p| p.name().to_owned()).collect(),
+                vars: env,
+                names: plugins.iter().map(|p| p.name().to_owned()).collect(),
+                plugins: plugins.clone(),
             }),
             plugins,
         })
@@ -268,7 +279,7 @@ impl Agent {
         );
         let mut started: Vec<(Arc<dyn Plugin>, InitContext)> = Vec::new();
         for plugin in &self.plugins {
-            let ctx = InitContext::new(plugin.name(), Arc::clone(&self.env));
+            let ctx = InitContext::new(plugin, Arc::clone(&self.env));
             match self.run_phase(plugin, Phase::Init, &ctx).await {
                 Ok(()) => started.push((Arc::clone(plugin), ctx)),
                 Err(err) => {

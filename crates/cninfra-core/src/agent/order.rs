@@ -1,5 +1,6 @@
 //! Finding every plugin an agent needs and ordering them, dependencies first.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -14,27 +15,37 @@ enum Mark {
     Done,
 }
 
-/// Walks the roots and their [`Plugin::deps`] depth-first and returns every plugin once,
-/// each after all its dependencies. The same `Arc` reached twice is one plugin; two
-/// instances with one name, a cycle or a bad name are errors.
+/// Finds every plugin (the roots and, transitively, the instances of [`Plugin::deps`]),
+/// resolves each [`Plugin::requires`] to the one plugin of that type, and returns every
+/// plugin once, each after all its dependencies. The same `Arc` reached twice is one plugin;
+/// two instances with one name, a bad name, a missing or ambiguous required plugin and a
+/// cycle are errors.
 pub(crate) fn resolve(roots: &[Arc<dyn Plugin>]) -> Result<Vec<Arc<dyn Plugin>>, AgentError> {
-    let mut walk = Walk::default();
+    let mut found = Found::default();
+    for root in roots {
+        found.collect(root)?;
+    }
+    let mut walk = Walk {
+        found: &found,
+        marks: HashMap::new(),
+        path: Vec::new(),
+        order: Vec::new(),
+    };
     for root in roots {
         walk.visit(root)?;
     }
     Ok(walk.order)
 }
 
-#[derive(Default)]
-struct Walk {
-    marks: HashMap<*const (), Mark>,
-    names: HashMap<String, *const ()>,
-    path: Vec<String>,
-    order: Vec<Arc<dyn Plugin>>,
-}
-
+/// The identity of a plugin instance.
 fn identity(plugin: &Arc<dyn Plugin>) -> *const () {
     Arc::as_ptr(plugin).cast::<()>()
+}
+
+/// The concrete type of a plugin instance.
+pub(crate) fn type_of(plugin: &Arc<dyn Plugin>) -> TypeId {
+    let any: &dyn Any = plugin.as_ref();
+    any.type_id()
 }
 
 fn check_name(name: &str) -> Result<(), AgentError> {
@@ -50,7 +61,70 @@ fn check_name(name: &str) -> Result<(), AgentError> {
     }
 }
 
-impl Walk {
+/// Every plugin instance, found through the roots and their `deps()`.
+#[derive(Default)]
+struct Found {
+    seen: HashMap<*const (), ()>,
+    names: HashMap<String, *const ()>,
+    by_type: HashMap<TypeId, Vec<Arc<dyn Plugin>>>,
+}
+
+impl Found {
+    fn collect(&mut self, plugin: &Arc<dyn Plugin>) -> Result<(), AgentError> {
+        let id = identity(plugin);
+        if self.seen.insert(id, ()).is_some() {
+            return Ok(());
+        }
+        let name = plugin.name().to_owned();
+        check_name(&name)?;
+        if self.names.insert(name.clone(), id).is_some() {
+            return Err(AgentError::DuplicatePlugin { name });
+        }
+        self.by_type
+            .entry(type_of(plugin))
+            .or_default()
+            .push(Arc::clone(plugin));
+        for dep in plugin.deps() {
+            self.collect(&dep)?;
+        }
+        Ok(())
+    }
+
+    /// The plugins `plugin` starts after: its instances, then its required types.
+    fn edges(&self, plugin: &Arc<dyn Plugin>) -> Result<Vec<Arc<dyn Plugin>>, AgentError> {
+        let mut edges = plugin.deps();
+        for needed in plugin.requires() {
+            match self.by_type.get(&needed.type_id).map(Vec::as_slice) {
+                Some([one]) => edges.push(Arc::clone(one)),
+                None | Some([]) if needed.optional => {}
+                None | Some([]) => {
+                    return Err(AgentError::MissingDependency {
+                        plugin: plugin.name().to_owned(),
+                        needs: needed.type_name,
+                    });
+                }
+                Some(many) => {
+                    return Err(AgentError::AmbiguousDependency {
+                        plugin: plugin.name().to_owned(),
+                        needs: needed.type_name,
+                        candidates: many.iter().map(|p| p.name().to_owned()).collect(),
+                    });
+                }
+            }
+        }
+        Ok(edges)
+    }
+}
+
+/// The depth-first walk that orders the plugins.
+struct Walk<'a> {
+    found: &'a Found,
+    marks: HashMap<*const (), Mark>,
+    path: Vec<String>,
+    order: Vec<Arc<dyn Plugin>>,
+}
+
+impl Walk<'_> {
     fn visit(&mut self, plugin: &Arc<dyn Plugin>) -> Result<(), AgentError> {
         let id = identity(plugin);
         let name = plugin.name().to_owned();
@@ -64,16 +138,9 @@ impl Walk {
             }
             None => {}
         }
-        check_name(&name)?;
-        match self.names.get(&name) {
-            Some(other) if *other != id => return Err(AgentError::DuplicatePlugin { name }),
-            _ => {
-                self.names.insert(name.clone(), id);
-            }
-        }
         self.marks.insert(id, Mark::Visiting);
         self.path.push(name);
-        for dep in plugin.deps() {
+        for dep in self.found.edges(plugin)? {
             self.visit(&dep)?;
         }
         self.path.pop();
@@ -90,7 +157,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::{BoxError, InitContext};
+    use crate::{BoxError, InitContext, Requirement};
 
     struct P {
         name: &'static str,
@@ -154,6 +221,64 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "plugin dependency cycle: kvdbsync -> etcd -> kvdbsync"
+        );
+    }
+
+    struct Typed<const N: u8>(Vec<Requirement>);
+
+    #[async_trait]
+    impl<const N: u8> Plugin for Typed<N> {
+        fn name(&self) -> &str {
+            ["zero", "one", "two"][usize::from(N)]
+        }
+        fn requires(&self) -> Vec<Requirement> {
+            self.0.clone()
+        }
+        async fn init(&self, _: &InitContext) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn required_types_start_first() {
+        let zero: Arc<dyn Plugin> = Arc::new(Typed::<0>(vec![]));
+        let one: Arc<dyn Plugin> = Arc::new(Typed::<1>(vec![Requirement::of::<Typed<0>>()]));
+        let two: Arc<dyn Plugin> = Arc::new(Typed::<2>(vec![
+            Requirement::of::<Typed<1>>(),
+            Requirement::optional::<P>(),
+        ]));
+        let order = resolve(&[two, one, zero]).unwrap();
+        assert_eq!(names(&order), ["zero", "one", "two"]);
+    }
+
+    #[test]
+    fn a_missing_required_plugin_names_both() {
+        let one: Arc<dyn Plugin> = Arc::new(Typed::<1>(vec![Requirement::of::<Typed<0>>()]));
+        let err = resolve(&[one]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plugin `one` needs a `Typed` plugin, and the agent has none: add one"
+        );
+    }
+
+    #[test]
+    fn two_plugins_of_a_required_type_are_ambiguous() {
+        let one: Arc<dyn Plugin> = Arc::new(Typed::<1>(vec![Requirement::of::<P>()]));
+        let err = resolve(&[one, p("a", vec![]), p("b", vec![])]).unwrap_err();
+        assert!(
+            matches!(err, AgentError::AmbiguousDependency { ref candidates, .. } if candidates == &["a", "b"]),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_cycle_through_a_required_type_is_named() {
+        let zero: Arc<dyn Plugin> = Arc::new(Typed::<0>(vec![Requirement::of::<Typed<1>>()]));
+        let one: Arc<dyn Plugin> = Arc::new(Typed::<1>(vec![Requirement::of::<Typed<0>>()]));
+        let err = resolve(&[zero, one]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plugin dependency cycle: zero -> one -> zero"
         );
     }
 
