@@ -41,8 +41,8 @@ pub trait PluginGroup {
 /// }
 ///
 /// let group = PluginGroupBuilder::new()
-///     .add(Http::default())
-///     .add(Probe)
+///     .with(Http::default())
+///     .with(Probe)
 ///     .set(Http { port: 8080 })   // replaces the member of the same type, in place
 ///     .without::<Probe>();
 /// assert_eq!(group.get::<Http>().map(|http| http.port), Some(8080));
@@ -62,7 +62,7 @@ impl PluginGroupBuilder {
     }
 
     /// Adds a member at the end.
-    pub fn add(mut self, plugin: impl IntoPlugin) -> Self {
+    pub fn with(mut self, plugin: impl IntoPlugin) -> Self {
         self.members.push(plugin.into_plugin());
         self
     }

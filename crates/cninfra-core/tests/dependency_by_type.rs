@@ -140,8 +140,8 @@ async fn an_undeclared_dependency_is_refused_at_init() {
 async fn a_group_member_replaced_with_set_serves_the_requirement() {
     let (app, seen) = app(true);
     let group = PluginGroupBuilder::new()
-        .add(Store::named("store"))
-        .add(Extra)
+        .with(Store::named("store"))
+        .with(Extra)
         .set(Store::named("other-store"));
     assert_eq!(group.names(), ["other-store", "extra"]);
     let running = Agent::builder()
