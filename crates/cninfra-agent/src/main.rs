@@ -17,12 +17,14 @@ use std::process::ExitCode;
 use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
+use cninfra::health::StatusCheckPlugin;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::KvSchedulerPlugin;
 use cninfra::kvscheduler::example::{self as scheduler_example, ExampleDescriptorsPlugin};
 use cninfra::kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
-use cninfra::{Agent, Defaults};
+use cninfra::rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
+use cninfra::{Agent, Defaults, PluginGroup};
 
 use crate::example::ExamplePlugin;
 use crate::store::{ReconnectPlugin, Stores};
@@ -33,16 +35,23 @@ async fn main() -> ExitCode {
         eprintln!("cannot set up logging: {err}");
         return ExitCode::FAILURE;
     }
-    let infra = Defaults::new();
-    let status = infra.status_check.clone();
-    let grpc = GrpcPlugin::new(status.clone(), infra.prometheus.clone());
+    let (http, status, prometheus) = (
+        HttpPlugin::new(),
+        StatusCheckPlugin::new(),
+        PrometheusPlugin::new(),
+    );
+    let infra = Defaults
+        .build()
+        .set(http.clone())
+        .set(status.clone())
+        .set(prometheus.clone());
+    let grpc = GrpcPlugin::new(status.clone(), prometheus.clone());
     let stores = Stores::new(&status);
     let resync = ResyncPlugin::new(status.clone());
     let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
     // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB entries
     // over an in-memory dataplane), fed from the store under config/example/v1/.
-    let scheduler =
-        KvSchedulerPlugin::with_deps(Some(infra.http.clone()), Some(infra.prometheus.clone()));
+    let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(prometheus.clone()));
     let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
     let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
     // The scheduler's gRPC configurator, served when a grpc.conf turns gRPC on.
@@ -54,7 +63,7 @@ async fn main() -> ExitCode {
     let kafka = KafkaPlugin::builder()
         .with_status_check(status.clone())
         .build();
-    let example = match ExamplePlugin::new(status, infra.http.clone(), grpc, sync.clone(), kafka) {
+    let example = match ExamplePlugin::new(status, http.clone(), grpc, sync.clone(), kafka) {
         Ok(example) => example,
         Err(err) => {
             eprintln!("cannot build the example plugin: {err}");
@@ -76,11 +85,11 @@ async fn main() -> ExitCode {
         if supervise {
             builder = builder.plugin(SupervisorPlugin::with_deps(
                 manager.clone(),
-                infra.http.clone(),
-                infra.prometheus.clone(),
+                http,
+                prometheus,
             ));
         }
         builder = builder.plugin(manager);
     }
-    cninfra::run_main(builder.plugins(infra)).await
+    cninfra::run_main(builder.group(infra)).await
 }

@@ -139,37 +139,62 @@ pub(crate) fn env_var_of(flag: &str) -> String {
         .collect()
 }
 
-/// A plugin made of a name and an `init` function; handy in tests and small agents.
+/// A plugin made of a name and an `init` function: for small agents, examples and tests.
+/// [`requires`](FnPlugin::requires) declares a dependency by type, and
+/// [`with_config_file`](FnPlugin::with_config_file) gives it a `--<name>-config` flag.
 ///
 /// # Examples
 /// ```
-/// let probe = cninfra_core::plugin_fn("probe", |ctx| async move {
+/// use cninfra_core::{plugin_fn, Agent};
+///
+/// let probe = plugin_fn("probe", |ctx| async move {
 ///     tracing::info!(prefix = %ctx.service_label().agent_prefix(), "up");
 ///     Ok(())
 /// });
-/// # let _ = probe;
+/// let agent = Agent::builder().plugin(probe).with_args(["demo"]).build()?;
+/// # Ok::<(), cninfra_core::AgentError>(())
 /// ```
-pub fn plugin_fn<F, Fut>(name: impl Into<String>, init: F) -> Arc<FnPlugin<F>>
+pub fn plugin_fn<F, Fut>(name: impl Into<String>, init: F) -> FnPlugin<F>
 where
     F: Fn(InitContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    Arc::new(FnPlugin {
+    FnPlugin {
         name: name.into(),
         init,
-    })
+        requires: Vec::new(),
+        has_config: false,
+    }
 }
 
 /// The plugin returned by [`plugin_fn`].
 pub struct FnPlugin<F> {
     name: String,
     init: F,
+    requires: Vec<Requirement>,
+    has_config: bool,
+}
+
+impl<F> FnPlugin<F> {
+    /// Declares that the plugin needs the plugin of type `P` (see [`Plugin::requires`]).
+    pub fn requires<P: Plugin>(mut self) -> Self {
+        self.requires.push(Requirement::of::<P>());
+        self
+    }
+
+    /// Gives the plugin a config file (`--<name>-config`, `<name>.conf`), read in `init`
+    /// with [`InitContext::config`].
+    pub fn with_config_file(mut self) -> Self {
+        self.has_config = true;
+        self
+    }
 }
 
 impl<F> fmt::Debug for FnPlugin<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FnPlugin")
             .field("name", &self.name)
+            .field("requires", &self.requires)
             .finish()
     }
 }
@@ -184,8 +209,12 @@ where
         &self.name
     }
 
+    fn requires(&self) -> Vec<Requirement> {
+        self.requires.clone()
+    }
+
     fn has_config(&self) -> bool {
-        false
+        self.has_config
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {

@@ -41,14 +41,16 @@ async fn the_supervisor_pins_every_thread_of_the_agent() {
         format!("{program}sv-cpu-affinity-mask: \"{:x}\"\n", 1u64 << cpu),
     )
     .unwrap();
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
     let plugin = SupervisorPlugin::with_deps(
         ProcessManagerPlugin::new(),
         http.clone(),
-        PrometheusPlugin::new(http),
+        PrometheusPlugin::new(),
     );
     let agent = Agent::builder()
         .plugin(plugin.clone())

@@ -19,14 +19,16 @@ const SECOND: Duration = Duration::from_secs(1);
 const RECORD: &str = r#"printf '%s %s %s %s\n' "$SUPERVISOR_PROCESS_NAME" "$SUPERVISOR_EVENT_TYPE" "$SUPERVISOR_PROCESS_STATE" "${CARGO:-none}" >> "$0""#;
 
 async fn start(dir: &Path, config: &str) -> (RunningAgent, Arc<SupervisorPlugin>, String) {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
     let supervisor = SupervisorPlugin::with_deps(
         ProcessManagerPlugin::new(),
         http.clone(),
-        PrometheusPlugin::new(http.clone()),
+        PrometheusPlugin::new(),
     );
     let path = dir.join("supervisor.conf");
     std::fs::write(&path, config).unwrap();

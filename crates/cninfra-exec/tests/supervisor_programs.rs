@@ -24,14 +24,16 @@ struct Running {
 /// Starts an agent with the supervisor, given `config` as `--supervisor-config` (when
 /// `Some`), with an empty config dir and an HTTP server on a free port.
 async fn start(dir: &Path, config: Option<&str>) -> Result<Running, AgentError> {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
     let supervisor = SupervisorPlugin::with_deps(
         ProcessManagerPlugin::new(),
         http.clone(),
-        PrometheusPlugin::new(http.clone()),
+        PrometheusPlugin::new(),
     );
     let mut args = vec![
         "test".to_owned(),

@@ -65,17 +65,16 @@ impl Plugin for App {
 
 /// An agent whose gRPC plugin serves the example service with `config`.
 async fn agent(config: GrpcConfig) -> anyhow::Result<(RunningAgent, SocketAddr)> {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
-    let grpc = GrpcPlugin::with_config(
-        config,
-        StatusCheckPlugin::new(),
-        PrometheusPlugin::new(http),
-    );
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
+    let grpc = GrpcPlugin::with_config(config, StatusCheckPlugin::new(), PrometheusPlugin::new());
     let agent = Agent::builder()
         .plugin(Arc::new(App { grpc: grpc.clone() }))
+        .plugin(http)
         .with_args(["bench"])
         .with_env(Vec::<(String, String)>::new())
         .build()?

@@ -32,7 +32,7 @@
 //! }
 //!
 //! # async fn demo() -> Result<(), cninfra_core::AgentError> {
-//! let prometheus = PrometheusPlugin::new(HttpPlugin::new());
+//! let prometheus = PrometheusPlugin::new();
 //! let grpc = GrpcPlugin::new(StatusCheckPlugin::new(), prometheus);
 //! Agent::builder()
 //!     .plugin(App { grpc })

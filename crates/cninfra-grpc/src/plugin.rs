@@ -40,7 +40,7 @@ pub const DEFAULT_MAX_RECV_MSG_SIZE: usize = 4 << 20;
 /// use cninfra_health::StatusCheckPlugin;
 /// use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 ///
-/// let prometheus = PrometheusPlugin::new(HttpPlugin::new());
+/// let prometheus = PrometheusPlugin::new();
 /// let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), StatusCheckPlugin::new(), prometheus);
 /// // Normally called from a dependent plugin's `init`.
 /// grpc.add_service(EchoService::server(&grpc))?;

@@ -19,7 +19,8 @@ use axum::body::Bytes;
 use axum::http::header;
 use axum::routing::{MethodRouter, get};
 use cninfra_core::{Agent, RunningAgent};
-use cninfra_health::{ProbePlugin, State, StatusCheckPlugin};
+use cninfra_health::{State, StatusCheckPlugin};
+use cninfra_rpc::probe::ProbePlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use cninfra_testsupport::measure::Rate;
@@ -45,19 +46,20 @@ fn static_json(body: Arc<OnceLock<Bytes>>) -> MethodRouter {
 /// The agent with the probe plugin (its plugins all OK) and a static route on the same
 /// HTTP plugin.
 async fn agent(body: Arc<OnceLock<Bytes>>) -> anyhow::Result<(RunningAgent, SocketAddr)> {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
     http.route("/static", static_json(body))?;
     let status = StatusCheckPlugin::new();
-    let probe = ProbePlugin::new(
-        http.clone(),
-        status.clone(),
-        PrometheusPlugin::new(http.clone()),
-    );
+    let probe = ProbePlugin::new();
     let agent = Agent::builder()
         .plugin(probe)
+        .plugin(http.clone())
+        .plugin(status.clone())
+        .plugin(PrometheusPlugin::new())
         .with_args(["bench"])
         .with_env(Vec::<(String, String)>::new())
         .build()?

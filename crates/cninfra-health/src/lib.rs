@@ -1,44 +1,47 @@
 //! Health of a cninfra agent: the status check that plugins report to
-//! ([`StatusCheckPlugin`], plugin `status-check`) and the Kubernetes probes
-//! ([`ProbePlugin`], plugin `probe`: `GET /liveness`, `GET /readiness`).
+//! ([`StatusCheckPlugin`], plugin `status-check`). The Kubernetes probes that answer from it
+//! (`GET /liveness`, `GET /readiness`) are the REST server's `cninfra_rpc::probe::ProbePlugin`,
+//! so this crate stays light: a connector reports its health without compiling an HTTP server.
 //!
 //! # Quick start
-//! A connector registers as an external dependency, pushes its state, and the probes follow:
-//! ```no_run
+//! A connector registers as an external dependency and pushes its state:
+//! ```
 //! use std::sync::Arc;
-//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin};
-//! use cninfra_health::{Criticality, ProbePlugin, State, StatusCheckPlugin};
-//! use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
+//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin, Ready, Requirement};
+//! use cninfra_health::{Criticality, State, StatusCheckPlugin, StatusReporter};
 //!
-//! struct Connector { status: Arc<StatusCheckPlugin> }
+//! struct Connector { status: Ready<StatusReporter> }
 //!
 //! #[async_trait]
 //! impl Plugin for Connector {
 //!     fn name(&self) -> &str { "db" }
-//!     fn deps(&self) -> Vec<Arc<dyn Plugin>> { vec![self.status.clone()] }
+//!     fn requires(&self) -> Vec<Requirement> { vec![Requirement::of::<StatusCheckPlugin>()] }
 //!     fn has_config(&self) -> bool { false }
-//!     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+//!     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
 //!         // Losing the database makes the agent not ready, but keeps it live.
-//!         self.status.register_as("db", Criticality::Readiness, None);
+//!         let status = ctx.dep::<StatusCheckPlugin>()?;
+//!         self.status.set(status.reporter(ctx, Criticality::Readiness, None))?;
 //!         Ok(())
 //!     }
 //!     async fn after_init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-//!         self.status.report_state_change("db", State::Ok, None)?;
+//!         self.status.get()?.ok();
 //!         Ok(())
 //!     }
 //! }
 //!
-//! # async fn demo() -> Result<(), cninfra_core::AgentError> {
-//! let http = HttpPlugin::new();
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let status = StatusCheckPlugin::new();
-//! let prometheus = PrometheusPlugin::new(http.clone());
-//! Agent::builder()
-//!     .plugin(Connector { status: status.clone() })
-//!     .plugin(ProbePlugin::new(http, status, prometheus))
+//! let running = Agent::builder()
+//!     .plugin(Connector { status: Ready::new("db") })
+//!     .plugin(status.clone())
+//!     .with_args(["demo"])
 //!     .build()?
-//!     .run()                       // curl localhost:9191/readiness
-//!     .await
-//! # }
+//!     .start()
+//!     .await?;
+//! assert_eq!(status.plugin_status("db").map(|s| s.state), Some(State::Ok));
+//! running.stop().await?;
+//! # Ok(()) }
 //! ```
 //!
 //! # States
@@ -49,14 +52,14 @@
 //! neither the state nor the error text only moves `last_update`; changes alone reach the
 //! [`StatusPublisher`]s and [`StatusCheckPlugin::subscribe`].
 //!
-//! # Probes
+//! # Probes (served by `cninfra_rpc::probe`)
 //! | | `GET /liveness` | `GET /readiness` |
 //! |---|---|---|
 //! | agent starting, or any plugin INIT | 200 | 503 |
 //! | all plugins OK | 200 | 200 |
 //! | a plugin in ERROR, registered with [`Criticality::Liveness`] (the default) | 503 | 503 |
 //! | a plugin in ERROR, registered with [`Criticality::Readiness`] (external server) | 200 | 503 |
-//! | a plugin in ERROR, named in [`ProbePlugin::with_non_fatal_plugins`] | 200 | 200 |
+//! | a plugin in ERROR, named in the probe plugin's `with_non_fatal_plugins` | 200 | 200 |
 //!
 //! Upstream failed liveness for any ERROR and answered 500. Here a lost external server
 //! fails readiness only, since restarting the agent does not bring the server back, and the
@@ -71,15 +74,15 @@
 //! `cninfra_build_info{version,commit,date}`.
 
 mod error;
-pub mod probe;
 mod state;
 mod status;
 pub mod statuscheck;
 mod verdict;
 
 pub use error::HealthError;
-pub use probe::ProbePlugin;
 pub use state::State;
 pub use status::{AgentStatus, PluginStatus};
-pub use statuscheck::{Probe, StatusCheckBuilder, StatusCheckPlugin, StatusPublisher};
+pub use statuscheck::{
+    Probe, StatusCheckBuilder, StatusCheckPlugin, StatusPublisher, StatusReporter,
+};
 pub use verdict::{Criticality, Health};

@@ -27,7 +27,7 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 ///
 /// # async fn demo() -> Result<(), cninfra_core::AgentError> {
 /// let http = HttpPlugin::new();
-/// let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(PrometheusPlugin::new(http)));
+/// let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(PrometheusPlugin::new()));
 /// Agent::builder().plugin(scheduler).build()?.run().await
 /// # }
 /// ```

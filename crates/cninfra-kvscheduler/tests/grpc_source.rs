@@ -427,16 +427,19 @@ async fn calls_before_the_orchestrator_exists_are_unavailable() {
         StoreSource::fixed(store),
     );
     let orchestrator = OrchestratorPlugin::new(KvSchedulerPlugin::new(), sync);
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
-    let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), status, PrometheusPlugin::new(http));
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
+    let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), status, PrometheusPlugin::new());
     let agent = Agent::builder()
         .plugin(Arc::new(Early {
             grpc: grpc.clone(),
             orchestrator,
         }))
+        .plugin(http)
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
         .build()

@@ -14,11 +14,13 @@ const MAC: &str = "aa:bb:cc:dd:ee:ff";
 
 #[tokio::test]
 async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..Default::default()
-    });
-    let prometheus = PrometheusPlugin::new(http.clone());
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..Default::default()
+        })
+        .build();
+    let prometheus = PrometheusPlugin::new();
     let plugin = KvSchedulerPlugin::with_config(
         SchedulerConfig::default(),
         Some(http.clone()),

@@ -16,7 +16,9 @@
 //! async fn main() -> std::process::ExitCode {
 //!     // Install the subscriber first; `INITIAL_LOGLVL` and `LOG_FORMAT` are read here.
 //!     cninfra_logging::init();
-//!     let builder = Agent::builder().plugin(LogManagerPlugin::new(HttpPlugin::new()));
+//!     let builder = Agent::builder()
+//!         .plugin(LogManagerPlugin::new())
+//!         .plugin(HttpPlugin::new());
 //!     cninfra_core::run_main(builder).await
 //! }
 //! ```
@@ -43,13 +45,12 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 pub use error::LoggingError;
 pub use level::LogLevel;
-pub use manager::{INITIAL_LEVEL_FLAG, LogManagerPlugin, LoggerConfig, LogsConfig};
+pub use manager::{
+    INITIAL_LEVEL_FLAG, LogManagerBuilder, LogManagerPlugin, LoggerConfig, LogsConfig,
+};
 pub use registry::{DEFAULT_LOGGER, LogRegistry};
 pub use settings::{FORMAT_VAR, INITIAL_LEVEL_VAR, LogFormat, LogSettings};
 pub use tracer::{EntityStats, Trace, TraceEntry, Tracer};
-
-/// The logger of this crate and of the log manager plugin.
-const LOG: &str = "logs";
 
 static GLOBAL: OnceLock<Arc<LogRegistry>> = OnceLock::new();
 

@@ -89,7 +89,10 @@ impl LogRegistry {
                 .with(Output::new(writer, ansi, format.clone()));
         let dispatch = Dispatch::new(subscriber);
         for warning in &settings.warnings {
-            dispatcher::with_default(&dispatch, || warn!(target: crate::LOG, "{warning}"));
+            dispatcher::with_default(
+                &dispatch,
+                || warn!(target: crate::LogManagerPlugin::NAME, "{warning}"),
+            );
         }
         let registry = Arc::new(Self {
             state: Mutex::new(state),

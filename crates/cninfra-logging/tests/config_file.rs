@@ -36,7 +36,9 @@ async fn start(
     let capture = Capture::default();
     let (registry, dispatch) = LogRegistry::new(LogSettings::new().with_writer(capture.clone()));
     let http = http();
-    let logs = LogManagerPlugin::new(http.clone()).with_registry(registry.clone());
+    let logs = LogManagerPlugin::builder()
+        .with_registry(registry.clone())
+        .build();
     let path = file.path().to_str().unwrap_or_default().to_owned();
     let agent = TestAgent::start(logs, http, &["--logs-config", &path], env).await?;
     Ok((agent, registry, dispatch, capture))

@@ -12,7 +12,7 @@ async fn the_plugin_installs_the_global_registry_and_applies_initial_loglvl() ->
     assert!(cninfra_logging::global().is_none());
     let http = http();
     let agent = TestAgent::start(
-        LogManagerPlugin::new(http.clone()),
+        LogManagerPlugin::new(),
         http,
         &[],
         &[("INITIAL_LOGLVL", "error")],

@@ -10,7 +10,7 @@ use support::{Capture, TestAgent, http};
 async fn start() -> anyhow::Result<(TestAgent, tracing::Dispatch)> {
     let (registry, dispatch) = LogRegistry::new(LogSettings::new().with_writer(Capture::default()));
     let http = http();
-    let logs = LogManagerPlugin::new(http.clone()).with_registry(registry);
+    let logs = LogManagerPlugin::builder().with_registry(registry).build();
     Ok((TestAgent::start(logs, http, &[], &[]).await?, dispatch))
 }
 

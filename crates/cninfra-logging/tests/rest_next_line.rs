@@ -25,7 +25,7 @@ async fn a_level_put_over_rest_applies_to_the_next_line() -> anyhow::Result<()> 
     let (registry, capture) = installed();
     let http = http();
     // No registry given: the plugin must find the global one.
-    let agent = TestAgent::start(LogManagerPlugin::new(http.clone()), http, &[], &[]).await?;
+    let agent = TestAgent::start(LogManagerPlugin::new(), http, &[], &[]).await?;
     assert!(Arc::ptr_eq(
         agent.logs.registry().expect("registry"),
         registry

@@ -27,7 +27,7 @@
 //! let http = HttpPlugin::new();      // one instance, shared by every plugin that uses it
 //! Agent::builder()
 //!     .plugin(Hello { http: http.clone() })
-//!     .plugin(PrometheusPlugin::new(http))
+//!     .plugin(PrometheusPlugin::new())
 //!     .build()?
 //!     .run()                          // http://0.0.0.0:9191/hello and /metrics
 //!     .await
@@ -38,6 +38,7 @@
 //! `http.conf` ([`rest::HttpConfig`]) and `--http-port` / `HTTP_PORT` configure the server;
 //! the Prometheus plugin has no config.
 
+pub mod probe;
 pub mod prometheus;
 pub mod rest;
 pub mod tls_files;

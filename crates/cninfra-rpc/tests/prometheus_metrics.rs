@@ -46,14 +46,14 @@ impl Plugin for Worker {
 
 #[tokio::test]
 async fn metrics_hold_process_metrics_and_plugin_metrics() {
-    let http = HttpPlugin::with_config(loopback());
-    let prometheus = PrometheusPlugin::new(http.clone());
+    let http = HttpPlugin::builder().with_config(loopback()).build();
+    let prometheus = PrometheusPlugin::new();
     let worker = Arc::new(Worker {
         prometheus: prometheus.clone(),
         jobs: Counter::default(),
         errors: Family::default(),
     });
-    let agent = start(vec![worker.clone()]).await.unwrap();
+    let agent = start(vec![worker.clone(), http.clone()]).await.unwrap();
     worker.jobs.inc_by(3);
     worker
         .errors

@@ -56,10 +56,12 @@ async fn routes_added_in_init_are_served_and_later_routes_are_refused() {
 async fn a_port_in_use_fails_the_start_naming_address_and_flag() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: addr.to_string(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: addr.to_string(),
+            ..HttpConfig::default()
+        })
+        .build();
     let err = start(vec![http]).await.unwrap_err();
     let text = error_chain(&err);
     assert!(text.contains(&addr.to_string()), "{text}");
@@ -122,10 +124,12 @@ async fn an_explicit_http_port_beats_the_config_file() {
 
 #[tokio::test]
 async fn a_disabled_server_binds_nothing_and_ignores_routes() {
-    let http = HttpPlugin::with_config(HttpConfig {
-        disabled: true,
-        ..loopback()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            disabled: true,
+            ..loopback()
+        })
+        .build();
     let agent = start(vec![Routes::new(
         &http,
         Router::new().route("/x", get(|| async { "x" })),
@@ -138,17 +142,21 @@ async fn a_disabled_server_binds_nothing_and_ignores_routes() {
 
 #[tokio::test]
 async fn a_bad_config_value_fails_the_start_naming_the_field() {
-    let http = HttpPlugin::with_config(HttpConfig {
-        client_basic_auth: vec!["no-colon".into()],
-        ..loopback()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            client_basic_auth: vec!["no-colon".into()],
+            ..loopback()
+        })
+        .build();
     let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(text.contains("client-basic-auth"), "{text}");
 
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "localhost".into(),
-        ..HttpConfig::default()
-    });
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "localhost".into(),
+            ..HttpConfig::default()
+        })
+        .build();
     let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(
         text.contains("\"localhost\"") && text.contains("host:port"),

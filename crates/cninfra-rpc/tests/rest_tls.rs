@@ -73,7 +73,9 @@ async fn a_key_that_is_not_a_key_fails_the_start_naming_the_file() {
         server_key_file: pki.ca.clone(),
         ..loopback()
     };
-    let http = cninfra_rpc::rest::HttpPlugin::with_config(config);
+    let http = cninfra_rpc::rest::HttpPlugin::builder()
+        .with_config(config)
+        .build();
     let text = error_chain(&start(vec![http]).await.unwrap_err());
     assert!(text.contains("server-key-file"), "{text}");
     assert!(text.contains(&pki.ca.display().to_string()), "{text}");

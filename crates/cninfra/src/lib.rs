@@ -10,8 +10,8 @@
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
 //!     cninfra::logging::init();
-//!     let infra = cninfra::Defaults::new(); // logs, http, prometheus, status-check, probe
-//!     cninfra::run_main(Agent::builder().plugins(infra)).await
+//!     // http, logs, prometheus, status-check, probe
+//!     cninfra::run_main(Agent::builder().group(cninfra::Defaults)).await
 //! }
 //! ```
 //! See `examples/hello.rs` for a plugin with a config file and a REST route.
@@ -20,8 +20,8 @@
 //! | feature | what | default |
 //! |---|---|---|
 //! | `logging` | [`logging`]: logger registry, log manager plugin, tracer | yes |
-//! | `rpc` | [`rpc`]: REST server plugin and Prometheus plugin | yes |
-//! | `health` | [`health`]: status check and probes | yes |
+//! | `rpc` | [`rpc`]: REST server plugin, Prometheus plugin, liveness/readiness probes | yes |
+//! | `health` | [`health`]: status check (no HTTP server) | yes |
 //! | `kv` | [`kv`]: KV broker API, in-memory store, typed brokers | no |
 //! | `idxmap` | [`idxmap`]: indexed map with secondary indexes and watch | no |
 //! | `exec` | [`exec`]: process manager and supervisor | no |
@@ -98,8 +98,8 @@ pub use cninfra_rpc as rpc;
 /// What most plugins need: the plugin trait and its context, the agent, errors.
 pub mod prelude {
     pub use cninfra_core::{
-        Agent, AgentError, BoxError, Flag, InitContext, Plugin, ServiceLabel, async_trait,
-        plugin_fn,
+        Agent, AgentError, BoxError, Flag, InitContext, Plugin, PluginGroup, Ready, Requirement,
+        ServiceLabel, async_trait, plugin_fn,
     };
     #[cfg(feature = "rpc")]
     pub use cninfra_rpc::axum::routing::{delete, get, post, put};

@@ -107,8 +107,8 @@ mod tests {
 
     #[test]
     fn first_of_takes_the_first_store_and_keeps_every_plugin() {
-        let disabled = cninfra_core::plugin_fn("etcd", |_| async { Ok(()) });
-        let enabled = cninfra_core::plugin_fn("redb", |_| async { Ok(()) });
+        let disabled = Arc::new(cninfra_core::plugin_fn("etcd", |_| async { Ok(()) }));
+        let enabled = Arc::new(cninfra_core::plugin_fn("redb", |_| async { Ok(()) }));
         let memory: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
         let embedded = Arc::clone(&memory);
         let source = StoreSource::first_of([

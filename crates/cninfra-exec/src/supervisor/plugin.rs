@@ -31,7 +31,7 @@ use crate::plugin::{ProcessManagerPlugin, config_given};
 ///
 /// # async fn demo() -> Result<(), cninfra_core::AgentError> {
 /// let http = HttpPlugin::new();
-/// let prometheus = PrometheusPlugin::new(http.clone());
+/// let prometheus = PrometheusPlugin::new();
 /// let mut agent = Agent::builder();
 /// if SupervisorPlugin::config_given() {
 ///     let pm = ProcessManagerPlugin::new();
@@ -56,7 +56,7 @@ impl SupervisorPlugin {
     /// with [`with_deps`](Self::with_deps) when the agent has them already).
     pub fn new() -> Arc<Self> {
         let http = HttpPlugin::new();
-        let prometheus = PrometheusPlugin::new(http.clone());
+        let prometheus = PrometheusPlugin::new();
         Self::with_deps(ProcessManagerPlugin::new(), http, prometheus)
     }
 

@@ -81,18 +81,21 @@ pub fn grpc_plugin(
     Arc<GrpcPlugin>,
     Arc<StatusCheckPlugin>,
     Arc<PrometheusPlugin>,
+    Arc<HttpPlugin>,
 ) {
-    let http = HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..HttpConfig::default()
-    });
-    let prometheus = PrometheusPlugin::new(http);
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
+    let prometheus = PrometheusPlugin::new();
     let status = StatusCheckPlugin::new();
     let grpc = match config {
         Some(config) => GrpcPlugin::with_config(config, status.clone(), prometheus.clone()),
         None => GrpcPlugin::new(status.clone(), prometheus.clone()),
     };
-    (grpc, status, prometheus)
+    (grpc, status, prometheus, http)
 }
 
 /// Starts an agent whose app plugin runs `register` on the gRPC plugin.
@@ -101,13 +104,14 @@ pub async fn try_start_with(
     args: &[&str],
     register: impl Fn(&GrpcPlugin) -> Result<(), GrpcError> + Send + Sync + 'static,
 ) -> Result<Stack, AgentError> {
-    let (grpc, status, prometheus) = grpc_plugin(config);
+    let (grpc, status, prometheus, http) = grpc_plugin(config);
     let app = Arc::new(App {
         grpc: grpc.clone(),
         register: Box::new(register),
     });
     let agent = Agent::builder()
         .plugin(app)
+        .plugin(http)
         .with_args(std::iter::once("test").chain(args.iter().copied()))
         .with_env(Vec::<(String, String)>::new())
         .build()?

@@ -5,6 +5,7 @@ mod plugin;
 mod probe;
 mod publisher;
 mod registry;
+mod reporter;
 
 pub use plugin::{
     DEFAULT_PROBE_INTERVAL, DEFAULT_PROBE_TIMEOUT, DEFAULT_PUBLISH_TIMEOUT, StatusCheckBuilder,
@@ -12,6 +13,4 @@ pub use plugin::{
 };
 pub use probe::Probe;
 pub use publisher::StatusPublisher;
-
-/// The plugin's name and log target.
-const LOG: &str = "status-check";
+pub use reporter::StatusReporter;

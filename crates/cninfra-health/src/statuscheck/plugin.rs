@@ -10,10 +10,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::LOG;
 use super::probe::Probe;
 use super::publisher::{self, Event, Record, StatusPublisher};
 use super::registry::Registry;
+use super::reporter::StatusReporter;
 use crate::error::HealthError;
 use crate::state::State;
 use crate::status::{AgentStatus, PluginStatus};
@@ -168,6 +168,9 @@ impl StatusCheckBuilder {
 }
 
 impl StatusCheckPlugin {
+    /// The plugin's name and log target.
+    pub const NAME: &str = "status-check";
+
     /// The plugin with the default intervals.
     pub fn new() -> Arc<Self> {
         Self::builder().build()
@@ -182,6 +185,33 @@ impl StatusCheckPlugin {
                 publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
             },
         }
+    }
+
+    /// Registers the plugin of `ctx` (under its name) with the given criticality and optional
+    /// pull probe, and returns the handle it reports its state through. This is how plugins
+    /// register: the name comes from the context, never from a string of their own.
+    ///
+    /// # Examples
+    /// ```
+    /// use cninfra_core::InitContext;
+    /// use cninfra_health::{Criticality, State, StatusCheckPlugin};
+    ///
+    /// let status = StatusCheckPlugin::new();
+    /// # let ctx = InitContext::for_tests("etcd");
+    /// // In the etcd connector's `init`:
+    /// let reporter = status.reporter(&ctx, Criticality::Readiness, None);
+    /// reporter.report(State::Error, Some("connection refused".into()));
+    /// assert_eq!(status.plugin_status("etcd").unwrap().state, State::Error);
+    /// ```
+    pub fn reporter(
+        self: &Arc<Self>,
+        ctx: &InitContext,
+        criticality: Criticality,
+        probe: Option<Probe>,
+    ) -> StatusReporter {
+        let name = ctx.plugin_name().to_owned();
+        self.register_as(name.clone(), criticality, probe);
+        StatusReporter::new(name, Arc::clone(self))
     }
 
     /// Registers a plugin whose ERROR fails liveness and readiness
@@ -202,7 +232,7 @@ impl StatusCheckPlugin {
         probe: Option<Probe>,
     ) {
         let name = name.into();
-        debug!(target: LOG, plugin = %name, ?criticality, probe = probe.is_some(), "plugin registered");
+        debug!(target: StatusCheckPlugin::NAME, plugin = %name, ?criticality, probe = probe.is_some(), "plugin registered");
         let now = SystemTime::now();
         self.shared
             .change(|registry| ((), registry.register(name, criticality, probe, now)));
@@ -242,14 +272,15 @@ impl StatusCheckPlugin {
         self.shared.registry.lock().health(non_fatal)
     }
 
-    /// As [`health`](Self::health), with the revision it was read at.
-    pub(crate) fn health_at(&self, non_fatal: &[String]) -> (u64, Health) {
+    /// As [`health`](Self::health), with the [`revision`](Self::revision) it was read at
+    /// (for answers cached until a status changes).
+    pub fn health_at(&self, non_fatal: &[String]) -> (u64, Health) {
         let registry = self.shared.registry.lock();
         (registry.revision(), registry.health(non_fatal))
     }
 
     /// A number that changes whenever any status would read differently.
-    pub(crate) fn revision(&self) -> u64 {
+    pub fn revision(&self) -> u64 {
         self.shared.revision.load(Ordering::Acquire)
     }
 
@@ -310,7 +341,7 @@ async fn poll_probes(shared: Arc<Shared>, settings: Settings, stop: Cancellation
         };
         for (name, (state, error)) in results {
             if let Err(err) = shared.report(&name, state, error) {
-                warn!(target: LOG, error = %err, "probe result dropped");
+                warn!(target: StatusCheckPlugin::NAME, error = %err, "probe result dropped");
             }
         }
     }
@@ -319,7 +350,7 @@ async fn poll_probes(shared: Arc<Shared>, settings: Settings, stop: Cancellation
 #[async_trait]
 impl Plugin for StatusCheckPlugin {
     fn name(&self) -> &str {
-        LOG
+        Self::NAME
     }
 
     fn has_config(&self) -> bool {
@@ -349,7 +380,7 @@ impl Plugin for StatusCheckPlugin {
             self.settings,
             ctx.shutdown_token(),
         ));
-        info!(target: LOG, state = %self.agent_status().state, "status check started");
+        info!(target: StatusCheckPlugin::NAME, state = %self.agent_status().state, "status check started");
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::LOG;
+use super::StatusCheckPlugin;
 use crate::status::{AgentStatus, PluginStatus};
 
 /// Receives status changes from the status check.
@@ -89,10 +89,10 @@ pub(super) async fn run(
             match tokio::time::timeout(limit, call).await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
-                    warn!(target: LOG, ?publisher, status = what, error = %err, "publishing a status failed");
+                    warn!(target: StatusCheckPlugin::NAME, ?publisher, status = what, error = %err, "publishing a status failed");
                 }
                 Err(_) => {
-                    warn!(target: LOG, ?publisher, status = what, ?limit, "publishing a status timed out");
+                    warn!(target: StatusCheckPlugin::NAME, ?publisher, status = what, ?limit, "publishing a status timed out");
                 }
             }
         }

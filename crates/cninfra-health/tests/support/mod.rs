@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_core::{Agent, BoxError, BuildInfo, RunningAgent, async_trait};
-use cninfra_health::{AgentStatus, PluginStatus, ProbePlugin, StatusCheckPlugin, StatusPublisher};
+use cninfra_health::{AgentStatus, PluginStatus, StatusCheckPlugin, StatusPublisher};
+use cninfra_rpc::probe::ProbePlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use tokio::sync::mpsc;
@@ -26,15 +27,21 @@ pub struct Stack {
 impl Stack {
     /// Starts the stack around `status`, with `non_fatal` plugins for the probes.
     pub async fn start(status: Arc<StatusCheckPlugin>, non_fatal: &[&str]) -> Self {
-        let http = HttpPlugin::with_config(HttpConfig {
-            endpoint: "127.0.0.1:0".into(),
-            ..HttpConfig::default()
-        });
-        let prometheus = PrometheusPlugin::new(http.clone());
-        let probe = ProbePlugin::new(http.clone(), status.clone(), prometheus)
-            .with_non_fatal_plugins(non_fatal.iter().copied());
+        let http = HttpPlugin::builder()
+            .with_config(HttpConfig {
+                endpoint: "127.0.0.1:0".into(),
+                ..HttpConfig::default()
+            })
+            .build();
+        let prometheus = PrometheusPlugin::new();
+        let probe = ProbePlugin::builder()
+            .with_non_fatal_plugins(non_fatal.iter().copied())
+            .build();
         let agent = Agent::builder()
             .plugin(probe)
+            .plugin(http.clone())
+            .plugin(status.clone())
+            .plugin(prometheus)
             .with_build_info(BuildInfo::new(VERSION, COMMIT, DATE))
             .with_args(["test"])
             .with_env(Vec::<(String, String)>::new())

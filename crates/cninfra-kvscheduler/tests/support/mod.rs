@@ -79,14 +79,23 @@ impl Stack {
             .plugin(example.clone())
             .plugin(orchestrator.clone());
         let grpc = with_grpc.then(|| {
-            let http = HttpPlugin::with_config(HttpConfig {
-                endpoint: "127.0.0.1:0".into(),
-                ..HttpConfig::default()
-            });
-            let prometheus = PrometheusPlugin::new(http);
-            GrpcPlugin::with_config(GrpcConfig::loopback(), status.clone(), prometheus)
+            let http = HttpPlugin::builder()
+                .with_config(HttpConfig {
+                    endpoint: "127.0.0.1:0".into(),
+                    ..HttpConfig::default()
+                })
+                .build();
+            (
+                http,
+                GrpcPlugin::with_config(
+                    GrpcConfig::loopback(),
+                    status.clone(),
+                    PrometheusPlugin::new(),
+                ),
+            )
         });
-        if let Some(grpc) = &grpc {
+        if let Some((http, grpc)) = &grpc {
+            builder = builder.plugin(http.clone());
             builder = builder.plugin(GrpcSourcePlugin::new(
                 grpc.clone(),
                 orchestrator.clone(),
@@ -108,7 +117,7 @@ impl Stack {
             scheduler,
             orchestrator,
             example,
-            grpc,
+            grpc: grpc.map(|(_, grpc)| grpc),
         };
         // The startup resync is acknowledged (well or not): later puts are changes.
         stack.wait_plugin_status(|p| p.state != State::Init).await;

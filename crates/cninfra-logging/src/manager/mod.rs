@@ -12,4 +12,4 @@ mod plugin;
 mod rest;
 
 pub use config::{LoggerConfig, LogsConfig};
-pub use plugin::{INITIAL_LEVEL_FLAG, LogManagerPlugin};
+pub use plugin::{INITIAL_LEVEL_FLAG, LogManagerBuilder, LogManagerPlugin};

@@ -1,8 +1,10 @@
 //! [`LogManagerPlugin`]: the `logs` plugin.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use cninfra_core::{AGENT_LOGGER, BoxError, Flag, InitContext, Plugin, async_trait};
+use cninfra_core::{
+    AGENT_LOGGER, BoxError, Flag, InitContext, NotReady, Plugin, Ready, Requirement, async_trait,
+};
 use cninfra_rpc::rest::HttpPlugin;
 use tracing::{info, warn};
 
@@ -39,47 +41,68 @@ pub const INITIAL_LEVEL_FLAG: &str = "initial-loglvl";
 /// # async fn demo() -> Result<(), cninfra_core::AgentError> {
 /// cninfra_logging::init(); // first thing in main: logs from the start, INITIAL_LOGLVL read
 /// let agent = Agent::builder()
-///     .plugin(LogManagerPlugin::new(HttpPlugin::new()))
+///     .plugin(LogManagerPlugin::new())
+///     .plugin(HttpPlugin::new())
 ///     .build()?;
 /// agent.run().await // `curl -X PUT localhost:9191/log/http/debug` while it runs
 /// # }
 /// ```
 #[derive(Debug)]
 pub struct LogManagerPlugin {
-    http: Arc<HttpPlugin>,
     preset_registry: Option<Arc<LogRegistry>>,
     preset_config: Option<LogsConfig>,
-    registry: OnceLock<Arc<LogRegistry>>,
+    registry: Ready<Arc<LogRegistry>>,
 }
 
-impl LogManagerPlugin {
-    /// The plugin's name, also its config file stem and its logger.
-    pub const NAME: &'static str = crate::LOG;
+/// Builds a [`LogManagerPlugin`]; see [`LogManagerPlugin::builder`].
+#[derive(Debug, Default)]
+pub struct LogManagerBuilder {
+    registry: Option<Arc<LogRegistry>>,
+    config: Option<LogsConfig>,
+}
 
-    /// The plugin, serving its REST API on `http`.
-    pub fn new(http: Arc<HttpPlugin>) -> Self {
-        Self {
-            http,
-            preset_registry: None,
-            preset_config: None,
-            registry: OnceLock::new(),
-        }
-    }
-
+impl LogManagerBuilder {
     /// Uses this registry instead of the global one (tests, embedding).
     pub fn with_registry(mut self, registry: Arc<LogRegistry>) -> Self {
-        self.preset_registry = Some(registry);
+        self.registry = Some(registry);
         self
     }
 
     /// Uses this config; `logs.conf` is not read (upstream's `UseConf`).
     pub fn with_config(mut self, config: LogsConfig) -> Self {
-        self.preset_config = Some(config);
+        self.config = Some(config);
         self
     }
 
-    /// The registry in use, once `init` ran.
-    pub fn registry(&self) -> Option<&Arc<LogRegistry>> {
+    /// The plugin.
+    pub fn build(self) -> Arc<LogManagerPlugin> {
+        Arc::new(LogManagerPlugin {
+            preset_registry: self.registry,
+            preset_config: self.config,
+            registry: Ready::new(LogManagerPlugin::NAME),
+        })
+    }
+}
+
+impl LogManagerPlugin {
+    /// The plugin's name, also its config file stem and its log target.
+    pub const NAME: &'static str = "logs";
+
+    /// The plugin; it serves its REST API on the agent's [`HttpPlugin`].
+    pub fn new() -> Arc<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder, for a registry or config set in code.
+    pub fn builder() -> LogManagerBuilder {
+        LogManagerBuilder::default()
+    }
+
+    /// The registry in use.
+    ///
+    /// # Errors
+    /// [`NotReady`] before the plugin's `init`.
+    pub fn registry(&self) -> Result<&Arc<LogRegistry>, NotReady> {
         self.registry.get()
     }
 
@@ -100,8 +123,8 @@ impl Plugin for LogManagerPlugin {
         Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.http.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::of::<HttpPlugin>()]
     }
 
     fn flags(&self) -> Vec<Flag> {
@@ -129,7 +152,7 @@ impl Plugin for LogManagerPlugin {
         let default = match initial.map(str::parse::<LogLevel>) {
             Some(Ok(level)) => Some(level),
             Some(Err(error)) => {
-                warn!(target: crate::LOG, %error, "ignoring INITIAL_LOGLVL");
+                warn!(target: LogManagerPlugin::NAME, %error, "ignoring INITIAL_LOGLVL");
                 config.default_level
             }
             None => config.default_level,
@@ -148,16 +171,16 @@ impl Plugin for LogManagerPlugin {
             registry.register(&logger.name)?;
             registry.set_level(&logger.name, logger.level)?;
         }
-        self.http.merge(rest::router(registry.clone()))?;
+        ctx.dep::<HttpPlugin>()?
+            .merge(rest::router(registry.clone()))?;
         info!(
-            target: crate::LOG,
+            target: LogManagerPlugin::NAME,
             default = %registry.default_level(),
             format = %registry.format(),
             loggers = registry.list().len(),
             "log manager ready"
         );
-        // `init` runs once per agent; a second agent reusing this plugin keeps the first.
-        let _ = self.registry.set(registry);
+        self.registry.set(registry)?;
         Ok(())
     }
 }

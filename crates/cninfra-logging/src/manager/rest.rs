@@ -47,7 +47,7 @@ async fn set_level(
 ) -> Result<Json<LoggerLevel>, ApiError> {
     let level: LogLevel = level.parse()?;
     registry.set_level(&logger, level)?;
-    info!(target: crate::LOG, %logger, %level, "log level changed over REST");
+    info!(target: super::LogManagerPlugin::NAME, %logger, %level, "log level changed over REST");
     Ok(Json(LoggerLevel { logger, level }))
 }
 

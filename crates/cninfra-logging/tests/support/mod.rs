@@ -51,10 +51,12 @@ impl<'a> MakeWriter<'a> for Capture {
 
 /// An HTTP plugin on a free port of 127.0.0.1.
 pub fn http() -> Arc<HttpPlugin> {
-    HttpPlugin::with_config(HttpConfig {
-        endpoint: "127.0.0.1:0".into(),
-        ..Default::default()
-    })
+    HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..Default::default()
+        })
+        .build()
 }
 
 /// A started agent with `logs`, `http` and a plugin named `app`.
@@ -68,14 +70,14 @@ pub struct TestAgent {
 impl TestAgent {
     /// Starts `logs` (built on `http`) with these command-line arguments and variables.
     pub async fn start(
-        logs: LogManagerPlugin,
+        logs: Arc<LogManagerPlugin>,
         http: Arc<HttpPlugin>,
         args: &[&str],
         env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
-        let logs = Arc::new(logs);
         let agent = Agent::builder()
             .plugin(logs.clone())
+            .plugin(http.clone())
             .plugin(plugin_fn("app", |_| async { Ok(()) }))
             .with_args(std::iter::once("test").chain(args.iter().copied()))
             .with_env(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))

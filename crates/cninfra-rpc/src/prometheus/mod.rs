@@ -29,6 +29,3 @@ pub const METRICS_PATH: &str = "/metrics";
 
 /// The content type of `GET /metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// The plugin's name and log target.
-const LOG: &str = "prometheus";

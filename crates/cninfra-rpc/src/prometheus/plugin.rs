@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, Plugin, Requirement, async_trait};
 use http::{StatusCode, header};
 use parking_lot::RwLock;
 use prometheus_client::collector::Collector;
@@ -11,7 +11,7 @@ use prometheus_client::registry::{Metric, Registry};
 use tracing::warn;
 
 use super::process::ProcessCollector;
-use super::{CONTENT_TYPE, LOG, METRICS_PATH};
+use super::{CONTENT_TYPE, METRICS_PATH};
 use crate::rest::HttpPlugin;
 
 type SharedRegistry = Arc<RwLock<Registry>>;
@@ -26,43 +26,42 @@ type SharedRegistry = Arc<RwLock<Registry>>;
 /// # Examples
 /// A plugin that counts its work:
 /// ```
-/// use std::sync::Arc;
 /// use prometheus_client::metrics::counter::Counter;
-/// use cninfra_core::{async_trait, BoxError, InitContext, Plugin};
+/// use cninfra_core::{async_trait, BoxError, InitContext, Plugin, Requirement};
 /// use cninfra_rpc::prometheus::PrometheusPlugin;
 ///
-/// struct Worker { prometheus: Arc<PrometheusPlugin>, done: Counter }
+/// struct Worker { done: Counter }
 ///
 /// #[async_trait]
 /// impl Plugin for Worker {
 ///     fn name(&self) -> &str { "worker" }
-///     fn deps(&self) -> Vec<Arc<dyn Plugin>> { vec![self.prometheus.clone()] }
+///     fn requires(&self) -> Vec<Requirement> { vec![Requirement::of::<PrometheusPlugin>()] }
 ///     fn has_config(&self) -> bool { false }
-///     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+///     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
 ///         // Exposed as `worker_jobs_total`.
-///         self.prometheus.register("worker_jobs", "Jobs done.", self.done.clone());
+///         ctx.dep::<PrometheusPlugin>()?.register("worker_jobs", "Jobs done", self.done.clone());
 ///         Ok(())
 ///     }
 /// }
 ///
-/// let http = cninfra_rpc::rest::HttpPlugin::new();
-/// let worker = Worker { prometheus: PrometheusPlugin::new(http), done: Counter::default() };
+/// let worker = Worker { done: Counter::default() };
 /// worker.done.inc();
 /// # let _ = worker;
 /// ```
 #[derive(Debug)]
 pub struct PrometheusPlugin {
-    http: Arc<HttpPlugin>,
     registry: SharedRegistry,
 }
 
 impl PrometheusPlugin {
-    /// The plugin, serving on `http`.
-    pub fn new(http: Arc<HttpPlugin>) -> Arc<Self> {
+    /// The plugin's name and log target.
+    pub const NAME: &str = "prometheus";
+
+    /// The plugin; it serves on the agent's [`HttpPlugin`].
+    pub fn new() -> Arc<Self> {
         let mut registry = Registry::default();
         registry.register_collector(Box::new(ProcessCollector));
         Arc::new(Self {
-            http,
             registry: Arc::new(RwLock::new(registry)),
         })
     }
@@ -84,14 +83,13 @@ impl PrometheusPlugin {
     /// # Examples
     /// ```
     /// use prometheus_client::metrics::gauge::Gauge;
-    /// # let prometheus = cninfra_rpc::prometheus::PrometheusPlugin::new(
-    /// #     cninfra_rpc::rest::HttpPlugin::new());
+    /// # let prometheus = cninfra_rpc::prometheus::PrometheusPlugin::new();
     /// let queued = Gauge::<i64>::default();
     /// prometheus.registry_mut(|registry| {
     ///     // Exposed as `kafka_queued_messages`.
     ///     registry
     ///         .sub_registry_with_prefix("kafka")
-    ///         .register("queued_messages", "Messages waiting to be sent.", queued.clone());
+    ///         .register("queued_messages", "Messages waiting to be sent", queued.clone());
     /// });
     /// assert!(prometheus.encode().unwrap().contains("kafka_queued_messages 0"));
     /// ```
@@ -120,7 +118,7 @@ async fn metrics(State(registry): State<SharedRegistry>) -> Response {
     match tokio::task::spawn_blocking(move || encode(&registry)).await {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Ok(Err(_)) | Err(_) => {
-            warn!(target: LOG, "cannot encode the metrics");
+            warn!(target: PrometheusPlugin::NAME, "cannot encode the metrics");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "cannot encode the metrics\n",
@@ -133,19 +131,19 @@ async fn metrics(State(registry): State<SharedRegistry>) -> Response {
 #[async_trait]
 impl Plugin for PrometheusPlugin {
     fn name(&self) -> &str {
-        LOG
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.http.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::of::<HttpPlugin>()]
     }
 
     fn has_config(&self) -> bool {
         false
     }
 
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        self.http.route(
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        ctx.dep::<HttpPlugin>()?.route(
             METRICS_PATH,
             get(metrics).with_state(Arc::clone(&self.registry)),
         )?;

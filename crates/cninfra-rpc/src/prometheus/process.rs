@@ -7,7 +7,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use tracing::debug;
 
-use super::LOG;
+use super::PrometheusPlugin;
 
 /// The process metrics of client libraries in other languages:
 /// `process_cpu_seconds_total`, `process_resident_memory_bytes`,
@@ -81,7 +81,7 @@ impl Collector for ProcessCollector {
         let sample = match Sample::read() {
             Ok(sample) => sample,
             Err(err) => {
-                debug!(target: LOG, error = %err, "cannot read process metrics");
+                debug!(target: PrometheusPlugin::NAME, error = %err, "cannot read process metrics");
                 return Ok(());
             }
         };

@@ -28,7 +28,4 @@ mod tls;
 pub use auth::AuthenticatedUser;
 pub use config::HttpConfig;
 pub use error::RestError;
-pub use plugin::HttpPlugin;
-
-/// The plugin's name and log target.
-const LOG: &str = "http";
+pub use plugin::{HttpBuilder, HttpPlugin};

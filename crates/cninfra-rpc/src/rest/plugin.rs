@@ -8,7 +8,6 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tracing::info;
 
-use super::LOG;
 use super::config::HttpConfig;
 use super::error::RestError;
 use super::server::{self, ServerOptions};
@@ -26,7 +25,7 @@ const DEFAULT_PORT: u16 = 9191;
 /// use cninfra_rpc::rest::HttpPlugin;
 ///
 /// let http = HttpPlugin::new();
-/// // Normally called from a dependent plugin's `init`.
+/// // Normally called from a dependent plugin's `init`, with the plugin from `ctx.dep`.
 /// http.route("/version", get(|| async { env!("CARGO_PKG_VERSION") })).unwrap();
 /// ```
 #[derive(Debug)]
@@ -47,28 +46,46 @@ enum State {
     Serving { addr: Option<SocketAddr>, tls: bool },
 }
 
-impl HttpPlugin {
-    /// The plugin, configured by flags and `http.conf`.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::unshared(None))
+/// Builds an [`HttpPlugin`]; see [`HttpPlugin::builder`].
+#[derive(Debug, Default)]
+pub struct HttpBuilder {
+    preset: Option<HttpConfig>,
+}
+
+impl HttpBuilder {
+    /// A fixed config; flags and config files are then not read (upstream's `UseConf`).
+    /// Tests use `endpoint: "127.0.0.1:0"` and read the port back with
+    /// [`local_addr`](HttpPlugin::local_addr).
+    pub fn with_config(mut self, config: HttpConfig) -> Self {
+        self.preset = Some(config);
+        self
     }
 
-    /// The plugin with a fixed config; flags and config files are not read (upstream's
-    /// `UseConf`). Tests use `endpoint: "127.0.0.1:0"` and read the port back with
-    /// [`local_addr`](Self::local_addr).
-    pub fn with_config(config: HttpConfig) -> Arc<Self> {
-        Arc::new(Self::unshared(Some(config)))
-    }
-
-    fn unshared(preset: Option<HttpConfig>) -> Self {
-        Self {
-            preset,
+    /// The plugin.
+    pub fn build(self) -> Arc<HttpPlugin> {
+        Arc::new(HttpPlugin {
+            preset: self.preset,
             state: Mutex::new(State::Building {
                 router: Router::new(),
                 bound: None,
                 disabled: false,
             }),
-        }
+        })
+    }
+}
+
+impl HttpPlugin {
+    /// The plugin's name and log target.
+    pub const NAME: &str = "http";
+
+    /// The plugin, configured by flags and `http.conf`.
+    pub fn new() -> Arc<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder, for a config set in code.
+    pub fn builder() -> HttpBuilder {
+        HttpBuilder::default()
     }
 
     /// Adds a route. Call it from your plugin's `init`.
@@ -155,7 +172,7 @@ fn resolve(
 #[async_trait]
 impl Plugin for HttpPlugin {
     fn name(&self) -> &str {
-        LOG
+        Self::NAME
     }
 
     fn flags(&self) -> Vec<Flag> {
@@ -171,7 +188,7 @@ impl Plugin for HttpPlugin {
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let config = self.config(ctx)?;
         if config.disabled {
-            info!(target: LOG, "HTTP server disabled by config");
+            info!(target: HttpPlugin::NAME, "HTTP server disabled by config");
             if let State::Building { disabled, .. } = &mut *self.state.lock() {
                 *disabled = true;
             }
@@ -187,7 +204,7 @@ impl Plugin for HttpPlugin {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| RestError::Bind { addr, source })?;
-        info!(target: LOG,
+        info!(target: HttpPlugin::NAME,
             addr = %listener.local_addr().unwrap_or(addr),
             tls = options.is_tls(),
             "HTTP server bound"
@@ -224,7 +241,7 @@ impl Plugin for HttpPlugin {
             };
             (router, listener, options)
         };
-        info!(target: LOG, addr = ?listener.local_addr().ok(), "HTTP server serving");
+        info!(target: HttpPlugin::NAME, addr = ?listener.local_addr().ok(), "HTTP server serving");
         ctx.spawn(server::serve(
             listener,
             router,

@@ -22,7 +22,7 @@ use tower::ServiceExt as _;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tracing::{debug, info, warn};
 
-use super::LOG;
+use super::HttpPlugin;
 use super::auth::{self, BasicAuth};
 use super::config::HttpConfig;
 use super::error::RestError;
@@ -135,7 +135,7 @@ pub(super) async fn serve(
         match accepted {
             Ok((stream, remote)) => {
                 if let Err(err) = stream.set_nodelay(true) {
-                    debug!(target: LOG, %remote, error = %err, "cannot set TCP_NODELAY");
+                    debug!(target: HttpPlugin::NAME, %remote, error = %err, "cannot set TCP_NODELAY");
                 }
                 connections.spawn(connection(
                     stream,
@@ -146,10 +146,10 @@ pub(super) async fn serve(
                 ));
             }
             Err(err) if is_per_connection(&err) => {
-                debug!(target: LOG, error = %err, "connection failed while accepted");
+                debug!(target: HttpPlugin::NAME, error = %err, "connection failed while accepted");
             }
             Err(err) => {
-                warn!(target: LOG, error = %err, "cannot accept connections; retrying");
+                warn!(target: HttpPlugin::NAME, error = %err, "cannot accept connections; retrying");
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
@@ -159,9 +159,9 @@ pub(super) async fn serve(
     }
     drop(listener);
     connections.close();
-    info!(target: LOG, connections = connections.len(), "HTTP server stopped accepting; draining");
+    info!(target: HttpPlugin::NAME, connections = connections.len(), "HTTP server stopped accepting; draining");
     connections.wait().await;
-    info!(target: LOG, "HTTP server stopped");
+    info!(target: HttpPlugin::NAME, "HTTP server stopped");
 }
 
 /// Accept errors that concern one connection only.
@@ -193,8 +193,10 @@ async fn connection(
     };
     match handshake {
         Ok(Ok(tls)) => serve_io(tls, remote, app, &options, shutdown).await,
-        Ok(Err(err)) => debug!(target: LOG, %remote, error = %err, "TLS handshake failed"),
-        Err(_) => debug!(target: LOG, %remote, ?limit, "TLS handshake timed out"),
+        Ok(Err(err)) => {
+            debug!(target: HttpPlugin::NAME, %remote, error = %err, "TLS handshake failed")
+        }
+        Err(_) => debug!(target: HttpPlugin::NAME, %remote, ?limit, "TLS handshake timed out"),
     }
 }
 
@@ -221,7 +223,7 @@ async fn serve_io<T>(
         tokio::select! {
             served = conn.as_mut() => {
                 if let Err(err) = served {
-                    debug!(target: LOG, %remote, error = %err, "connection ended with an error");
+                    debug!(target: HttpPlugin::NAME, %remote, error = %err, "connection ended with an error");
                 }
                 return;
             }
@@ -230,7 +232,7 @@ async fn serve_io<T>(
                 conn.as_mut().graceful_shutdown();
             }
             () = activity.idle_for(options.idle_timeout), if !closing => {
-                debug!(target: LOG, %remote, "closing idle connection");
+                debug!(target: HttpPlugin::NAME, %remote, "closing idle connection");
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }

@@ -71,7 +71,7 @@ pub async fn serve(
     config: HttpConfig,
     router: Router,
 ) -> (RunningAgent, SocketAddr, Arc<HttpPlugin>) {
-    let http = HttpPlugin::with_config(config);
+    let http = HttpPlugin::builder().with_config(config).build();
     let agent = start(vec![Routes::new(&http, router)])
         .await
         .expect("agent starts");

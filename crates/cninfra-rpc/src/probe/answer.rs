@@ -14,9 +14,8 @@ use parking_lot::RwLock;
 use serde::Serialize;
 use tracing::warn;
 
-use super::LOG;
-use crate::status::AgentStatus;
-use crate::statuscheck::StatusCheckPlugin;
+use super::ProbePlugin;
+use cninfra_health::{AgentStatus, StatusCheckPlugin};
 
 /// What the handlers share (one `Arc`, as axum clones the state for each request).
 #[derive(Debug, Clone)]
@@ -103,7 +102,7 @@ impl Probes {
                     .into_response()
             }
             Err(err) => {
-                warn!(target: LOG, error = %err, "cannot encode the agent status");
+                warn!(target: ProbePlugin::NAME, error = %err, "cannot encode the agent status");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         }

@@ -7,7 +7,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use crate::statuscheck::StatusCheckPlugin;
+use cninfra_health::StatusCheckPlugin;
 
 /// Writes `cninfra_agent_state`, `cninfra_agent_live`, `cninfra_agent_ready`,
 /// `cninfra_plugin_state{plugin}` and `cninfra_build_info{version,commit,date}`.

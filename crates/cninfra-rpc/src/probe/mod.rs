@@ -4,12 +4,9 @@ mod answer;
 mod metrics;
 mod plugin;
 
-pub use plugin::ProbePlugin;
+pub use plugin::{ProbeBuilder, ProbePlugin};
 
 /// Path of the liveness probe.
 pub const LIVENESS_PATH: &str = "/liveness";
 /// Path of the readiness probe.
 pub const READINESS_PATH: &str = "/readiness";
-
-/// The plugin's name and log target.
-const LOG: &str = "probe";
