@@ -53,6 +53,7 @@ mod error;
 mod label;
 mod phase;
 mod plugin;
+pub mod tls;
 
 pub use agent::{
     AGENT_LOGGER, Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle,
