@@ -56,6 +56,7 @@ mod phase;
 mod plugin;
 mod ready;
 mod requirement;
+pub mod tls;
 
 pub use agent::{
     AGENT_LOGGER, Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle,

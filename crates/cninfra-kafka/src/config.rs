@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cninfra_core::tls::ClientTlsConfig;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ pub struct KafkaConfig {
     #[serde(alias = "group_id")]
     pub group_id: String,
     /// TLS to the brokers; off by default.
-    pub tls: TlsConfig,
+    pub tls: ClientTlsConfig,
     /// SASL authentication (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); none by default.
     pub sasl: Option<SaslConfig>,
     /// Whether the sync producer is idempotent (no duplicates on retry); default `true`.
@@ -54,7 +55,7 @@ impl Default for KafkaConfig {
         Self {
             addrs: vec!["127.0.0.1:9092".to_owned()],
             group_id: String::new(),
-            tls: TlsConfig::default(),
+            tls: ClientTlsConfig::default(),
             sasl: None,
             idempotence: true,
             buffer_size: 1024,
@@ -65,21 +66,10 @@ impl Default for KafkaConfig {
     }
 }
 
-/// TLS settings (upstream's `tls` block).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct TlsConfig {
-    /// Use TLS; default `false`.
-    pub enabled: bool,
-    /// Do not verify the broker certificate (tests only); default `false`.
-    pub skip_verify: bool,
-    /// Client certificate (PEM) for mutual TLS.
-    pub cert_file: String,
-    /// Private key (PEM) of the client certificate.
-    pub key_file: String,
-    /// CA bundle (PEM) that signs the broker certificates; empty = system roots.
-    pub ca_file: String,
-}
+/// Upstream's `tls` block: the client TLS settings every connector shares (keys
+/// `enabled`, `skip-verify`, `cert-file`, `key-file`, `ca-file`; an empty path is unset).
+/// librdkafka reads the files itself.
+pub type TlsConfig = ClientTlsConfig;
 
 /// SASL settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,18 +102,7 @@ impl KafkaConfig {
         };
         out.set("security.protocol", protocol);
         if self.tls.enabled {
-            if self.tls.skip_verify {
-                out.set("enable.ssl.certificate.verification", "false");
-            }
-            for (key, path) in [
-                ("ssl.certificate.location", &self.tls.cert_file),
-                ("ssl.key.location", &self.tls.key_file),
-                ("ssl.ca.location", &self.tls.ca_file),
-            ] {
-                if !path.is_empty() {
-                    out.set(key, path);
-                }
-            }
+            set_ssl(&mut out, &self.tls);
         }
         if let Some(sasl) = &self.sasl {
             let mechanism = if sasl.mechanism.is_empty() {
@@ -136,6 +115,25 @@ impl KafkaConfig {
             out.set("sasl.password", &sasl.password);
         }
         out
+    }
+}
+
+/// librdkafka's `ssl.*` settings for `tls`: skip-verify and the file paths (the library
+/// reads the files).
+fn set_ssl(out: &mut ClientConfig, tls: &ClientTlsConfig) {
+    if tls.skip_verify {
+        out.set("enable.ssl.certificate.verification", "false");
+    }
+    for (key, path) in [
+        ("ssl.certificate.location", &tls.cert_file),
+        ("ssl.key.location", &tls.key_file),
+        ("ssl.ca.location", &tls.ca_file),
+    ] {
+        // A path from a config file is UTF-8; one built in code that is not cannot reach
+        // librdkafka unchanged either way.
+        if let Some(path) = path {
+            out.set(key, path.to_string_lossy());
+        }
     }
 }
 
@@ -162,8 +160,42 @@ mod tests {
         assert_eq!(client.get("security.protocol"), Some("ssl"));
         assert_eq!(client.get("ssl.ca.location"), Some("/ca.pem"));
         assert_eq!(client.get("reconnect.backoff.max.ms"), Some("1000"));
+        assert_eq!(
+            client.get("enable.ssl.certificate.verification"),
+            Some("false")
+        );
+        assert_eq!(client.get("ssl.key.location"), None);
         let err = serde_yaml_ng::from_str::<KafkaConfig>("adrs: [a:1]\n").unwrap_err();
         assert!(err.to_string().contains("adrs"), "{err}");
+    }
+
+    #[test]
+    fn the_upstream_tls_block_with_empty_strings_parses_into_the_shared_shape() {
+        let sample = "addrs: [k:9093]\ntls:\n  enabled: true\n  skip-verify: false\n  \
+                      cert-file: /etc/kafka/client.pem\n  key-file: /etc/kafka/client.key\n  \
+                      ca-file: \"\"\n";
+        let config: KafkaConfig = serde_yaml_ng::from_str(sample).unwrap();
+        assert_eq!(
+            config.tls,
+            ClientTlsConfig {
+                enabled: true,
+                skip_verify: false,
+                ca_file: None,
+                cert_file: Some("/etc/kafka/client.pem".into()),
+                key_file: Some("/etc/kafka/client.key".into()),
+            }
+        );
+        let client = config.client_config();
+        assert_eq!(
+            client.get("ssl.certificate.location"),
+            Some("/etc/kafka/client.pem")
+        );
+        assert_eq!(
+            client.get("ssl.key.location"),
+            Some("/etc/kafka/client.key")
+        );
+        assert_eq!(client.get("ssl.ca.location"), None, "empty is unset");
+        assert_eq!(client.get("enable.ssl.certificate.verification"), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! [`ConsulConfig`]: the settings of the `consul` plugin, read from `consul.conf`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use cninfra_core::tls::ClientTlsConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConsulError;
@@ -38,7 +38,7 @@ pub struct ConsulConfig {
     /// Datacenter to query (`?dc=`); empty for the agent's own.
     pub datacenter: String,
     /// TLS towards the agent; used for `https://` addresses (or with `tls.enabled`).
-    pub tls: ConsulTlsConfig,
+    pub tls: ClientTlsConfig,
     /// How long connecting may take.
     #[serde(with = "cninfra_core::config::duration")]
     pub dial_timeout: Duration,
@@ -57,7 +57,7 @@ impl Default for ConsulConfig {
             address: String::new(),
             token: String::new(),
             datacenter: String::new(),
-            tls: ConsulTlsConfig::default(),
+            tls: ClientTlsConfig::default(),
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             resync_after_reconnect: false,
@@ -65,21 +65,9 @@ impl Default for ConsulConfig {
     }
 }
 
-/// TLS settings towards the Consul agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConsulTlsConfig {
-    /// Use HTTPS even when the address has no `https://`.
-    pub enabled: bool,
-    /// CA certificates (PEM) for the agent's certificate; the system roots when unset.
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS; needs `key-file`.
-    pub cert_file: Option<PathBuf>,
-    /// Client private key (PEM) for mutual TLS; needs `cert-file`.
-    pub key_file: Option<PathBuf>,
-    /// Do not verify the agent's certificate (testing only).
-    pub insecure_skip_verify: bool,
-}
+/// The `tls:` block: the client TLS settings every connector shares (keys `enabled`,
+/// `ca-file`, `cert-file`, `key-file`, `insecure-skip-verify` or `skip-verify`).
+pub type ConsulTlsConfig = ClientTlsConfig;
 
 impl ConsulConfig {
     /// A config for the agent at `address`.
@@ -173,6 +161,25 @@ mod tests {
             "https://consul.example:8501"
         );
         assert!(config.resync_after_reconnect);
+    }
+
+    #[test]
+    fn the_tls_block_parses_into_the_shared_shape() {
+        let sample = "address: 127.0.0.1:8501\ntls:\n  enabled: true\n  \
+                      ca-file: /etc/consul/ca.pem\n  cert-file: /etc/consul/client.pem\n  \
+                      key-file: /etc/consul/client-key.pem\n  insecure-skip-verify: true\n";
+        let config: ConsulConfig = serde_yaml_ng::from_str(sample).unwrap();
+        assert_eq!(
+            config.tls,
+            ClientTlsConfig {
+                enabled: true,
+                skip_verify: true,
+                ca_file: Some("/etc/consul/ca.pem".into()),
+                cert_file: Some("/etc/consul/client.pem".into()),
+                key_file: Some("/etc/consul/client-key.pem".into()),
+            }
+        );
+        assert_eq!(config.base_url(no_env).unwrap(), "https://127.0.0.1:8501");
     }
 
     #[test]

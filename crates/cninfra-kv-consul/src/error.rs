@@ -1,7 +1,6 @@
 //! [`ConsulError`]: what can go wrong while configuring and connecting, and how HTTP
 //! failures become [`KvError`]s.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cninfra_kv::KvError;
@@ -20,17 +19,11 @@ pub enum ConsulError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A TLS file named in the config cannot be read or parsed.
-    #[error("consul config: cannot use `tls.{field}` file `{}`: {source}", path.display())]
-    TlsFile {
-        /// `ca-file`, `cert-file` or `key-file`.
-        field: &'static str,
-        /// The path from the config.
-        path: PathBuf,
-        /// What went wrong.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    /// The TLS settings cannot be used: a file named in the config cannot be read or holds
+    /// no PEM certificate or key, or `tls.cert-file` is set without `tls.key-file` (or the
+    /// other way round). The error names the key and the file.
+    #[error(transparent)]
+    TlsFile(#[from] cninfra_core::tls::TlsConfigError),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client for consul: {0}")]
     Client(#[source] reqwest::Error),

@@ -1,66 +1,33 @@
 //! The HTTP client: time limits and TLS (CA, client certificate, skip-verify) from the
 //! config.
 
-use std::path::Path;
+use cninfra_core::tls::{TlsConfigError, TlsKeys};
 
 use crate::config::ConsulConfig;
 use crate::error::ConsulError;
 
-fn read(field: &'static str, path: &Path) -> Result<Vec<u8>, ConsulError> {
-    std::fs::read(path).map_err(|source| ConsulError::TlsFile {
-        field,
-        path: path.to_owned(),
-        source: Box::new(source),
-    })
-}
-
 /// A client with the dial timeout and, for HTTPS, the configured certificates.
 pub(crate) fn http_client(config: &ConsulConfig) -> Result<reqwest::Client, ConsulError> {
-    let tls = &config.tls;
+    let keys = TlsKeys::NESTED;
+    let loaded = config.tls.load(keys)?;
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .connect_timeout(config.dial_timeout);
-    if let Some(path) = &tls.ca_file {
-        let pem = read("ca-file", path)?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| ConsulError::TlsFile {
-                field: "ca-file",
-                path: path.clone(),
-                source: Box::new(err),
-            })?;
+    if let (Some(pem), Some(path)) = (&loaded.ca_pem, &config.tls.ca_file) {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|err| TlsConfigError::refused(keys.ca_file, path, err))?;
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
     }
-    match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key)) => {
-            let mut pem = read("cert-file", cert)?;
-            pem.extend(read("key-file", key)?);
-            let identity =
-                reqwest::Identity::from_pem(&pem).map_err(|err| ConsulError::TlsFile {
-                    field: "cert-file",
-                    path: cert.clone(),
-                    source: Box::new(err),
-                })?;
-            builder = builder.identity(identity);
-        }
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(ConsulError::InvalidConfig {
-                field: "tls.key-file",
-                value: String::new(),
-                reason: "`tls.cert-file` is set, so the matching key file is needed",
-            });
-        }
-        (None, Some(_)) => {
-            return Err(ConsulError::InvalidConfig {
-                field: "tls.cert-file",
-                value: String::new(),
-                reason: "`tls.key-file` is set, so the matching certificate file is needed",
-            });
-        }
+    if let (Some(identity), Some(path)) = (loaded.identity, &config.tls.cert_file) {
+        let mut pem = identity.cert_pem;
+        pem.extend(identity.key_pem);
+        let identity = reqwest::Identity::from_pem(&pem)
+            .map_err(|err| TlsConfigError::refused(keys.cert_file, path, err))?;
+        builder = builder.identity(identity);
     }
-    if tls.insecure_skip_verify {
+    if loaded.skip_verify {
         builder = builder.danger_accept_invalid_certs(true);
     }
     builder.build().map_err(ConsulError::Client)

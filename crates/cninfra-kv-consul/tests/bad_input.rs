@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cninfra_core::tls::TlsConfigError;
 use cninfra_kv::{JsonBroker, KvStore, PutOptions, TypedEvent};
 use cninfra_kv_consul::testserver::{ConsulTestServer, TestServerOptions};
 use cninfra_kv_consul::{ConsulConfig, ConsulError, ConsulStore};
@@ -113,10 +114,10 @@ async fn a_missing_tls_file_is_named() {
     assert!(
         matches!(
             err,
-            ConsulError::TlsFile {
-                field: "ca-file",
+            ConsulError::TlsFile(TlsConfigError::Read {
+                field: "tls.ca-file",
                 ..
-            }
+            })
         ),
         "{err:?}"
     );

@@ -83,7 +83,7 @@ async fn a_wrong_ca_fails_with_a_certificate_error_naming_the_url() {
     assert!(text.contains("certificate"), "{text}");
 
     let mut insecure = config;
-    insecure.tls.insecure_skip_verify = true;
+    insecure.tls.skip_verify = true;
     let store = ConsulStore::connect(&insecure, |_| None).await.unwrap();
     round_trip(&store).await;
 }

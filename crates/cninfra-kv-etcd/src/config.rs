@@ -1,9 +1,10 @@
 //! [`EtcdConfig`]: the settings of the connector, read from `etcd.conf`.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use cninfra_core::tls::{ClientTls, ClientTlsConfig, TlsKeys};
 use etcd_client::{Certificate, ConnectOptions, Identity, TlsOptions};
 
 use crate::error::EtcdError;
@@ -224,40 +225,46 @@ impl EtcdConfig {
             (None, None) => {}
         }
         if self.uses_tls() {
-            options = options.with_tls(self.tls_options()?);
+            options = options.with_tls(tls_options(self.client_tls().load(TlsKeys::FLAT)?));
         }
         Ok(options)
     }
 
-    fn tls_options(&self) -> Result<TlsOptions, EtcdError> {
-        let mut tls = TlsOptions::new();
-        match &self.ca_file {
-            Some(path) => tls = tls.ca_certificate(Certificate::from_pem(read("ca-file", path)?)),
-            None => tls = tls.with_native_roots(),
+    /// The TLS settings in the shared client shape: upstream's flat keys `ca-file`,
+    /// `cert-file`, `key-file` and `insecure-skip-tls-verify`, enabled as
+    /// [`uses_tls`](Self::uses_tls) says.
+    ///
+    /// # Examples
+    /// ```
+    /// use cninfra_kv_etcd::EtcdConfig;
+    ///
+    /// let config: EtcdConfig = serde_yaml_ng::from_str("ca-file: /etc/etcd/ca.pem\n")?;
+    /// let tls = config.client_tls();
+    /// assert!(tls.enabled && tls.ca_file.is_some());
+    /// # Ok::<(), serde_yaml_ng::Error>(())
+    /// ```
+    pub fn client_tls(&self) -> ClientTlsConfig {
+        ClientTlsConfig {
+            enabled: self.uses_tls(),
+            skip_verify: self.insecure_skip_tls_verify,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
         }
-        match (&self.cert_file, &self.key_file) {
-            (Some(cert), Some(key)) => {
-                let identity = Identity::from_pem(read("cert-file", cert)?, read("key-file", key)?);
-                tls = tls.identity(identity);
-            }
-            (Some(_), None) => {
-                return Err(EtcdError::config("key-file", "is needed with cert-file"));
-            }
-            (None, Some(_)) => {
-                return Err(EtcdError::config("cert-file", "is needed with key-file"));
-            }
-            (None, None) => {}
-        }
-        Ok(tls)
     }
 }
 
-fn read(field: &'static str, path: &Path) -> Result<Vec<u8>, EtcdError> {
-    std::fs::read(path).map_err(|source| EtcdError::TlsFile {
-        field,
-        path: path.to_owned(),
-        source,
-    })
+/// The client's TLS options from the loaded files; the system's roots without a CA file.
+fn tls_options(loaded: ClientTls) -> TlsOptions {
+    let mut tls = TlsOptions::new();
+    tls = match loaded.ca_pem {
+        Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
+        None => tls.with_native_roots(),
+    };
+    if let Some(identity) = loaded.identity {
+        tls = tls.identity(Identity::from_pem(identity.cert_pem, identity.key_pem));
+    }
+    tls
 }
 
 fn split_endpoints<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -300,6 +307,36 @@ session-ttl: 5
         assert_eq!(config.dial_timeout, Duration::from_secs(1));
         assert_eq!(config.auto_compact, Duration::from_secs(3600));
         assert!(!config.resync_after_reconnect && config.allow_delayed_start);
+    }
+
+    #[test]
+    fn upstream_tls_keys_map_into_the_shared_shape() {
+        let text = "
+endpoints:
+  - https://172.17.0.1:2379
+insecure-transport: false
+insecure-skip-tls-verify: false
+cert-file: /etc/etcd/client.pem
+key-file: /etc/etcd/client-key.pem
+ca-file: /etc/etcd/ca.pem
+";
+        let config: EtcdConfig =
+            cninfra_core::config::parse_str(text, "etcd.conf".as_ref()).unwrap();
+        assert_eq!(
+            config.client_tls(),
+            ClientTlsConfig {
+                enabled: true,
+                skip_verify: false,
+                ca_file: Some("/etc/etcd/ca.pem".into()),
+                cert_file: Some("/etc/etcd/client.pem".into()),
+                key_file: Some("/etc/etcd/client-key.pem".into()),
+            }
+        );
+        let plain = EtcdConfig {
+            insecure_transport: true,
+            ..EtcdConfig::with_endpoints(["h:1"])
+        };
+        assert!(!plain.client_tls().enabled);
     }
 
     #[test]

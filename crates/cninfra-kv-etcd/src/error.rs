@@ -1,7 +1,6 @@
 //! [`EtcdError`] (config and connection failures) and the mapping of client errors to
 //! [`KvError`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cninfra_kv::KvError;
@@ -24,17 +23,11 @@ pub enum EtcdError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A TLS file named in the config cannot be read.
-    #[error("etcd config: cannot read `{field}` {path:?}: {source}")]
-    TlsFile {
-        /// The config key (`ca-file`, `cert-file`, `key-file`).
-        field: &'static str,
-        /// The file as configured.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The TLS settings cannot be used: a file named in the config cannot be read or holds
+    /// no PEM certificate or key, or `cert-file` is set without `key-file` (or the other
+    /// way round). The error names the key and the file.
+    #[error(transparent)]
+    TlsFile(#[from] cninfra_core::tls::TlsConfigError),
     /// No endpoint answered within the dial timeout.
     #[error(
         "etcd at {endpoints} did not answer within {after:?} (dial-timeout){}",

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
+use cninfra_core::tls::TlsConfigError;
 use cninfra_kv::{JsonBroker, KvError, KvStore, PutOptions, TypedEvent};
 use cninfra_kv_etcd::{EtcdConfig, EtcdError, EtcdStore};
 use support::EtcdServer;
@@ -83,7 +84,7 @@ async fn missing_tls_file_is_named_with_its_setting() {
         ..EtcdConfig::with_endpoints(["127.0.0.1:2379"])
     };
     let err = EtcdStore::connect(&config).await.unwrap_err();
-    let EtcdError::TlsFile { field, path, .. } = &err else {
+    let EtcdError::TlsFile(TlsConfigError::Read { field, path, .. }) = &err else {
         panic!("expected a TLS file error, got {err:?}")
     };
     assert_eq!((*field, path), ("ca-file", &missing));

@@ -1,8 +1,8 @@
 //! [`RedisConfig`]: the settings of the `redis` plugin, read from `redis.conf`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use cninfra_core::tls::ClientTlsConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RedisError;
@@ -84,7 +84,7 @@ pub struct RedisConfig {
     pub pool: PoolConfig,
     /// TLS towards the data node (the single node, or the master in sentinel mode; the
     /// sentinels are reached over plain TCP); not offered in cluster mode.
-    pub tls: TlsConfig,
+    pub tls: ClientTlsConfig,
     /// When the server's `notify-keyspace-events` lacks what watches need, turn it on with
     /// `CONFIG SET` (keeping the classes already enabled) instead of refusing to watch.
     pub enable_keyspace_events: bool,
@@ -113,7 +113,7 @@ impl Default for RedisConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             pool: PoolConfig::default(),
-            tls: TlsConfig::default(),
+            tls: ClientTlsConfig::default(),
             enable_keyspace_events: false,
             exact_watch_values: false,
         }
@@ -138,21 +138,9 @@ pub struct PoolConfig {
     pub idle_check_frequency: Duration,
 }
 
-/// TLS settings of the connection to the data node.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct TlsConfig {
-    /// Connect with TLS.
-    pub enabled: bool,
-    /// Do not verify the server's certificate (testing only).
-    pub skip_verify: bool,
-    /// Client certificate (PEM) for mutual TLS; needs `key-file`.
-    pub cert_file: Option<PathBuf>,
-    /// Client private key (PEM) for mutual TLS; needs `cert-file`.
-    pub key_file: Option<PathBuf>,
-    /// CA certificates (PEM) that sign the server's certificate; the system roots when unset.
-    pub ca_file: Option<PathBuf>,
-}
+/// The `tls:` block: the client TLS settings every connector shares (keys `enabled`,
+/// `skip-verify`, `cert-file`, `key-file`, `ca-file`).
+pub type TlsConfig = ClientTlsConfig;
 
 /// The kind of Redis deployment a [`RedisConfig`] describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,7 +250,28 @@ mod tests {
         let config: RedisConfig = serde_yaml_ng::from_str(sample).unwrap();
         assert_eq!(config.dial_timeout, Duration::from_secs(2));
         assert!(config.tls.enabled && config.enable_keyspace_events);
-        assert_eq!(config.tls.ca_file, Some(PathBuf::from("/etc/redis/ca.pem")));
+        assert_eq!(
+            config.tls.ca_file,
+            Some(std::path::PathBuf::from("/etc/redis/ca.pem"))
+        );
+    }
+
+    #[test]
+    fn the_upstream_tls_block_parses_into_the_shared_shape() {
+        let sample = "endpoint: 127.0.0.1:6379\ntls:\n  enabled: true\n  skip-verify: true\n  \
+                      cert-file: /etc/redis/client.pem\n  key-file: /etc/redis/client-key.pem\n  \
+                      ca-file: ''\n";
+        let config: RedisConfig = serde_yaml_ng::from_str(sample).unwrap();
+        assert_eq!(
+            config.tls,
+            ClientTlsConfig {
+                enabled: true,
+                skip_verify: true,
+                ca_file: None,
+                cert_file: Some("/etc/redis/client.pem".into()),
+                key_file: Some("/etc/redis/client-key.pem".into()),
+            }
+        );
     }
 
     #[test]

@@ -13,9 +13,11 @@ use redis::{
     Client, ConnectionAddr, ErrorKind, IntoConnectionInfo, RedisConnectionInfo, TlsCertificates,
 };
 
+use cninfra_core::tls::{ClientTls, TlsKeys};
+
 use crate::cluster::Con;
 
-use crate::config::{RedisConfig, TlsConfig, Topology, parse_endpoint};
+use crate::config::{RedisConfig, Topology, parse_endpoint};
 use crate::error::RedisError;
 
 /// Where and how to connect, built once from the config.
@@ -69,7 +71,7 @@ impl Target {
             settings = settings.set_password(&config.password);
         }
         let tls = if config.tls.enabled {
-            Some((config.tls.skip_verify, read_tls_files(&config.tls)?))
+            Some(certificates(config.tls.load(TlsKeys::NESTED)?))
         } else {
             None
         };
@@ -454,45 +456,16 @@ fn missing_keyspace_flags(current: &str) -> Option<String> {
     Some(wanted)
 }
 
-/// Reads the PEM files named in `tls`, naming the field and path of one that cannot be read.
-fn read_tls_files(tls: &TlsConfig) -> Result<redis::TlsCertificates, RedisError> {
-    let read = |field: &'static str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| RedisError::TlsFile {
-            field,
-            path: path.to_owned(),
-            source,
-        })
-    };
-    let root_cert = tls
-        .ca_file
-        .as_deref()
-        .map(|path| read("ca-file", path))
-        .transpose()?;
-    let client_tls = match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
-            client_cert: read("cert-file", cert)?,
-            client_key: read("key-file", key)?,
+/// The redis client's TLS settings from the loaded files: skip-verify and the certificates.
+fn certificates(loaded: ClientTls) -> (bool, TlsCertificates) {
+    let certificates = TlsCertificates {
+        client_tls: loaded.identity.map(|identity| redis::ClientTlsConfig {
+            client_cert: identity.cert_pem,
+            client_key: identity.key_pem,
         }),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(RedisError::InvalidConfig {
-                field: "tls.key-file",
-                value: String::new(),
-                reason: "`tls.cert-file` is set, so the matching key file is needed",
-            });
-        }
-        (None, Some(_)) => {
-            return Err(RedisError::InvalidConfig {
-                field: "tls.cert-file",
-                value: String::new(),
-                reason: "`tls.key-file` is set, so the matching certificate file is needed",
-            });
-        }
+        root_cert: loaded.ca_pem,
     };
-    Ok(redis::TlsCertificates {
-        client_tls,
-        root_cert,
-    })
+    (loaded.skip_verify, certificates)
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! [`RedisError`]: what can go wrong while configuring and connecting, and how client
 //! errors become [`KvError`]s.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cninfra_kv::KvError;
@@ -26,17 +25,11 @@ pub enum RedisError {
          `endpoints` (sentinel) or `endpoints` (cluster)"
     )]
     NoEndpoint,
-    /// A TLS file named in the config cannot be read.
-    #[error("redis config: cannot read `tls.{field}` file `{}`: {source}", path.display())]
-    TlsFile {
-        /// `cert-file`, `key-file` or `ca-file`.
-        field: &'static str,
-        /// The path from the config.
-        path: PathBuf,
-        /// What the file system reported.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The TLS settings cannot be used: a file named in the config cannot be read or holds
+    /// no PEM certificate or key, or `tls.cert-file` is set without `tls.key-file` (or the
+    /// other way round). The error names the key and the file.
+    #[error(transparent)]
+    TlsFile(#[from] cninfra_core::tls::TlsConfigError),
     /// Connecting took longer than the dial timeout.
     #[error(
         "cannot connect to redis at {endpoint}: no answer within the dial timeout ({timeout:?})"

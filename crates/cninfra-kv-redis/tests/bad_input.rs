@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cninfra_core::tls::TlsConfigError;
 use cninfra_kv::{JsonBroker, KvStore, KvStoreExt, PutOptions, TypedEvent};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
 use futures::StreamExt;
@@ -108,10 +109,10 @@ async fn a_missing_tls_file_is_named_before_any_connection() {
     assert!(
         matches!(
             err,
-            RedisError::TlsFile {
-                field: "key-file",
+            RedisError::TlsFile(TlsConfigError::Read {
+                field: "tls.key-file",
                 ..
-            }
+            })
         ),
         "{err:?}"
     );

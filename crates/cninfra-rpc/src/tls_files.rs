@@ -1,10 +1,11 @@
 //! The PEM files of a server's TLS settings, shared by the REST and the gRPC server: which
-//! settings turn TLS on, and reading certificates and keys with errors that name the config
-//! field and the file.
+//! settings turn TLS on, and reading certificates and keys (with the PEM readers of
+//! [`cninfra_core::tls`], which clients use too) with errors that name the config field and
+//! the file.
 
 use std::path::{Path, PathBuf};
 
-use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use cninfra_core::tls::{self as core_tls, TlsConfigError};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A certificate or key file that could not be used.
@@ -111,18 +112,7 @@ pub fn read_certs(
     path: &Path,
     field: &'static str,
 ) -> Result<(Vec<u8>, Vec<CertificateDer<'static>>), TlsFileError> {
-    let pem = read(path, field)?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| TlsFileError::new(field, path, err))?;
-    if certs.is_empty() {
-        return Err(TlsFileError::new(
-            field,
-            path,
-            "no PEM certificate in the file",
-        ));
-    }
-    Ok((pem, certs))
+    core_tls::read_certs(path, field).map_err(|err| file_error(&err, path))
 }
 
 /// Reads a PEM file holding a private key; returns its text and the key.
@@ -133,14 +123,18 @@ pub fn read_key(
     path: &Path,
     field: &'static str,
 ) -> Result<(Vec<u8>, PrivateKeyDer<'static>), TlsFileError> {
-    let pem = read(path, field)?;
-    let key =
-        PrivateKeyDer::from_pem_slice(&pem).map_err(|err| TlsFileError::new(field, path, err))?;
-    Ok((pem, key))
+    core_tls::read_key(path, field).map_err(|err| file_error(&err, path))
 }
 
-fn read(path: &Path, field: &'static str) -> Result<Vec<u8>, TlsFileError> {
-    std::fs::read(path).map_err(|err| TlsFileError::new(field, path, err))
+/// A reader's error as a [`TlsFileError`], its reason what went wrong with the file.
+fn file_error(err: &TlsConfigError, path: &Path) -> TlsFileError {
+    let reason = match err {
+        TlsConfigError::Empty { expected, .. } => format!("no PEM {expected} in the file"),
+        other => {
+            std::error::Error::source(other).map_or_else(|| other.to_string(), ToString::to_string)
+        }
+    };
+    TlsFileError::new(err.field(), path, reason)
 }
 
 /// A [`TlsFileError`] for a file whose contents the TLS library refused.
