@@ -40,7 +40,7 @@ type SharedRegistry = Arc<RwLock<Registry>>;
 ///     fn has_config(&self) -> bool { false }
 ///     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
 ///         // Exposed as `worker_jobs_total`.
-///         self.prometheus.register("worker_jobs", "Jobs done.", self.done.clone());
+///         self.prometheus.register("worker_jobs", "Jobs done", self.done.clone());
 ///         Ok(())
 ///     }
 /// }
@@ -68,6 +68,10 @@ impl PrometheusPlugin {
     }
 
     /// Adds a metric under `name` with a help text. Counters get `_total` appended.
+    ///
+    /// The help text is a sentence without its final period: the registry adds one (so
+    /// does [`registry_mut`](Self::registry_mut)'s `register`); a [`Collector`] writes its
+    /// descriptors itself, with the period.
     pub fn register(&self, name: impl Into<String>, help: impl Into<String>, metric: impl Metric) {
         self.registry.write().register(name, help, metric);
     }
@@ -91,7 +95,7 @@ impl PrometheusPlugin {
     ///     // Exposed as `kafka_queued_messages`.
     ///     registry
     ///         .sub_registry_with_prefix("kafka")
-    ///         .register("queued_messages", "Messages waiting to be sent.", queued.clone());
+    ///         .register("queued_messages", "Messages waiting to be sent", queued.clone());
     /// });
     /// assert!(prometheus.encode().unwrap().contains("kafka_queued_messages 0"));
     /// ```
