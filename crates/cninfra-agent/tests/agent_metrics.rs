@@ -7,12 +7,17 @@ use support::{AgentProcess, free_port};
 
 /// One rule for help texts: a text given to the registry has no final period (the encoder
 /// adds one), so no `# HELP` line ends with two.
-#[tokio::test]
+// Multi-threaded so the gRPC client's connection task answers the server's GOAWAY while the
+// test thread blocks in `stop`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_help_text_ends_with_a_doubled_period() {
+    use cninfra::grpc::example::pb::{SayRequest, echo_client::EchoClient};
+
     let dir = tempfile::tempdir().unwrap();
+    let grpc_port = free_port();
     std::fs::write(
         dir.path().join("grpc.conf"),
-        format!("endpoint: 127.0.0.1:{}\n", free_port()),
+        format!("endpoint: 127.0.0.1:{grpc_port}\nprometheus-metrics: true\n"),
     )
     .unwrap();
     let supervisor = dir.path().join("supervisor.yaml");
@@ -31,6 +36,15 @@ async fn no_help_text_ends_with_a_doubled_period() {
         &[("PATH", "/usr/bin:/bin")],
     );
     agent.wait_ready().await;
+    // The gRPC families show once a call was counted.
+    EchoClient::connect(format!("http://127.0.0.1:{grpc_port}"))
+        .await
+        .unwrap()
+        .say(SayRequest {
+            message: "hello".into(),
+        })
+        .await
+        .unwrap();
 
     let metrics = agent
         .client
@@ -55,12 +69,16 @@ async fn no_help_text_ends_with_a_doubled_period() {
         "process_resident_memory_bytes",
     ] {
         assert!(
-            help.iter().any(|line| line.starts_with(&format!("# HELP {name} "))),
+            help.iter()
+                .any(|line| line.starts_with(&format!("# HELP {name} "))),
             "no help for {name} in:\n{metrics}"
         );
     }
     let doubled: Vec<&&str> = help.iter().filter(|line| line.ends_with("..")).collect();
-    assert!(doubled.is_empty(), "help texts with a doubled period: {doubled:#?}");
+    assert!(
+        doubled.is_empty(),
+        "help texts with a doubled period: {doubled:#?}"
+    );
     assert!(
         help.iter().all(|line| line.ends_with('.')),
         "every help text is a sentence: {help:#?}"
