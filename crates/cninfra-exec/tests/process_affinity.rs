@@ -1,13 +1,14 @@
 //! CPU affinity set with `sched_setaffinity`, read back from `/proc/<pid>/status`.
 
-mod common;
+mod processes;
 
 use std::time::{Duration, Instant};
 
 use cninfra_exec::{CpuAffinity, ProcessOptions, ProcessState};
-use common::{eventually, fast_manager, proc_field};
+use cninfra_testsupport::wait_until;
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
+use processes::{fast_manager, proc_field};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -78,7 +79,7 @@ async fn a_delayed_affinity_is_applied_after_the_delay() {
     let started = Instant::now();
     let pid = pinned.start().await.unwrap();
     assert_eq!(proc_field(pid, "Cpus_allowed_list").unwrap(), everything);
-    eventually("the delayed pinning", 5 * SECOND, || {
+    wait_until("the delayed pinning", 5 * SECOND, || {
         proc_field(pid, "Cpus_allowed_list").as_deref() == Some(cpu.to_string().as_str())
     })
     .await;

@@ -1,13 +1,14 @@
 //! Attaching to processes the manager did not start, and reaping zombies.
 
-mod common;
+mod processes;
 
 use std::process::Command;
 use std::time::Duration;
 
 use cninfra_exec::{ExecError, ProcStatus, ProcessOptions, ProcessState};
-use common::{eventually, fast_manager, is_dead, kill_pid, proc_field};
+use cninfra_testsupport::wait_until;
 use nix::sys::signal::Signal;
+use processes::{fast_manager, is_dead, kill_pid, proc_field};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -27,14 +28,14 @@ async fn attach_reads_the_command_and_reaps_the_zombie_with_auto_terminate() {
     assert_eq!(attached.args(), ["60"]);
     let started = attached.start_time().unwrap();
     assert!(started <= std::time::SystemTime::now());
-    eventually("the kernel status", 5 * SECOND, || {
+    wait_until("the kernel status", 5 * SECOND, || {
         attached.status() == ProcStatus::Sleeping
     })
     .await;
 
     kill_pid(pid);
     // Its parent (this test) does not wait: it turns zombie, and the watcher reaps it.
-    eventually("the attached process to end", 5 * SECOND, || {
+    wait_until("the attached process to end", 5 * SECOND, || {
         attached.state() == ProcessState::Exited
     })
     .await;
@@ -56,7 +57,7 @@ async fn without_auto_terminate_an_attached_zombie_child_stays_a_zombie() {
         .attach("foreign", pid, ProcessOptions::new())
         .unwrap();
     kill_pid(pid);
-    eventually("the zombie status", 5 * SECOND, || {
+    wait_until("the zombie status", 5 * SECOND, || {
         attached.status() == ProcStatus::Zombie
     })
     .await;
@@ -64,7 +65,7 @@ async fn without_auto_terminate_an_attached_zombie_child_stays_a_zombie() {
     assert!(attached.is_alive(), "a zombie still answers signal 0");
     // Once its parent reaps it, the watcher sees it gone.
     foreign.wait().unwrap();
-    eventually("the end", 5 * SECOND, || {
+    wait_until("the end", 5 * SECOND, || {
         attached.state() == ProcessState::Exited
     })
     .await;
@@ -129,7 +130,7 @@ async fn an_attached_process_that_is_not_our_child_is_seen_ending() {
         .attach("orphan", pid, ProcessOptions::new())
         .unwrap();
     orphan.stop().await.unwrap();
-    eventually("the end", 5 * SECOND, || {
+    wait_until("the end", 5 * SECOND, || {
         orphan.state() == ProcessState::Stopped
     })
     .await;

@@ -1,14 +1,15 @@
 //! Start, stop, kill, signal, wait, output and lookups with real child processes.
 
-mod common;
+mod processes;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cninfra_exec::{Event, ExecError, Output, ProcStatus, ProcessOptions, ProcessState};
-use common::{TEST_AGENT, eventually, fast_manager, is_dead, kill_pid, next_state, within};
+use cninfra_testsupport::wait_until;
 use nix::sys::signal::Signal;
 use parking_lot::Mutex;
+use processes::{TEST_AGENT, fast_manager, is_dead, kill_pid, next_state, within};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -90,7 +91,7 @@ async fn a_signal_reaches_the_child() {
     let options = ProcessOptions::new().with_args(["-c", script, ready.to_str().unwrap()]);
     let trapper = manager.new_process("trapper", "sh", options).unwrap();
     trapper.start().await.unwrap();
-    eventually("the trap to be set", 5 * SECOND, || ready.exists()).await;
+    wait_until("the trap to be set", 5 * SECOND, || ready.exists()).await;
     trapper.signal(Signal::SIGUSR1).unwrap();
     let exit = within("the exit", 5 * SECOND, trapper.wait())
         .await
@@ -117,7 +118,7 @@ async fn a_child_that_ignores_sigterm_is_killed_after_its_stop_timeout() {
         .new_process("stubborn", TEST_AGENT, options)
         .unwrap();
     let pid = stubborn.start().await.unwrap();
-    eventually("the SIGTERM handler", 10 * SECOND, || {
+    wait_until("the SIGTERM handler", 10 * SECOND, || {
         output.lock().starts_with(b"ready")
     })
     .await;
@@ -204,7 +205,7 @@ async fn output_reaches_writers_and_log_files_are_appended() {
     );
     let talker = manager.new_process("talker", "sh", options).unwrap();
     talker.start().await.unwrap();
-    eventually("both lines", 5 * SECOND, || {
+    wait_until("both lines", 5 * SECOND, || {
         let text = String::from_utf8_lossy(&buffer.lock()).into_owned();
         text.contains("hello\n") && text.contains("oops\n")
     })
@@ -226,7 +227,7 @@ async fn environment_and_working_folder_are_applied() {
     let job = manager.new_process("job", "sh", options).unwrap();
     job.start().await.unwrap();
     let expected = format!("hi no-cargo {}\n", folder.display());
-    eventually("the line", 5 * SECOND, || {
+    wait_until("the line", 5 * SECOND, || {
         *buffer.lock() == expected.as_bytes()
     })
     .await;
@@ -265,7 +266,7 @@ async fn names_are_unique_and_processes_are_found_by_name_and_pid() {
         Err(ExecError::UnknownProcess { .. })
     ));
     kill_pid(pid);
-    eventually("the released process to die", 5 * SECOND, || is_dead(pid)).await;
+    wait_until("the released process to die", 5 * SECOND, || is_dead(pid)).await;
     manager.shutdown().await;
 }
 
@@ -322,7 +323,7 @@ async fn shutdown_stops_children_and_leaves_detached_ones_running() {
     assert!(!is_dead(keeper_pid));
     assert!(manager.list().is_empty());
     kill_pid(keeper_pid);
-    eventually("the detached process to die", 5 * SECOND, || {
+    wait_until("the detached process to die", 5 * SECOND, || {
         is_dead(keeper_pid)
     })
     .await;

@@ -1,15 +1,16 @@
 //! Children die with the agent (parent-death signal) unless detached, whatever thread asked
 //! for them.
 
-mod common;
+mod processes;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cninfra_exec::{ManagerConfig, ProcessManager, ProcessOptions, ProcessState};
-use common::{TEST_AGENT, eventually_blocking, is_dead, kill_pid};
+use cninfra_testsupport::{wait_until, wait_until_blocking};
 use nix::unistd::{Pid, getpgid};
+use processes::{TEST_AGENT, is_dead, kill_pid};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -43,7 +44,7 @@ fn killing_the_agent_kills_its_children_but_not_detached_ones() {
 
     agent.kill().unwrap(); // SIGKILL: the agent cannot clean up.
     agent.wait().unwrap();
-    eventually_blocking("the child to die with the agent", 5 * SECOND, || {
+    wait_until_blocking("the child to die with the agent", 5 * SECOND, || {
         is_dead(child)
     });
     assert!(
@@ -76,7 +77,7 @@ fn a_child_outlives_the_thread_that_asked_for_it() {
         .await
         .unwrap();
         let task = format!("/proc/self/task/{thread}");
-        common::eventually("the blocking thread to end", 5 * SECOND, || {
+        wait_until("the blocking thread to end", 5 * SECOND, || {
             !std::path::Path::new(&task).exists()
         })
         .await;

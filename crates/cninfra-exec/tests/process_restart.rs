@@ -1,14 +1,15 @@
 //! Restart budget, back-off timing, FATAL after the burst limit, and exits seen at once.
 
-mod common;
+mod processes;
 
 use std::time::{Duration, Instant, SystemTime};
 
 use cninfra_exec::{
     Event, ManagerConfig, ProcessManager, ProcessOptions, ProcessState, RestartPolicy, Restarts,
 };
-use common::{eventually, fast_manager, is_dead, kill_pid, next_state, within};
+use cninfra_testsupport::wait_until;
 use nix::sys::signal::Signal;
+use processes::{fast_manager, is_dead, kill_pid, next_state, within};
 
 const SECOND: Duration = Duration::from_secs(1);
 const MS: Duration = Duration::from_millis(1);
@@ -193,7 +194,7 @@ async fn a_child_killed_from_outside_is_restarted_with_a_new_pid() {
     assert!(is_dead(first));
     let second = now.pid.unwrap();
     manager.shutdown().await;
-    eventually("the restarted child to stop", 5 * SECOND, || {
+    wait_until("the restarted child to stop", 5 * SECOND, || {
         is_dead(second)
     })
     .await;

@@ -1,6 +1,6 @@
 //! Supervisor hooks: the environment of each transition, filters, and a hook that hangs.
 
-mod common;
+mod processes;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,8 +10,9 @@ use cninfra_core::{Agent, RunningAgent};
 use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
-use common::{eventually, is_dead};
+use cninfra_testsupport::wait_until;
 use parking_lot::Mutex;
+use processes::is_dead;
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -82,7 +83,7 @@ hooks:
     );
     let (agent, plugin, _) = start(dir.path(), &config).await;
     let supervisor = plugin.supervisor().unwrap();
-    eventually("the hooks of the whole run", 10 * SECOND, || {
+    wait_until("the hooks of the whole run", 10 * SECOND, || {
         lines(&states).len() == 3 && lines(&ended).len() == 1
     })
     .await;
@@ -96,7 +97,7 @@ hooks:
     );
     assert_eq!(lines(&ended), ["job ProcessStatus terminated none"]);
     assert!(!other.exists(), "filtered out by program name");
-    eventually("four hooks counted", 5 * SECOND, || {
+    wait_until("four hooks counted", 5 * SECOND, || {
         supervisor.hook_stats().succeeded == 4
     })
     .await;
@@ -151,10 +152,10 @@ hooks:
     );
     let started = Instant::now();
     let (agent, plugin, base) = start(dir.path(), &config).await;
-    eventually("the next hook", 10 * SECOND, || lines(&after) == ["next"]).await;
+    wait_until("the next hook", 10 * SECOND, || lines(&after) == ["next"]).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
     let supervisor = plugin.supervisor().unwrap();
-    eventually("both hooks counted", 5 * SECOND, || {
+    wait_until("both hooks counted", 5 * SECOND, || {
         supervisor.hook_stats().succeeded == 1 && supervisor.hook_stats().timed_out == 1
     })
     .await;
@@ -173,7 +174,7 @@ hooks:
         .trim()
         .parse()
         .unwrap();
-    eventually("the hook's own child to be killed", 5 * SECOND, || {
+    wait_until("the hook's own child to be killed", 5 * SECOND, || {
         is_dead(hung)
     })
     .await;

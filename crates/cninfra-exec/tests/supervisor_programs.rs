@@ -1,6 +1,6 @@
 //! The supervisor plugin: programs from its config, REST API, init errors.
 
-mod common;
+mod processes;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +10,8 @@ use cninfra_core::{Agent, AgentError, RunningAgent};
 use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
-use common::{TEST_AGENT, eventually, is_dead};
+use cninfra_testsupport::wait_until;
+use processes::{TEST_AGENT, is_dead};
 use serde_json::Value;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -109,14 +110,14 @@ async fn programs_run_and_are_driven_over_rest() {
     assert_eq!(listed[0]["state"], "RUNNING");
     let first_pid = listed[0]["pid"].as_u64().unwrap() as u32;
     assert!(listed[0]["uptime_secs"].as_f64().is_some());
-    eventually("the log line", 5 * SECOND, || {
+    wait_until("the log line", 5 * SECOND, || {
         std::fs::read_to_string(&log).unwrap() == "before\nstarted\n"
     })
     .await;
 
     // The crashing program: restarted twice, then EXITED.
     let crasher = supervisor.program("exec-test-agent").unwrap();
-    eventually("the restart budget to run out", 10 * SECOND, || {
+    wait_until("the restart budget to run out", 10 * SECOND, || {
         crasher.state() == cninfra_exec::ProcessState::Exited
     })
     .await;

@@ -1,7 +1,7 @@
 //! Templates: loaded by the process-manager plugin, run on startup, errors naming file and
 //! field, written back from a running process.
 
-mod common;
+mod processes;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use cninfra_exec::{
     CpuAffinity, ManagerConfig, ProcessManager, ProcessManagerPlugin, ProcessOptions, ProcessState,
     Restarts,
 };
-use common::is_dead;
+use processes::is_dead;
 
 /// Starts an agent with the process-manager plugin reading `pm.conf` in `dir`.
 async fn agent_with(dir: &Path, pm: Arc<ProcessManagerPlugin>) -> Result<RunningAgent, AgentError> {

@@ -104,17 +104,17 @@ impl GrpcMetrics {
         };
         prometheus.register(
             "grpc_server_started",
-            "Calls started on the gRPC server.",
+            "Calls started on the gRPC server",
             metrics.started.clone(),
         );
         prometheus.register(
             "grpc_server_handled",
-            "Calls completed on the gRPC server, by status code.",
+            "Calls completed on the gRPC server, by status code",
             metrics.handled.clone(),
         );
         prometheus.register(
             "grpc_server_handling_seconds",
-            "Time from the start of a call to its status, in seconds.",
+            "Time from the start of a call to its status, in seconds",
             metrics.handling.clone(),
         );
         Arc::new(metrics)

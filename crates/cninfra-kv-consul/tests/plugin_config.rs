@@ -9,6 +9,7 @@ use cninfra_health::{State, StatusCheckPlugin};
 use cninfra_kv::{KvStore, PutOptions};
 use cninfra_kv_consul::testserver::ConsulTestServer;
 use cninfra_kv_consul::{ConsulConfig, ConsulPlugin};
+use cninfra_testsupport::wait_for_state;
 
 fn write_config(dir: &tempfile::TempDir, name: &str, server: &ConsulTestServer) -> String {
     let path = dir.path().join(name);
@@ -72,21 +73,6 @@ async fn the_config_file_is_chosen_by_variable_or_flag() {
     }
 }
 
-async fn wait_for_state(status: &StatusCheckPlugin, wanted: State) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let state = status.plugin_status("consul").map(|s| s.state);
-        if state == Some(wanted) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "consul status stayed {state:?}, expected {wanted:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_goes_error_while_the_agent_is_away() {
     let mut server = ConsulTestServer::start().await.unwrap();
@@ -110,10 +96,12 @@ async fn status_goes_error_while_the_agent_is_away() {
         .start()
         .await
         .unwrap();
-    wait_for_state(&status, State::Ok).await;
+    let consul_state = || status.plugin_status("consul").map(|s| s.state);
+    let wait = Duration::from_secs(20);
+    wait_for_state("consul status", wait, Some(State::Ok), consul_state).await;
     server.halt().await;
-    wait_for_state(&status, State::Error).await;
+    wait_for_state("consul status", wait, Some(State::Error), consul_state).await;
     server.resume().await.unwrap();
-    wait_for_state(&status, State::Ok).await;
+    wait_for_state("consul status", wait, Some(State::Ok), consul_state).await;
     running.stop().await.unwrap();
 }

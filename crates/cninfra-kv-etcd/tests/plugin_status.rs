@@ -12,6 +12,7 @@ use cninfra_core::{Agent, RunningAgent};
 use cninfra_health::{State, StatusCheckPlugin};
 use cninfra_kv::{KvStore, PutOptions};
 use cninfra_kv_etcd::{ConnectionState, EtcdPlugin};
+use cninfra_testsupport::{error_chain, wait_for_state};
 use support::EtcdServer;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -57,25 +58,6 @@ fn etcd_state(status: &StatusCheckPlugin) -> (State, Option<String>) {
     (found.state, found.error)
 }
 
-async fn wait_state(status: &StatusCheckPlugin, wanted: State) {
-    support::eventually(&format!("etcd status {wanted:?}"), WAIT, || {
-        let state = etcd_state(status).0;
-        async move { state == wanted }
-    })
-    .await;
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_goes_error_then_ok_across_an_etcd_restart() {
     let mut server = EtcdServer::start().await;
@@ -91,7 +73,7 @@ async fn status_goes_error_then_ok_across_an_etcd_restart() {
     let mut connection = etcd.connection();
 
     server.kill();
-    wait_state(&status, State::Error).await;
+    wait_for_state("etcd status", WAIT, State::Error, || etcd_state(&status).0).await;
     let (_, error) = etcd_state(&status);
     assert!(
         error
@@ -110,7 +92,7 @@ async fn status_goes_error_then_ok_across_an_etcd_restart() {
     ));
 
     server.run().await;
-    wait_state(&status, State::Ok).await;
+    wait_for_state("etcd status", WAIT, State::Ok, || etcd_state(&status).0).await;
     assert_eq!(
         *connection.borrow_and_update(),
         ConnectionState::Reconnected { resync: true }
@@ -198,7 +180,7 @@ async fn delayed_start_connects_when_etcd_appears() {
     assert!(err.is_unavailable(), "{err}");
 
     server.run().await;
-    wait_state(&status, State::Ok).await;
+    wait_for_state("etcd status", WAIT, State::Ok, || etcd_state(&status).0).await;
     assert_eq!(*etcd.connection().borrow(), ConnectionState::Connected);
     let revision = store
         .put("/late/a", "1".into(), PutOptions::default())

@@ -1,14 +1,14 @@
 //! Typed access on the file DB: a file value that does not fit the type is an error naming
 //! the key and type, in `get` and in watch streams (which go on after it).
 
-mod support;
+mod fixture;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_kv::{JsonBroker, TypedEvent};
+use fixture::{Fixture, write, yaml};
 use futures::StreamExt;
-use support::{Fixture, write, yaml};
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Interface {

@@ -1,11 +1,12 @@
 //! A file that fails to parse is reported with file and line and keeps its previous
 //! values (no spurious deletes); fixing it applies the change.
 
-mod support;
+mod fixture;
 
 use cninfra_kv::{ChangeKind, KvStore};
 use cninfra_kv_filedb::{FileDbError, FileDbStore};
-use support::{Fixture, config, eventually, next_change, write, yaml};
+use cninfra_testsupport::wait_until;
+use fixture::{Fixture, WAIT, config, next_change, write, yaml};
 
 #[tokio::test]
 async fn a_malformed_edit_keeps_the_previous_values_and_names_file_and_line() {
@@ -21,7 +22,10 @@ async fn a_malformed_edit_keeps_the_previous_values_and_names_file_and_line() {
         &f.data("a.yaml"),
         "data:\n  - key: a/1\n    value: 1\n  - key: a/2\n    vaule: 3\n",
     );
-    eventually("the problem is reported", || !f.store.problems().is_empty()).await;
+    wait_until("the problem is reported", WAIT, || {
+        !f.store.problems().is_empty()
+    })
+    .await;
     let problem = &f.store.problems()[0];
     assert_eq!(
         problem.path,

@@ -1,12 +1,12 @@
 //! Which file wins a key, writes to the status file (atomic, persistent, read-only
 //! configuration files), and revisions across restarts.
 
-mod support;
+mod fixture;
 
 use cninfra_kv::{ChangeKind, KvStore, PutOptions, ResyncReason, Txn, WatchEvent};
 use cninfra_kv_filedb::{FileDbConfig, FileDbStore};
+use fixture::{Fixture, WAIT, config, next_change, write, yaml};
 use futures::StreamExt;
-use support::{Fixture, WAIT, config, next_change, write, yaml};
 
 #[tokio::test]
 async fn the_last_file_in_path_order_wins_and_its_removal_falls_back() {

@@ -1,10 +1,10 @@
 //! Edits by an editor become per-key change events: changed values only, added and removed
 //! keys, files added, removed and renamed.
 
-mod support;
+mod fixture;
 
 use cninfra_kv::{ChangeKind, KvStore};
-use support::{Fixture, next_change, write, yaml};
+use fixture::{Fixture, next_change, write, yaml};
 
 /// Writes a sentinel file and checks that the next event is its put: nothing else came.
 async fn expect_nothing_else(f: &Fixture, watch: &mut cninfra_kv::WatchStream) {

@@ -9,25 +9,11 @@ use std::time::Duration;
 use cninfra_core::Agent;
 use cninfra_health::{State, StatusCheckPlugin};
 use cninfra_kv_redis::{ConnectionState, RedisConfig, RedisPlugin};
+use cninfra_testsupport::wait_for_state;
 use support::RedisServer;
 use support::ServerConfig as _;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-async fn wait_for_state(status: &StatusCheckPlugin, wanted: State) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let state = status.plugin_status("redis").map(|s| s.state);
-        if state == Some(wanted) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redis status stayed {state:?}, expected {wanted:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn agent(plugin: Arc<RedisPlugin>) -> cninfra_core::AgentBuilder {
     Agent::builder()
@@ -56,10 +42,11 @@ async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
     let running = agent(redis.clone()).build().unwrap().start().await.unwrap();
     let mut connection = redis.connection_state().expect("connected");
     redis.kv().expect("connected").get("k").await.unwrap();
+    let redis_state = || status.plugin_status("redis").map(|s| s.state);
 
-    wait_for_state(&status, State::Ok).await;
+    wait_for_state("redis status", WAIT, Some(State::Ok), redis_state).await;
     server.kill();
-    wait_for_state(&status, State::Error).await;
+    wait_for_state("redis status", WAIT, Some(State::Error), redis_state).await;
     let error = status.plugin_status("redis").and_then(|s| s.error);
     assert!(
         error.is_some_and(|e| e.contains("redis")),
@@ -74,7 +61,7 @@ async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
     .unwrap();
 
     server.restart();
-    wait_for_state(&status, State::Ok).await;
+    wait_for_state("redis status", WAIT, Some(State::Ok), redis_state).await;
     tokio::time::timeout(
         WAIT,
         connection.wait_for(|s| *s == ConnectionState::Connected),

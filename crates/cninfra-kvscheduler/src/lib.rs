@@ -61,6 +61,7 @@
 //! | name | what | default |
 //! |---|---|---|
 //! | `testkit` | a generic recording descriptor over an in-memory southbound (tests, benches) | no |
+//! | `test-util` | test hooks: `Scheduler::hold_paused_clock` for tests on tokio's paused clock | no |
 //! | `grpc` | the `grpc` source as a gRPC `Configurator` service on `cninfra-grpc` (pulls tonic, prost) | no |
 //!
 //! The user guide is `docs/kvscheduler.md`.

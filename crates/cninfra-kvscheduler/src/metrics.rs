@@ -60,42 +60,42 @@ impl Metrics {
             let sub = registry.sub_registry_with_prefix("kvscheduler");
             sub.register(
                 "txn_processed",
-                "Transactions processed.",
+                "Transactions processed",
                 self.txn_processed.clone(),
             );
             sub.register(
                 "txn_dropped",
-                "Transactions dropped because the queue was full.",
+                "Transactions dropped because the queue was full",
                 self.txn_dropped.clone(),
             );
             sub.register(
                 "queue_capacity",
-                "Capacity of the transaction queue.",
+                "Capacity of the transaction queue",
                 self.queue_capacity.clone(),
             );
             sub.register(
                 "queue_length",
-                "Transactions waiting in the queue.",
+                "Transactions waiting in the queue",
                 self.queue_length.clone(),
             );
             sub.register(
                 "queue_wait_seconds",
-                "Time transactions waited in the queue.",
+                "Time transactions waited in the queue",
                 self.queue_wait.clone(),
             );
             sub.register(
                 "txn_process_duration_seconds",
-                "Processing time of transactions.",
+                "Processing time of transactions",
                 self.process_duration.clone(),
             );
             sub.register(
                 "txn_duration_seconds",
-                "Duration of transactions by type (start to stop).",
+                "Duration of transactions by type (start to stop)",
                 self.txn_duration.clone(),
             );
             sub.register(
                 "status_updates_dropped",
-                "Value-status updates dropped because a watcher was full.",
+                "Value-status updates dropped because a watcher was full",
                 self.status_dropped.clone(),
             );
         });

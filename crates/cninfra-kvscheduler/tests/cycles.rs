@@ -1,9 +1,9 @@
 //! Dependency cycles: a strongly connected group counts as one value.
 
-mod common;
+mod scheduler_fixture;
 
 use cninfra_kvscheduler::ValueState;
-use common::{ops, setup, tv, v};
+use scheduler_fixture::{ops, setup, tv, v};
 
 #[tokio::test]
 async fn two_values_depending_on_each_other_are_created() -> anyhow::Result<()> {

@@ -1,9 +1,9 @@
 //! Derived values and properties.
 
-mod common;
+mod scheduler_fixture;
 
 use cninfra_kvscheduler::ValueState;
-use common::{ops, setup, tv, v};
+use scheduler_fixture::{ops, setup, tv, v};
 
 #[tokio::test]
 async fn derived_values_and_properties_live_with_their_base() -> anyhow::Result<()> {

@@ -2,10 +2,11 @@
 //! order driven over gRPC, the merge with the KV store and the local client, full resyncs,
 //! status codes and the models list.
 
-mod support;
+mod agent_stack;
 
 use std::sync::Arc;
 
+use agent_stack::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, put};
 use cninfra_core::{Agent, BoxError, InitContext, Plugin, async_trait};
 use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
 use cninfra_grpc::tonic::transport::{Channel, Endpoint};
@@ -31,7 +32,6 @@ use cninfra_kvscheduler::{KvSchedulerPlugin, Value, ValueState};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use serde_json::json;
-use support::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, put};
 
 type Client = ConfiguratorClient<Channel>;
 

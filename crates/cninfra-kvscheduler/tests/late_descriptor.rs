@@ -1,10 +1,10 @@
 //! Values without a descriptor are UNIMPLEMENTED and are applied once one registers.
 
-mod common;
+mod scheduler_fixture;
 
 use cninfra_kvscheduler::testkit::TestDescriptor;
 use cninfra_kvscheduler::{TxnType, ValueState};
-use common::{describe, setup, tv, v};
+use scheduler_fixture::{describe, setup, tv, v};
 
 #[tokio::test]
 async fn unimplemented_values_are_picked_up_when_the_descriptor_registers() -> anyhow::Result<()> {

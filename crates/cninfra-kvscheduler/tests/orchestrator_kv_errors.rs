@@ -1,13 +1,13 @@
 //! Values the scheduler cannot apply: the data sync acknowledgement fails naming the key,
 //! so it shows in the status check; a fixed value turns the status back to OK.
 
-mod support;
+mod agent_stack;
 
+use agent_stack::{IF_JSON, Stack, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::ValueState;
 use cninfra_kvscheduler::example::interface_key;
-use support::{IF_JSON, Stack, put};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_that_is_not_json_fails_the_ack_with_its_key() {

@@ -1,14 +1,15 @@
 //! The seed's "configuration order" scenario driven by puts and deletes in a KV store,
 //! through data sync and the orchestrator, and the full resync of a restarted agent.
 
-mod support;
+mod agent_stack;
 
+use agent_stack::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, delete, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::ValueState;
 use cninfra_kvscheduler::example::{bridge_domain_key, fib_key, interface_key};
 use cninfra_kvscheduler::orchestrator::DATASYNC_SOURCE;
-use support::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, delete, eventually, put};
+use cninfra_testsupport::wait_until;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kv_puts_drive_the_configuration_order() {
@@ -161,7 +162,7 @@ async fn a_restart_over_a_surviving_dataplane_applies_only_the_difference() {
         .wait_state(&interface_key("if2"), ValueState::Configured)
         .await;
     second.wait_state(&fib, ValueState::Configured).await;
-    eventually("if1 disabled", || {
+    wait_until("if1 disabled", WAIT, || {
         dataplane
             .interfaces()
             .iter()

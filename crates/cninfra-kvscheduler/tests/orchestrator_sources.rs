@@ -1,8 +1,9 @@
 //! Merging NB sources: the KV store (`datasync`) and a local client (`localclient`) in a
 //! running agent, and the merge rules on a bare scheduler.
 
-mod support;
+mod agent_stack;
 
+use agent_stack::{IF_JSON, Stack, WAIT, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::example::{self, Dataplane, bridge_domain_key, interface_key};
@@ -10,8 +11,8 @@ use cninfra_kvscheduler::orchestrator::{
     DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE, Orchestrator, OrchestratorError,
 };
 use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+use cninfra_testsupport::wait_until;
 use serde_json::json;
-use support::{IF_JSON, Stack, eventually, put};
 
 fn iface(name: &str, kind: &str, enabled: bool) -> Value {
     Value::from_json(json!({"name": name, "type": kind, "enabled": enabled}))
@@ -63,7 +64,7 @@ async fn a_local_txn_merges_with_the_kv_store_and_wins() -> anyhow::Result<()> {
         r#"{"name":"if1","type":"ethernet","enabled":true,"x":1}"#,
     )
     .await;
-    eventually("the KV source holds the new value", || {
+    wait_until("the KV source holds the new value", WAIT, || {
         kv.value(&if1).is_some_and(|v| v.to_json()["x"] == 1)
     })
     .await;

@@ -2,7 +2,7 @@
 //! same southbound state as applying the final desired state from scratch, and no value is
 //! ever created before its dependencies (nor deleted while a dependant exists).
 
-mod common;
+mod scheduler_fixture;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,7 +80,7 @@ fn expected(desired: &BTreeMap<usize, TestValue>) -> BTreeSet<String> {
 async fn apply(
     sequence: &[Vec<(usize, Option<TestValue>)>],
 ) -> (TestSouthbound, TestSouthbound, BTreeSet<String>) {
-    let (incremental, sb) = common::setup();
+    let (incremental, sb) = scheduler_fixture::setup();
     let mut desired: BTreeMap<usize, TestValue> = BTreeMap::new();
     for txn in sequence {
         let mut t = incremental.txn();
@@ -93,7 +93,7 @@ async fn apply(
         }
         t.commit().await.expect("no failures are injected");
     }
-    let (fresh, fresh_sb) = common::setup();
+    let (fresh, fresh_sb) = scheduler_fixture::setup();
     let mut t = fresh.txn();
     for (i, value) in &desired {
         t.set(key(*i), Some(value.clone().value()));

@@ -1,10 +1,10 @@
 //! Full, upstream and downstream resync against a southbound that drifts.
 
-mod common;
+mod scheduler_fixture;
 
 use cninfra_kvscheduler::testkit::TestValue;
 use cninfra_kvscheduler::{ResyncKind, TxnError, ValueState};
-use common::{ops, setup, tv, v};
+use scheduler_fixture::{ops, setup, tv, v};
 
 /// a/1, a/2, b/3 (depending on a/1) configured; then the southbound drifts: a/1 is gone,
 /// a/2 changed, a/x appeared.

@@ -1,11 +1,11 @@
 //! Retries of failed operations with exponential back-off (tokio's paused clock).
 
-mod common;
+mod scheduler_fixture;
 
 use std::time::Duration;
 
 use cninfra_kvscheduler::{RetryOptions, TxnError, TxnType, ValueState};
-use common::{setup, v};
+use scheduler_fixture::{setup, v};
 use tokio::time::Instant;
 
 /// Waits (virtual time) until `key` reaches `state`.

@@ -1,9 +1,9 @@
 //! Revert: undo the transaction on its first failure.
 
-mod common;
+mod scheduler_fixture;
 
 use cninfra_kvscheduler::{ResyncKind, TxnError, ValueState};
-use common::{ops, setup, v};
+use scheduler_fixture::{ops, setup, v};
 
 #[tokio::test]
 async fn a_failure_reverts_what_the_transaction_did() -> anyhow::Result<()> {

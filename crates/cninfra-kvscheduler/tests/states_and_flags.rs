@@ -1,13 +1,13 @@
 //! Every value state and every log flag, each produced by a real transaction.
 
-mod common;
+mod scheduler_fixture;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use cninfra_kvscheduler::testkit::TestValue;
 use cninfra_kvscheduler::{ResyncKind, RetryOptions, TxnError, ValueState};
-use common::{ops, setup, tv, v};
+use scheduler_fixture::{ops, setup, tv, v};
 
 #[tokio::test]
 async fn pending_created_and_removed_flags() -> anyhow::Result<()> {
@@ -124,7 +124,12 @@ async fn obtained_unimplemented_invalid_and_failure_flags() -> anyhow::Result<()
         .txn_history(None, None)
         .iter()
         .filter(|t| t.seq_num > seq)
-        .flat_map(|t| t.executed.iter().map(common::describe).collect::<Vec<_>>())
+        .flat_map(|t| {
+            t.executed
+                .iter()
+                .map(scheduler_fixture::describe)
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(
         flags,

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
-use crate::{ServerProcess, TlsFiles, free_port};
+use crate::{ServerProcess, TlsFiles};
 
 /// An etcd server of one test, in its own temp folder; killed when dropped.
 #[derive(Debug)]
 pub struct EtcdServer {
     process: ServerProcess,
-    /// The client port on 127.0.0.1.
+    /// The client port on 127.0.0.1; a test may set it before [`run`](Self::run) to move
+    /// the server.
     pub client_port: u16,
     tls: Option<TlsFiles>,
 }
@@ -34,17 +35,19 @@ pub fn etcd_connect_options(tls: &TlsFiles) -> ConnectOptions {
 }
 
 impl EtcdServer {
-    /// A server that is not started yet, on fresh ports.
+    /// A server that is not started yet, on fresh ports (which stay: the test may give
+    /// out the endpoint before it starts the server).
     pub fn new() -> Self {
-        Self::with_tls(false)
+        let mut server = Self::with_tls(false);
+        server.process.fix_ports();
+        server
     }
 
     fn with_tls(tls: bool) -> Self {
-        let peer_port = free_port();
-        let process = ServerProcess::new("etcd", move |dir, client_port| {
+        let process = ServerProcess::with_ports("etcd", 2, move |dir, ports| {
             let scheme = if tls { "https" } else { "http" };
-            let client = format!("{scheme}://127.0.0.1:{client_port}");
-            let peer = format!("http://127.0.0.1:{peer_port}");
+            let client = format!("{scheme}://127.0.0.1:{}", ports[0]);
+            let peer = format!("http://127.0.0.1:{}", ports[1]);
             let mut command = Command::new("etcd");
             if tls {
                 command
@@ -86,7 +89,7 @@ impl EtcdServer {
 
     /// Starts a new server and waits until it answers.
     pub async fn start() -> Self {
-        let mut server = Self::new();
+        let mut server = Self::with_tls(false);
         server.run().await;
         server
     }
@@ -106,24 +109,32 @@ impl EtcdServer {
 
     /// `host:port` of the client port.
     pub fn endpoint(&self) -> String {
-        self.process.endpoint()
+        format!("127.0.0.1:{}", self.client_port)
     }
 
-    /// Starts the process (on the current data and ports) and waits until it answers.
+    /// Starts the process (on the current data and ports, [`client_port`](Self::client_port)
+    /// first) and waits until it answers. On its first start from
+    /// [`start`](Self::start)/[`start_tls`](Self::start_tls), a server whose port is taken
+    /// moves to fresh ports.
     ///
     /// # Panics
     /// When it is running already, or not ready within 30 s.
     pub async fn run(&mut self) {
+        if self.client_port != self.process.port() {
+            self.process.set_port(self.client_port);
+        }
         self.process.spawn();
-        let endpoint = self.endpoint();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            let endpoint = self.process.endpoint();
             let options = self.tls.as_ref().map(etcd_connect_options);
             let attempt = async {
                 let mut client = Client::connect([endpoint.as_str()], options).await.ok()?;
                 client.status().await.ok()
             };
             if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), attempt).await {
+                self.process.fix_ports();
+                self.client_port = self.process.port();
                 return;
             }
             self.process.assert_running();

@@ -1,17 +1,20 @@
 //! Test plumbing shared by cninfra's test suites (not published): the harness's servers
-//! by their variables, private servers (etcd, Redis, the tansu Kafka broker, any [`ServerProcess`]) that tests kill
-//! and restart, TLS files, free ports and polling with a deadline.
+//! by their variables, private servers (etcd, Redis, the tansu Kafka broker, any
+//! [`ServerProcess`]) that tests kill and restart, TLS files, ports no other test is given,
+//! unique key prefixes and polling with a deadline.
 
 mod etcd;
 pub mod measure;
+mod ports;
 mod process;
 mod redis;
 mod tansu;
 mod tls;
 
+use std::fmt::Debug;
 use std::future::Future;
-use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use etcd::{EtcdServer, etcd_connect_options};
 pub use process::ServerProcess;
@@ -35,15 +38,27 @@ pub fn harness_server(variable: &str) -> String {
     })
 }
 
-/// A free loopback port (free when asked; the server binds it soon after).
+/// A free port for a server of the test, that no other call of this run returns: below
+/// the kernel's ephemeral range, claimed against the other test processes (and
+/// `scripts/services.sh`) by a lock file held until this process exits, and free to bind
+/// when asked.
 ///
 /// # Panics
-/// When no port can be bound.
+/// When no port of the range is left.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    ports::PortAllocator::process().next()
+}
+
+/// A key prefix no other test, test process or earlier run uses:
+/// `/cninfra-test/<test>/<pid>-<nanoseconds>-<counter>/`.
+pub fn unique_prefix(test: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("/cninfra-test/{test}/{}-{nanos}-{n}/", std::process::id())
 }
 
 /// The error's message followed by each of its causes, `: `-separated, as a test wants to
@@ -66,6 +81,43 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 /// When it does not hold within `limit`, naming `what`.
 pub async fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     eventually(what, limit, || std::future::ready(check())).await;
+}
+
+/// Polls `state` every 20 ms until it returns `wanted` (a plugin's status, a connection
+/// state...).
+///
+/// # Panics
+/// When it does not within `limit`, naming `what` and the last state seen.
+pub async fn wait_for_state<T: PartialEq + Debug>(
+    what: &str,
+    limit: Duration,
+    wanted: T,
+    mut state: impl FnMut() -> T,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let seen = state();
+        if seen == wanted {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} stayed {seen:?}, expected {wanted:?} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// [`wait_until`] for a test without a runtime: polls every 10 ms, blocking the thread.
+///
+/// # Panics
+/// When `check` does not hold within `limit`, naming `what`.
+pub fn wait_until_blocking(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Polls `check` every 20 ms until it holds.

@@ -1,28 +1,16 @@
-//! Test plumbing of the etcd connector: the harness's etcd (`CNINFRA_TEST_ETCD`), configs
-//! and prefixes; private servers and polling come from `cninfra-testsupport`.
+//! Test plumbing of the etcd connector: the harness's etcd (`CNINFRA_TEST_ETCD`) and
+//! configs; private servers, ports, prefixes and polling come from `cninfra-testsupport`.
 
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use cninfra_kv_etcd::{EtcdConfig, EtcdStore};
-pub use cninfra_testsupport::{EtcdServer, eventually, free_port, harness_server};
+pub use cninfra_testsupport::{EtcdServer, eventually, free_port, harness_server, unique_prefix};
 
 /// The harness's etcd (`host:port`); a clear failure when it is not running.
 pub fn shared_endpoint() -> String {
     harness_server("CNINFRA_TEST_ETCD")
-}
-
-/// A key prefix no other test run uses.
-pub fn unique_prefix(test: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("/cninfra-test/{test}/{}-{nanos}-{n}/", std::process::id())
 }
 
 /// A config for `endpoint` with short intervals, as tests want them.

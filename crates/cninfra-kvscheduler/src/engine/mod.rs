@@ -6,6 +6,7 @@
 //! along dependency chains, as upstream's algorithm is.
 
 mod apply;
+mod clock_hold;
 mod ops;
 mod process;
 mod ready;
@@ -13,13 +14,14 @@ mod refresh;
 mod status;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use apply::Kv;
+use clock_hold::BusyGuard;
+pub(crate) use clock_hold::ClockHold;
 pub(crate) use ready::NotReadyCache;
 pub(crate) use status::{base_status, value_status};
 
@@ -130,45 +132,16 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    /// `hold_clock`: see [`BusyGuard`].
+    /// `hold`: see [`ClockHold`].
     pub(crate) fn new(
         request: Request,
         runtime: &tokio::runtime::Handle,
-        hold_clock: &AtomicBool,
+        hold: &ClockHold,
     ) -> Self {
         Self {
             request,
-            busy: BusyGuard::new(runtime, hold_clock.load(Ordering::Relaxed)),
+            busy: hold.guard(runtime),
         }
-    }
-}
-
-/// With the `testkit` feature and `Scheduler::hold_paused_clock`, a blocking-pool task
-/// that lives until the request is processed: tokio's paused clock (`test-util`) does not
-/// auto-advance while blocking tasks run, so virtual time stands still while the engine
-/// thread works. Otherwise nothing.
-#[derive(Debug)]
-struct BusyGuard {
-    #[cfg(feature = "testkit")]
-    _release: Option<std::sync::mpsc::Sender<()>>,
-}
-
-impl BusyGuard {
-    #[cfg_attr(not(feature = "testkit"), allow(unused_variables))]
-    fn new(runtime: &tokio::runtime::Handle, hold: bool) -> Self {
-        #[cfg(feature = "testkit")]
-        {
-            let release = hold.then(|| {
-                let (release, wait) = std::sync::mpsc::channel::<()>();
-                drop(runtime.spawn_blocking(move || {
-                    let _ = wait.recv();
-                }));
-                release
-            });
-            Self { _release: release }
-        }
-        #[cfg(not(feature = "testkit"))]
-        Self {}
     }
 }
 
@@ -187,7 +160,7 @@ pub(crate) struct Env {
     pub(crate) watchers: Arc<Watchers>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) settings: Settings,
-    pub(crate) hold_clock: Arc<AtomicBool>,
+    pub(crate) hold_clock: ClockHold,
 }
 
 impl Env {
@@ -196,7 +169,7 @@ impl Env {
         let queue = self.queue.clone();
         let metrics = Arc::clone(&self.metrics);
         let runtime = self.runtime.clone();
-        let hold_clock = Arc::clone(&self.hold_clock);
+        let hold_clock = self.hold_clock.clone();
         self.runtime.spawn(async move {
             let mut txn = txn;
             loop {

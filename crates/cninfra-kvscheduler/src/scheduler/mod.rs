@@ -14,7 +14,7 @@ pub use query::{DumpView, DumpedKv, StatusSelector};
 use crate::config::SchedulerConfig;
 use crate::descriptor::{TypedDescriptor, erase};
 use crate::engine::{
-    self, Core, Env, Envelope, LOG, QueuedTxn, Request, Settings, TxnKind, TxnReply,
+    self, ClockHold, Core, Env, Envelope, LOG, QueuedTxn, Request, Settings, TxnKind, TxnReply,
 };
 use crate::error::KvSchedulerError;
 use crate::metrics::Metrics;
@@ -58,7 +58,7 @@ struct Shared {
     core: Arc<RwLock<Core>>,
     queue: mpsc::Sender<Envelope>,
     runtime: tokio::runtime::Handle,
-    hold_clock: Arc<std::sync::atomic::AtomicBool>,
+    hold_clock: ClockHold,
     watchers: Arc<Watchers>,
     metrics: Arc<Metrics>,
     config: SchedulerConfig,
@@ -92,7 +92,7 @@ impl Scheduler {
         core.history.init_period =
             Duration::from_secs(u64::from(config.permanently_recorded_init_period) * 60);
         let core = Arc::new(RwLock::new(core));
-        let hold_clock = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hold_clock = ClockHold::default();
         let env = Env {
             runtime: runtime.clone(),
             queue: queue.downgrade(),
@@ -102,7 +102,7 @@ impl Scheduler {
                 print_summary: config.print_txn_summary,
                 simulation: config.enable_txn_simulation,
             },
-            hold_clock: Arc::clone(&hold_clock),
+            hold_clock: hold_clock.clone(),
         };
         let engine_core = Arc::clone(&core);
         let engine = std::thread::Builder::new()
@@ -239,12 +239,10 @@ impl Scheduler {
     /// clock still until the engine thread has processed it (the engine runs on its own
     /// thread, so the runtime would otherwise see itself idle and jump to the next timer
     /// while a transaction is being applied). Costs a blocking-pool task per request.
-    #[cfg(feature = "testkit")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn hold_paused_clock(&self) {
-        self.shared
-            .hold_clock
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shared.hold_clock.enable();
     }
 
     /// Exports the metrics through a Prometheus plugin.

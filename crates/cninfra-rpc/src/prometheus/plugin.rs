@@ -67,6 +67,10 @@ impl PrometheusPlugin {
     }
 
     /// Adds a metric under `name` with a help text. Counters get `_total` appended.
+    ///
+    /// The help text is a sentence without its final period: the registry adds one (so
+    /// does [`registry_mut`](Self::registry_mut)'s `register`); a [`Collector`] writes its
+    /// descriptors itself, with the period.
     pub fn register(&self, name: impl Into<String>, help: impl Into<String>, metric: impl Metric) {
         self.registry.write().register(name, help, metric);
     }

@@ -1,8 +1,9 @@
-//! Helpers shared by the integration tests (each test file uses some of them).
+//! The processes of the integration tests: the test agent program, a fast manager, and
+//! reading, awaiting and killing processes (polling comes from `cninfra-testsupport`).
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cninfra_exec::{Event, ManagerConfig, Notification, ProcessManager, ProcessState};
 use tokio::sync::broadcast;
@@ -17,30 +18,6 @@ pub fn fast_manager() -> ProcessManager {
         ..ManagerConfig::default()
     })
     .expect("inside a runtime")
-}
-
-/// Polls `condition` every 10 ms until it holds; panics naming `what` after `limit`.
-pub async fn eventually(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Like [`eventually`], for a blocking test.
-pub fn eventually_blocking(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Runs `future` with a time limit, naming `what` on time-out.

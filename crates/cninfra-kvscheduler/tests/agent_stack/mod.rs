@@ -210,11 +210,6 @@ impl Stack {
     }
 }
 
-/// Polls `check` until it holds, at most [`WAIT`].
-pub async fn eventually(what: &str, check: impl FnMut() -> bool) {
-    cninfra_testsupport::wait_until(what, WAIT, check).await;
-}
-
 /// The full store key of `key` (relative to the agent prefix).
 pub fn full_key(key: &str) -> String {
     format!("/vnf-agent/{LABEL}/{key}")
