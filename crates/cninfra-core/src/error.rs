@@ -53,7 +53,7 @@ pub enum AgentError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A plugin returned an error from a phase.
-    #[error("plugin `{plugin}` failed in {phase}: {source}")]
+    #[error("plugin `{plugin}` failed in {phase}")]
     Phase {
         /// The plugin.
         plugin: String,

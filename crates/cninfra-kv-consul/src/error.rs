@@ -21,7 +21,7 @@ pub enum ConsulError {
         reason: &'static str,
     },
     /// A TLS file named in the config cannot be read or parsed.
-    #[error("consul config: cannot use `tls.{field}` file `{}`: {source}", path.display())]
+    #[error("consul config: cannot use `tls.{field}` file `{}`", path.display())]
     TlsFile {
         /// `ca-file`, `cert-file` or `key-file`.
         field: &'static str,
@@ -32,7 +32,7 @@ pub enum ConsulError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client for consul: {0}")]
+    #[error("cannot build the HTTP client for consul")]
     Client(#[source] reqwest::Error),
     /// The TLS handshake with the agent failed: its certificate is not signed by the
     /// configured CA or does not name the host, or it refused our client certificate.
@@ -51,7 +51,7 @@ pub enum ConsulError {
         source: KvError,
     },
     /// The agent did not answer the start-up check (`/v1/status/peers`).
-    #[error("cannot reach consul at {url}: {source}")]
+    #[error("cannot reach consul at {url}")]
     Unreachable {
         /// The agent's base URL.
         url: String,
