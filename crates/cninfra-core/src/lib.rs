@@ -60,7 +60,7 @@ pub use agent::{
 pub use async_trait::async_trait;
 pub use build_info::BuildInfo;
 pub use context::InitContext;
-pub use error::AgentError;
+pub use error::{AgentError, ErrorChain};
 pub use label::{InvalidLabel, ServiceLabel};
 pub use phase::Phase;
 pub use plugin::{BoxError, Flag, FnPlugin, Plugin, plugin_fn};
