@@ -108,8 +108,9 @@ struct CloseDisplay<'a>(&'a [AgentError]);
 impl fmt::Display for CloseDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} plugin(s) failed to close", self.0.len())?;
+        // The failures are not the error's source: each one shows with its causes here.
         for failure in self.0 {
-            write!(f, "; {failure}")?;
+            write!(f, "; {}", ErrorChain(failure))?;
         }
         Ok(())
     }

@@ -118,7 +118,11 @@ impl Plugin for KafkaPlugin {
             let probed = mux.clone();
             let probe = Probe::new(move || {
                 let mux = probed.clone();
-                async move { mux.check().await.map_err(|err| ErrorChain(&err).to_string()) }
+                async move {
+                    mux.check()
+                        .await
+                        .map_err(|err| ErrorChain(&err).to_string())
+                }
             });
             status.register_as(LOG, Criticality::Readiness, Some(probe));
         }

@@ -138,7 +138,12 @@ impl Plugin for ConsulPlugin {
             let probed = store.clone();
             let probe = Probe::new(move || {
                 let store = probed.clone();
-                async move { store.check().await.map_err(|err| ErrorChain(&err).to_string()) }
+                async move {
+                    store
+                        .check()
+                        .await
+                        .map_err(|err| ErrorChain(&err).to_string())
+                }
             });
             status.register_as(LOG, Criticality::Readiness, Some(probe));
         }

@@ -146,7 +146,12 @@ impl Plugin for RedisPlugin {
             let probed = store.clone();
             let probe = Probe::new(move || {
                 let store = probed.clone();
-                async move { store.ping().await.map_err(|err| ErrorChain(&err).to_string()) }
+                async move {
+                    store
+                        .ping()
+                        .await
+                        .map_err(|err| ErrorChain(&err).to_string())
+                }
             });
             status.register_as(LOG, Criticality::Readiness, Some(probe));
         }
