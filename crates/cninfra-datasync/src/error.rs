@@ -150,6 +150,10 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
+            "plugin `example` failed to apply the change of `config/a`"
+        );
+        assert_eq!(
+            cninfra_testsupport::error_chain(&err),
             "plugin `example` failed to apply the change of `config/a`: bad mtu"
         );
         assert_eq!(err.key(), Some("config/a"));

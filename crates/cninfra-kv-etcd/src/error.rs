@@ -196,8 +196,9 @@ mod tests {
         ));
         let kv = kv_error("etcd a:1", "txn", err);
         assert!(!kv.is_retryable());
+        assert_eq!(kv.to_string(), "store `etcd a:1` failed `txn`");
         assert_eq!(
-            kv.to_string(),
+            cninfra_testsupport::error_chain(&kv),
             "store `etcd a:1` failed `txn`: etcdserver: duplicate key given in txn request"
         );
     }
