@@ -145,7 +145,10 @@ async fn a_value_the_plugin_cannot_take_shows_in_its_status_and_log_with_the_key
             .any(|l| l.contains(relative) && l.contains("example") && l.contains("colour")),
         "{log}"
     );
-    assert_eq!(agent.get_json(&format!("{ITEMS}/odd")).await, Value::Null);
+    assert_eq!(
+        agent.get_json(&format!("{ITEMS}/odd")).await,
+        json!({"error": "no item `odd`"})
+    );
 
     // Fixed: the item arrives and the plugin is OK again.
     std::fs::write(

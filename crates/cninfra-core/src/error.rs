@@ -74,7 +74,7 @@ pub enum AgentError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A plugin returned an error from a phase.
-    #[error("plugin `{plugin}` failed in {phase}: {source}")]
+    #[error("plugin `{plugin}` failed in {phase}")]
     Phase {
         /// The plugin.
         plugin: String,
@@ -129,8 +129,42 @@ struct CloseDisplay<'a>(&'a [AgentError]);
 impl fmt::Display for CloseDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} plugin(s) failed to close", self.0.len())?;
+        // The failures are not the error's source: each one shows with its causes here.
         for failure in self.0 {
-            write!(f, "; {failure}")?;
+            write!(f, "; {}", ErrorChain(failure))?;
+        }
+        Ok(())
+    }
+}
+
+/// An error with all its causes on one line, `message: cause: deeper cause`, for log fields,
+/// status texts and API answers.
+///
+/// Each error's own text says only what failed and names the thing at fault; what caused it
+/// is its [`source`](std::error::Error::source). Where only one line of text can be shown,
+/// this joins the chain.
+///
+/// # Examples
+/// ```
+/// use cninfra_core::ErrorChain;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("cannot read `a.conf`")]
+/// struct ReadFailed(#[source] std::io::Error);
+///
+/// let err = ReadFailed(std::io::Error::other("disk full"));
+/// assert_eq!(ErrorChain(&err).to_string(), "cannot read `a.conf`: disk full");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
         }
         Ok(())
     }

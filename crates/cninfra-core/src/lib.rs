@@ -64,7 +64,7 @@ pub use agent::{
 pub use async_trait::async_trait;
 pub use build_info::BuildInfo;
 pub use context::{DependencyError, InitContext};
-pub use error::AgentError;
+pub use error::{AgentError, ErrorChain};
 pub use group::{IntoPluginArc, PluginGroup, PluginGroupBuilder};
 pub use label::{InvalidLabel, ServiceLabel};
 pub use phase::Phase;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use cninfra_core::{Agent, AgentError, BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{Agent, AgentError, BoxError, ErrorChain, InitContext, Plugin, async_trait};
 
 #[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -113,7 +113,7 @@ async fn a_given_path_that_does_not_exist_is_an_error_naming_it() {
     let err = run(&["--etcd-config", "/nowhere/etcd.yaml"], &[])
         .await
         .unwrap_err();
-    let text = err.to_string();
+    let text = ErrorChain(&err).to_string();
     assert!(text.contains("plugin `etcd` failed in init"), "{text}");
     assert!(
         text.contains("/nowhere/etcd.yaml") && text.contains("--etcd-config"),
@@ -129,7 +129,7 @@ async fn a_malformed_file_names_file_line_and_field() {
     let err = run(&["--config-dir", dir.path().to_str().unwrap()], &[])
         .await
         .unwrap_err();
-    let text = err.to_string();
+    let text = ErrorChain(&err).to_string();
     let expected = format!("{}:2:", path.display());
     assert!(text.contains(&expected), "{text}");
     assert!(
@@ -141,7 +141,7 @@ async fn a_malformed_file_names_file_line_and_field() {
     let err = run(&["--config-dir", dir.path().to_str().unwrap()], &[])
         .await
         .unwrap_err();
-    let text = err.to_string();
+    let text = ErrorChain(&err).to_string();
     assert!(text.contains("unknown field `endpoint`"), "{text}");
     assert!(text.contains(&expected), "{text}");
 }

@@ -4,7 +4,7 @@ mod support;
 
 use std::sync::Arc;
 
-use cninfra_core::{Agent, AgentError, Plugin};
+use cninfra_core::{Agent, AgentError, ErrorChain, Plugin};
 use support::{Act, Calls, Recorder, no_args, no_env};
 
 #[tokio::test]
@@ -64,7 +64,11 @@ async fn a_failed_init_closes_what_started_and_names_plugin_and_phase() {
         .start()
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "plugin `c` failed in init: c refuses init");
+    assert_eq!(err.to_string(), "plugin `c` failed in init");
+    assert_eq!(
+        ErrorChain(&err).to_string(),
+        "plugin `c` failed in init: c refuses init"
+    );
     assert_eq!(
         calls.take(),
         ["init a", "init b", "init c", "close b", "close a"]

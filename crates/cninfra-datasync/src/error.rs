@@ -44,7 +44,7 @@ pub enum DatasyncError {
         after: Duration,
     },
     /// The plugin acknowledged with an error.
-    #[error("plugin `{plugin}` failed to apply {}: {source}", what(.key.as_deref()))]
+    #[error("plugin `{plugin}` failed to apply {}", what(.key.as_deref()))]
     Rejected {
         /// The watch name.
         plugin: String,
@@ -69,7 +69,7 @@ pub enum DatasyncError {
         plugin: String,
     },
     /// Reading the store for a resync (or starting its watch) failed.
-    #[error("resync of watch `{plugin}` failed: {source}")]
+    #[error("resync of watch `{plugin}` failed")]
     Store {
         /// The watch name.
         plugin: String,
@@ -150,6 +150,10 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
+            "plugin `example` failed to apply the change of `config/a`"
+        );
+        assert_eq!(
+            cninfra_testsupport::error_chain(&err),
             "plugin `example` failed to apply the change of `config/a`: bad mtu"
         );
         assert_eq!(err.key(), Some("config/a"));

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use cninfra_core::ErrorChain;
 use cninfra_health::{Criticality, State, StatusCheckPlugin};
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
@@ -177,11 +178,13 @@ impl Reporter {
     pub(crate) fn failed(&self, err: &DatasyncError) {
         match err.key() {
             Some(key) => {
-                warn!(target: LOG, plugin = %self.name, key = %key, error = %err, "event delivery failed");
+                warn!(target: LOG, plugin = %self.name, key = %key, error = %ErrorChain(err), "event delivery failed");
             }
-            None => warn!(target: LOG, plugin = %self.name, error = %err, "event delivery failed"),
+            None => {
+                warn!(target: LOG, plugin = %self.name, error = %ErrorChain(err), "event delivery failed");
+            }
         }
-        let text = err.to_string();
+        let text = ErrorChain(err).to_string();
         let mut reported = self.reported.lock();
         if matches!(&*reported, Reported::Error(last) if *last == text) {
             return;

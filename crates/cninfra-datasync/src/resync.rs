@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, async_trait};
 use cninfra_health::{Criticality, State, StatusCheckPlugin};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, watch};
@@ -75,7 +75,7 @@ impl Shared {
     fn record(&self, watch: &str, result: &Result<(), DatasyncError>) {
         self.state.send_if_modified(|state| match result {
             Err(err) if !err.is_plugin_fault() => {
-                let text = err.to_string();
+                let text = ErrorChain(err).to_string();
                 state.failing.insert(watch.to_owned(), text.clone()) != Some(text)
             }
             // Plugin faults show on the plugin's own status.

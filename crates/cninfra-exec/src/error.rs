@@ -29,7 +29,7 @@ pub enum ExecError {
         name: String,
     },
     /// The child could not be started (executable missing, not executable, bad folder...).
-    #[error("cannot start process `{name}` from executable {command:?}: {source}")]
+    #[error("cannot start process `{name}` from executable {command:?}")]
     Spawn {
         /// The process.
         name: String,
@@ -58,7 +58,7 @@ pub enum ExecError {
         reason: String,
     },
     /// The kernel refused the CPU affinity (for example no listed CPU is online).
-    #[error("cannot pin pid {pid} to CPUs {cpus}: {source}")]
+    #[error("cannot pin pid {pid} to CPUs {cpus}")]
     Affinity {
         /// The process.
         pid: u32,
@@ -69,7 +69,7 @@ pub enum ExecError {
         source: nix::Error,
     },
     /// A signal could not be delivered.
-    #[error("cannot send {signal} to process `{name}` (pid {pid}): {source}")]
+    #[error("cannot send {signal} to process `{name}` (pid {pid})")]
     Signal {
         /// The process.
         name: String,
@@ -118,7 +118,7 @@ pub enum ExecError {
         message: String,
     },
     /// The template folder cannot be listed.
-    #[error("cannot read template folder {path:?}: {source}")]
+    #[error("cannot read template folder {path:?}")]
     TemplateDir {
         /// The folder.
         path: PathBuf,
@@ -127,7 +127,7 @@ pub enum ExecError {
         source: std::io::Error,
     },
     /// A template file cannot be written.
-    #[error("cannot write template file {path:?}: {source}")]
+    #[error("cannot write template file {path:?}")]
     TemplateWrite {
         /// The file.
         path: PathBuf,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{Agent, AgentError, RunningAgent};
+use cninfra_core::{Agent, AgentError, ErrorChain, RunningAgent};
 use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
@@ -183,7 +183,8 @@ async fn programs_run_and_are_driven_over_rest() {
 #[tokio::test]
 async fn without_a_config_the_supervisor_fails_to_start_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let err = start(dir.path(), None).await.err().unwrap().to_string();
+    let err = start(dir.path(), None).await.err().unwrap();
+    let err = ErrorChain(&err).to_string();
     assert!(err.contains("plugin `supervisor` failed in init"), "{err}");
     assert!(
         err.contains("--supervisor-config") && err.contains("SUPERVISOR_CONFIG"),
@@ -195,21 +196,15 @@ async fn without_a_config_the_supervisor_fails_to_start_naming_the_flag() {
 async fn a_missing_executable_fails_the_start_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = "programs:\n  - name: vpp\n    executable-path: /opt/none/vpp\n";
-    let err = start(dir.path(), Some(config))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let err = start(dir.path(), Some(config)).await.err().unwrap();
+    let err = ErrorChain(&err).to_string();
     assert!(
         err.contains("program `vpp`: executable \"/opt/none/vpp\" does not exist"),
         "{err}"
     );
     let config = "programs:\n  - executable-path: sleep\n    cpu-affinity-mask: \"0xno\"\n";
-    let err = start(dir.path(), Some(config))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let err = start(dir.path(), Some(config)).await.err().unwrap();
+    let err = ErrorChain(&err).to_string();
     assert!(
         err.contains("sv.conf: field `programs[0].cpu-affinity-mask`: invalid CPU affinity"),
         "{err}"

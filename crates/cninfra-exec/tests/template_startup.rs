@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{Agent, AgentError, RunningAgent};
+use cninfra_core::{Agent, AgentError, ErrorChain, RunningAgent};
 use cninfra_exec::{
     CpuAffinity, ManagerConfig, ProcessManager, ProcessManagerPlugin, ProcessOptions, ProcessState,
     Restarts,
@@ -106,8 +106,8 @@ async fn a_malformed_template_fails_the_start_naming_file_and_field() {
         write(&templates.join(file), text);
         let err = agent_with(dir.path(), ProcessManagerPlugin::new())
             .await
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
+        let err = ErrorChain(&err).to_string();
         assert!(err.contains("process-manager"), "{err}");
         assert!(err.contains(file), "{file}: {err}");
         assert!(err.contains(&format!("field `{field}")), "{file}: {err}");

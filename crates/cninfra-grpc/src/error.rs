@@ -36,8 +36,7 @@ pub enum GrpcError {
     },
     /// The endpoint could not be bound (port in use, socket file in the way, no permission).
     #[error(
-        "cannot listen for gRPC on {network} {endpoint}: {source}; change `endpoint` in \
-         grpc.conf{hint}"
+        "cannot listen for gRPC on {network} {endpoint} (change `endpoint` in grpc.conf{hint})"
     )]
     Bind {
         /// The endpoint.

@@ -8,7 +8,7 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum KafkaError {
     /// No broker answered a metadata request in time.
-    #[error("kafka brokers {addrs} unreachable within {timeout:?}: {source}")]
+    #[error("kafka brokers {addrs} unreachable within {timeout:?}")]
     Unreachable {
         /// The bootstrap brokers.
         addrs: String,
@@ -18,10 +18,10 @@ pub enum KafkaError {
         source: rdkafka::error::KafkaError,
     },
     /// A client could not be created from the config.
-    #[error("kafka client config rejected: {0}")]
+    #[error("kafka client config rejected")]
     Client(#[source] rdkafka::error::KafkaError),
     /// A produce failed or was not acknowledged in time.
-    #[error("produce to topic {topic:?} failed: {source}")]
+    #[error("produce to topic {topic:?} failed")]
     Produce {
         /// The topic.
         topic: String,
@@ -29,7 +29,7 @@ pub enum KafkaError {
         source: rdkafka::error::KafkaError,
     },
     /// Subscribing, assigning or committing failed.
-    #[error("consume from topic {topic:?} failed: {source}")]
+    #[error("consume from topic {topic:?} failed")]
     Consume {
         /// The topic (empty for all).
         topic: String,

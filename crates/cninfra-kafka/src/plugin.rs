@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, async_trait};
 use cninfra_health::{Criticality, Probe, StatusCheckPlugin};
 
 use crate::LOG;
@@ -118,7 +118,11 @@ impl Plugin for KafkaPlugin {
             let probed = mux.clone();
             let probe = Probe::new(move || {
                 let mux = probed.clone();
-                async move { mux.check().await.map_err(|err| err.to_string()) }
+                async move {
+                    mux.check()
+                        .await
+                        .map_err(|err| ErrorChain(&err).to_string())
+                }
             });
             status.register_as(LOG, Criticality::Readiness, Some(probe));
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use cninfra_core::Agent;
 use cninfra_kafka::msgsync::{MsgSyncConfig, MsgSyncPlugin};
 use cninfra_kafka::{Handler, KafkaPlugin, Message};
+use cninfra_testsupport::error_chain;
 use prost::Message as _;
 use support::{broker, config, create_topic, mux, recv_n, unique};
 use tokio::sync::mpsc;
@@ -123,7 +124,7 @@ async fn an_empty_topic_fails_the_start_naming_the_config() {
         .start()
         .await
         .unwrap_err();
-    let text = format!("{err} / {:?}", std::error::Error::source(&err));
+    let text = format!("{} / {err:?}", error_chain(&err));
     assert!(text.contains("msgsync.conf"), "{text}");
 }
 

@@ -25,7 +25,7 @@ pub enum ConsulError {
     #[error(transparent)]
     TlsFile(#[from] cninfra_core::tls::TlsConfigError),
     /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client for consul: {0}")]
+    #[error("cannot build the HTTP client for consul")]
     Client(#[source] reqwest::Error),
     /// The TLS handshake with the agent failed: its certificate is not signed by the
     /// configured CA or does not name the host, or it refused our client certificate.
@@ -44,7 +44,7 @@ pub enum ConsulError {
         source: KvError,
     },
     /// The agent did not answer the start-up check (`/v1/status/peers`).
-    #[error("cannot reach consul at {url}: {source}")]
+    #[error("cannot reach consul at {url}")]
     Unreachable {
         /// The agent's base URL.
         url: String,

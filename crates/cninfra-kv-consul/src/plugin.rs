@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, async_trait};
 use cninfra_health::{Criticality, Probe, StatusCheckPlugin};
 use cninfra_kv::KvStore;
 
@@ -138,7 +138,12 @@ impl Plugin for ConsulPlugin {
             let probed = store.clone();
             let probe = Probe::new(move || {
                 let store = probed.clone();
-                async move { store.check().await.map_err(|err| err.to_string()) }
+                async move {
+                    store
+                        .check()
+                        .await
+                        .map_err(|err| ErrorChain(&err).to_string())
+                }
             });
             status.register_as(LOG, Criticality::Readiness, Some(probe));
         }

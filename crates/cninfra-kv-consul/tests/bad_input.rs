@@ -10,6 +10,7 @@ use cninfra_core::tls::TlsConfigError;
 use cninfra_kv::{JsonBroker, KvStore, PutOptions, TypedEvent};
 use cninfra_kv_consul::testserver::{ConsulTestServer, TestServerOptions};
 use cninfra_kv_consul::{ConsulConfig, ConsulError, ConsulStore};
+use cninfra_testsupport::error_chain;
 use futures::StreamExt;
 
 fn quick(address: String) -> ConsulConfig {
@@ -95,10 +96,7 @@ async fn the_address_and_token_come_from_the_environment() {
         ..ConsulConfig::new(address)
     };
     let err = ConsulStore::connect(&wrong, |_| None).await.unwrap_err();
-    let text = format!(
-        "{err}: {:?}",
-        std::error::Error::source(&err).map(ToString::to_string)
-    );
+    let text = error_chain(&err);
     assert!(
         text.contains("403") && text.contains("ACL not found"),
         "{text}"

@@ -132,9 +132,12 @@ impl Connector {
             Some(user) if login => EtcdError::Auth {
                 endpoints,
                 user: user.clone(),
-                source,
+                source: source.into(),
             },
-            _ => EtcdError::Connect { endpoints, source },
+            _ => EtcdError::Connect {
+                endpoints,
+                source: source.into(),
+            },
         }
     }
 }

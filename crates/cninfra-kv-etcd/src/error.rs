@@ -42,7 +42,7 @@ pub enum EtcdError {
         last_error: Option<String>,
     },
     /// etcd refused the user name or password.
-    #[error("etcd at {endpoints} refused the login of user `{user}`: {}", gist(.source))]
+    #[error("etcd at {endpoints} refused the login of user `{user}`")]
     Auth {
         /// The endpoints, comma-separated.
         endpoints: String,
@@ -50,16 +50,16 @@ pub enum EtcdError {
         user: String,
         /// What etcd answered.
         #[source]
-        source: etcd_client::Error,
+        source: ClientError,
     },
     /// The client could not be set up or etcd answered with an error.
-    #[error("cannot connect to etcd at {endpoints}: {}", gist(.source))]
+    #[error("cannot connect to etcd at {endpoints}")]
     Connect {
         /// The endpoints, comma-separated.
         endpoints: String,
         /// What the client reported.
         #[source]
-        source: etcd_client::Error,
+        source: ClientError,
     },
 }
 
@@ -72,7 +72,7 @@ impl EtcdError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Unreachable { .. } => true,
-            Self::Connect { source, .. } => is_unavailable(source),
+            Self::Connect { source, .. } => is_unavailable(source.get_ref()),
             _ => false,
         }
     }
@@ -108,19 +108,29 @@ pub(crate) fn kv_error(store: &str, op: &'static str, err: etcd_client::Error) -
     }
 }
 
-/// A client error shown by its gist (`tcp connect error: Connection refused (os error
-/// 111)`, `etcdserver: duplicate key given in txn request`); the full error is its source.
+/// An etcd client error shown by its gist (`tcp connect error: Connection refused (os error
+/// 111)`, `etcdserver: duplicate key given in txn request`).
+///
+/// It ends the chain of causes: the client's own error repeats the gist in longer words and
+/// has no causes of its own; [`get_ref`](Self::get_ref) gives it.
 #[derive(Debug)]
-pub(crate) struct ClientError {
+pub struct ClientError {
     gist: String,
-    source: etcd_client::Error,
+    error: etcd_client::Error,
+}
+
+impl ClientError {
+    /// The client's error.
+    pub fn get_ref(&self) -> &etcd_client::Error {
+        &self.error
+    }
 }
 
 impl From<etcd_client::Error> for ClientError {
-    fn from(source: etcd_client::Error) -> Self {
+    fn from(error: etcd_client::Error) -> Self {
         Self {
-            gist: gist(&source),
-            source,
+            gist: gist(&error),
+            error,
         }
     }
 }
@@ -131,11 +141,7 @@ impl std::fmt::Display for ClientError {
     }
 }
 
-impl std::error::Error for ClientError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+impl std::error::Error for ClientError {}
 
 /// What went wrong, in a few words: the status message and the deepest cause.
 pub(crate) fn gist(err: &etcd_client::Error) -> String {
@@ -183,8 +189,9 @@ mod tests {
         ));
         let kv = kv_error("etcd a:1", "txn", err);
         assert!(!kv.is_retryable());
+        assert_eq!(kv.to_string(), "store `etcd a:1` failed `txn`");
         assert_eq!(
-            kv.to_string(),
+            cninfra_testsupport::error_chain(&kv),
             "store `etcd a:1` failed `txn`: etcdserver: duplicate key given in txn request"
         );
     }

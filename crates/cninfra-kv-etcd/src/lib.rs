@@ -56,7 +56,7 @@ mod plugin;
 mod store;
 
 pub use config::{DEFAULT_ENDPOINT, ENDPOINT_VARIABLES, EtcdConfig};
-pub use error::EtcdError;
+pub use error::{ClientError, EtcdError};
 pub use plugin::{ConnectionState, EtcdPlugin, EtcdPluginBuilder, PLUGIN_NAME};
 pub use store::EtcdStore;
 

@@ -12,7 +12,7 @@ use crate::format::FileProblem;
 #[non_exhaustive]
 pub enum FileDbError {
     /// A configured file or folder cannot be found or read.
-    #[error("configuration path `{}` cannot be used: {source}", path.display())]
+    #[error("configuration path `{}` cannot be used", path.display())]
     ConfigurationPath {
         /// The path as configured.
         path: PathBuf,
@@ -30,7 +30,7 @@ pub enum FileDbError {
     #[error("the status file is malformed: {0}")]
     MalformedStatus(FileProblem),
     /// The status file (or its folder) cannot be read, created or written.
-    #[error("cannot {action} the status file `{}`: {source}", path.display())]
+    #[error("cannot {action} the status file `{}`", path.display())]
     Status {
         /// What was being done: `read`, `create`, `write`.
         action: &'static str,
@@ -41,7 +41,7 @@ pub enum FileDbError {
         source: std::io::Error,
     },
     /// The file watcher could not watch a path.
-    #[error("cannot watch `{}` for changes: {source}", path.display())]
+    #[error("cannot watch `{}` for changes", path.display())]
     Watch {
         /// The watched path.
         path: PathBuf,
@@ -56,6 +56,6 @@ pub enum FileDbError {
         after: Duration,
     },
     /// The task reading the configured files failed.
-    #[error("loading the data files was interrupted: {0}")]
+    #[error("loading the data files was interrupted")]
     Interrupted(#[source] tokio::task::JoinError),
 }

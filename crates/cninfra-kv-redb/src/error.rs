@@ -23,7 +23,7 @@ pub enum RedbError {
         waited: Duration,
     },
     /// The file or its folder could not be created or given its mode.
-    #[error("cannot create database file `{}`: {source}", path.display())]
+    #[error("cannot create database file `{}`", path.display())]
     Create {
         /// The database file.
         path: PathBuf,
@@ -32,7 +32,7 @@ pub enum RedbError {
         source: std::io::Error,
     },
     /// The file exists but redb cannot use it (not a redb file, damaged, an older format).
-    #[error("cannot open database file `{}`: {source}", path.display())]
+    #[error("cannot open database file `{}`", path.display())]
     Open {
         /// The database file.
         path: PathBuf,
@@ -41,7 +41,7 @@ pub enum RedbError {
         source: redb::Error,
     },
     /// The writer thread could not be started.
-    #[error("cannot start the writer thread for `{}`: {source}", path.display())]
+    #[error("cannot start the writer thread for `{}`", path.display())]
     Thread {
         /// The database file.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum RedbError {
         source: std::io::Error,
     },
     /// Opening ran on a task that was cancelled or panicked.
-    #[error("opening `{}` was interrupted: {source}", path.display())]
+    #[error("opening `{}` was interrupted", path.display())]
     Interrupted {
         /// The database file.
         path: PathBuf,

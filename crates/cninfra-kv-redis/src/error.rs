@@ -41,7 +41,7 @@ pub enum RedisError {
         timeout: Duration,
     },
     /// The server refused the password (or asked for one).
-    #[error("redis at {endpoint} refused to authenticate (check `password`): {source}")]
+    #[error("redis at {endpoint} refused to authenticate (check `password`)")]
     Auth {
         /// `host:port`.
         endpoint: String,
@@ -54,7 +54,7 @@ pub enum RedisError {
     #[error(
         "TLS handshake with redis at {endpoint} failed (check `tls.ca-file`, the server \
          certificate's names, and `tls.cert-file`/`tls.key-file` if the server wants a client \
-         certificate): {source}"
+         certificate)"
     )]
     Tls {
         /// `host:port`.
@@ -75,7 +75,7 @@ pub enum RedisError {
         reasons: String,
     },
     /// Connecting failed otherwise (refused, bad database number).
-    #[error("cannot connect to redis at {endpoint}: {source}")]
+    #[error("cannot connect to redis at {endpoint}")]
     Connect {
         /// `host:port`.
         endpoint: String,
@@ -96,7 +96,7 @@ pub enum RedisError {
         current: String,
     },
     /// Reading or changing `notify-keyspace-events` failed (e.g. `CONFIG` is disabled).
-    #[error("cannot {action} `notify-keyspace-events` on redis at {endpoint}: {source}")]
+    #[error("cannot {action} `notify-keyspace-events` on redis at {endpoint}")]
     KeyspaceEventsConfig {
         /// `read` or `set`.
         action: &'static str,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use cninfra_kv::{KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
+use cninfra_testsupport::error_chain;
 use futures::StreamExt;
 use support::RedisServer;
 use support::ServerConfig as _;
@@ -23,7 +24,7 @@ async fn with_notifications_off_a_watch_fails_naming_the_setting() {
     let Err(err) = store.watch(&["k"], None).await else {
         panic!("a watch started without keyspace notifications")
     };
-    let text = err.to_string();
+    let text = error_chain(&err);
     assert!(!err.is_retryable(), "{err:?}");
     for part in [
         "notify-keyspace-events",

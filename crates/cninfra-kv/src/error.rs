@@ -15,7 +15,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum KvError {
     /// The store could not be reached (connection refused, reset, not yet connected).
     /// Retrying later may succeed.
-    #[error("store `{store}` is unavailable: {source}")]
+    #[error("store `{store}` is unavailable")]
     Unavailable {
         /// Name of the store (see [`KvStore::name`](crate::KvStore::name)).
         store: String,
@@ -50,7 +50,7 @@ pub enum KvError {
         reason: &'static str,
     },
     /// A stored value could not be decoded as the requested type.
-    #[error("cannot decode the value of `{key}` as `{type_name}`: {source}")]
+    #[error("cannot decode the value of `{key}` as `{type_name}`")]
     Decode {
         /// Key of the value (relative to the broker's prefix).
         key: String,
@@ -61,7 +61,7 @@ pub enum KvError {
         source: BoxError,
     },
     /// A value could not be encoded for storage.
-    #[error("cannot encode the value for `{key}` from `{type_name}`: {source}")]
+    #[error("cannot encode the value for `{key}` from `{type_name}`")]
     Encode {
         /// Key the value was meant for.
         key: String,
@@ -78,7 +78,7 @@ pub enum KvError {
         store: String,
     },
     /// The store answered with an error that fits none of the other variants.
-    #[error("store `{store}` failed `{op}`: {source}")]
+    #[error("store `{store}` failed `{op}`")]
     Backend {
         /// Name of the store.
         store: String,

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use cninfra::prelude::*;
 use cninfra::rpc::axum::extract::{Path, Query, State};
 use cninfra::rpc::axum::http::StatusCode;
-use cninfra::rpc::axum::response::{IntoResponse, Response};
 use cninfra::rpc::axum::{Json, Router};
+use cninfra::rpc::rest::ApiError;
 
 use super::items::{Entry, ItemView};
 
@@ -22,22 +22,21 @@ pub(crate) fn router(view: ItemView) -> Router {
 async fn list(
     State(view): State<ItemView>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let items: BTreeMap<String, Entry> = match query.get("kind") {
-        Some(kind) => match view.of_kind(kind) {
-            Ok(items) => items,
-            Err(err) => {
-                return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response();
-            }
-        },
+) -> Result<Json<BTreeMap<String, Entry>>, ApiError> {
+    let items = match query.get("kind") {
+        Some(kind) => view
+            .of_kind(kind)
+            .map_err(|err| ApiError::from_error(StatusCode::INTERNAL_SERVER_ERROR, &err))?,
         None => view.all(),
     };
-    Json(items).into_response()
+    Ok(Json(items))
 }
 
-async fn one(State(view): State<ItemView>, Path(name): Path<String>) -> Response {
-    match view.get(&name) {
-        Some(item) => Json(item).into_response(),
-        None => (StatusCode::NOT_FOUND, format!("no item `{name}`")).into_response(),
-    }
+async fn one(
+    State(view): State<ItemView>,
+    Path(name): Path<String>,
+) -> Result<Json<Entry>, ApiError> {
+    view.get(&name)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no item `{name}`")))
 }

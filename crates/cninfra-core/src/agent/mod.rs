@@ -17,7 +17,7 @@ pub use stop::StopHandle;
 use crate::build_info::BuildInfo;
 use crate::cli::{CommandLine, LABEL};
 use crate::context::{Environment, InitContext};
-use crate::error::AgentError;
+use crate::error::{AgentError, ErrorChain};
 use crate::group::PluginGroup;
 use crate::label::ServiceLabel;
 use crate::phase::Phase;
@@ -360,7 +360,7 @@ impl Agent {
                 Ok(())
             }
             Ok(Err(source)) => {
-                error!(target: AGENT_LOGGER, plugin = name, %phase, ?took, error = %source, "plugin phase failed");
+                error!(target: AGENT_LOGGER, plugin = name, %phase, ?took, error = %ErrorChain(&*source), "plugin phase failed");
                 Err(AgentError::Phase {
                     plugin: name.to_owned(),
                     phase,
@@ -383,9 +383,9 @@ impl Agent {
         started: Vec<(Arc<dyn Plugin>, InitContext)>,
         err: AgentError,
     ) -> AgentError {
-        error!(target: AGENT_LOGGER, error = %err, "agent start failed; closing the plugins that started");
+        error!(target: AGENT_LOGGER, error = %ErrorChain(&err), "agent start failed; closing the plugins that started");
         if let Err(close) = self.close_all(started).await {
-            error!(target: AGENT_LOGGER, error = %close, "closing after the failed start");
+            error!(target: AGENT_LOGGER, error = %ErrorChain(&close), "closing after the failed start");
         }
         err
     }
@@ -473,7 +473,9 @@ impl RunningAgent {
         let result = self.agent.close_all(self.started).await;
         match &result {
             Ok(()) => info!(target: AGENT_LOGGER, took = ?begin.elapsed(), "agent stopped"),
-            Err(err) => error!(target: AGENT_LOGGER, error = %err, "agent stopped with errors"),
+            Err(err) => {
+                error!(target: AGENT_LOGGER, error = %ErrorChain(err), "agent stopped with errors")
+            }
         }
         result
     }

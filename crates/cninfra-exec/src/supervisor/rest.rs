@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cninfra_rpc::rest::ApiError;
 
 use super::Supervisor;
 use crate::error::ExecError;
@@ -41,24 +41,15 @@ impl ProgramView {
     }
 }
 
-/// An error answered as `{"error": "..."}` with a fitting status.
-struct ApiError(ExecError);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match &self.0 {
+/// An unknown program answers 404, a start of a running one 409, anything else 500.
+impl From<ExecError> for ApiError {
+    fn from(err: ExecError) -> Self {
+        let status = match &err {
             ExecError::UnknownProcess { .. } => StatusCode::NOT_FOUND,
             ExecError::AlreadyRunning { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let body = serde_json::json!({ "error": self.0.to_string() });
-        (status, Json(body)).into_response()
-    }
-}
-
-impl From<ExecError> for ApiError {
-    fn from(err: ExecError) -> Self {
-        Self(err)
+        ApiError::from_error(status, &err)
     }
 }
 
@@ -90,7 +81,7 @@ async fn hook_stats(State(supervisor): State<Arc<Supervisor>>) -> Json<super::Ho
 
 fn find(supervisor: &Supervisor, name: &str) -> Result<Arc<ProcessInstance>, ApiError> {
     supervisor.program(name).ok_or_else(|| {
-        ApiError(ExecError::UnknownProcess {
+        ApiError::from(ExecError::UnknownProcess {
             name: name.to_owned(),
         })
     })

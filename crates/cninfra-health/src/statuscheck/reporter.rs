@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use cninfra_core::ErrorChain;
 use tracing::warn;
 
 use super::plugin::StatusCheckPlugin;
@@ -45,14 +46,7 @@ impl StatusReporter {
 
     /// Reports ERROR with `error`'s text and the texts of its sources.
     pub fn error(&self, error: &(dyn std::error::Error + 'static)) {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        self.report(State::Error, Some(text));
+        self.report(State::Error, Some(ErrorChain(error).to_string()));
     }
 }
 

@@ -9,7 +9,7 @@ use cninfra_kv::KvError;
 #[non_exhaustive]
 pub enum CacheError {
     /// The store refused or failed an operation.
-    #[error("cache of prefix `{prefix}` into idxmap `{map}`: {op} failed: {source}")]
+    #[error("cache of prefix `{prefix}` into idxmap `{map}`: {op} failed")]
     Kv {
         /// The mirrored key prefix.
         prefix: String,

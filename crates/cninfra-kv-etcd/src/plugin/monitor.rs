@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cninfra_core::ErrorChain;
 use cninfra_health::{State, StatusCheckPlugin};
 use cninfra_kv::KvStore;
 use tokio::sync::watch;
@@ -71,7 +72,7 @@ impl Monitor {
                 };
                 match checked {
                     Ok(_) => self.up(),
-                    Err(err) => self.down(err.to_string()),
+                    Err(err) => self.down(ErrorChain(&err).to_string()),
                 }
             } else {
                 let connected = tokio::select! {

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::io::AsyncWriteExt;
 
@@ -22,7 +22,7 @@ pub(super) async fn render(State(s): State<Scheduler>, Query(q): Q) -> Result<Re
         Some(seq) => {
             let txn = s
                 .recorded_txn(seq)
-                .ok_or_else(|| ApiError::NotFound(format!("no recorded transaction #{seq}")))?;
+                .ok_or_else(|| ApiError::not_found(format!("no recorded transaction #{seq}")))?;
             let keys = txn.executed.iter().map(|op| op.key.to_string()).collect();
             (s.graph_snapshot(txn.stop), keys)
         }
@@ -32,7 +32,7 @@ pub(super) async fn render(State(s): State<Scheduler>, Query(q): Q) -> Result<Re
         "dot" => Ok(text(to_dot(&nodes, &highlighted))),
         "raw" => Ok(json(&nodes)),
         "svg" => svg(to_dot(&nodes, &highlighted)).await,
-        other => Err(ApiError::BadRequest(format!(
+        other => Err(ApiError::bad_request(format!(
             "unknown format `{other}` (svg, dot or raw)"
         ))),
     }
@@ -47,12 +47,15 @@ async fn svg(dot: String) -> Result<Response, ApiError> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|err| {
-            ApiError::Unavailable(format!("cannot run graphviz `dot` ({err}); use format=dot"))
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot run graphviz `dot` ({err}); use format=dot"),
+            )
         })?;
     let mut stdin = child
         .stdin
         .take()
-        .ok_or_else(|| ApiError::Internal("no stdin for `dot`".into()))?;
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no stdin for `dot`"))?;
     let run = async move {
         stdin.write_all(dot.as_bytes()).await?;
         drop(stdin);
@@ -60,13 +63,23 @@ async fn svg(dot: String) -> Result<Response, ApiError> {
     };
     let output = tokio::time::timeout(DOT_TIMEOUT, run)
         .await
-        .map_err(|_| ApiError::Unavailable(format!("`dot` took longer than {DOT_TIMEOUT:?}")))?
-        .map_err(|err| ApiError::Internal(format!("`dot` failed: {err}")))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("`dot` took longer than {DOT_TIMEOUT:?}"),
+            )
+        })?
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("`dot` failed: {err}"),
+            )
+        })?;
     if !output.status.success() {
-        return Err(ApiError::Internal(format!(
-            "`dot` failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("`dot` failed: {}", String::from_utf8_lossy(&output.stderr)),
+        ));
     }
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], output.stdout).into_response())
 }

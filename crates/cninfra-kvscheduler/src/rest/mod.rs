@@ -21,38 +21,21 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use cninfra_rpc::rest::ApiError;
 use serde::Serialize;
 
 use crate::{DumpView, KvSchedulerError, ResyncKind, RetryOptions, Scheduler, StatusSelector};
 
-/// An error of a REST call, mapped once to a status code.
-#[derive(Debug)]
-enum ApiError {
-    BadRequest(String),
-    NotFound(String),
-    Unavailable(String),
-    Internal(String),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, message) = match self {
-            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            Self::NotFound(m) => (StatusCode::NOT_FOUND, m),
-            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
-            Self::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
-        };
-        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
-    }
-}
-
+/// A scheduler error answers 404 for an unknown descriptor, 503 once the scheduler stopped,
+/// else 500.
 impl From<KvSchedulerError> for ApiError {
     fn from(err: KvSchedulerError) -> Self {
-        match err {
-            KvSchedulerError::UnknownDescriptor { .. } => Self::NotFound(err.to_string()),
-            KvSchedulerError::Stopped => Self::Unavailable(err.to_string()),
-            other => Self::Internal(other.to_string()),
-        }
+        let status = match err {
+            KvSchedulerError::UnknownDescriptor { .. } => StatusCode::NOT_FOUND,
+            KvSchedulerError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::from_error(status, &err)
     }
 }
 
@@ -87,7 +70,7 @@ impl Params {
                 v.parse::<u64>()
                     .map(|ns| UNIX_EPOCH + Duration::from_nanos(ns))
                     .map_err(|_| {
-                        ApiError::BadRequest(format!(
+                        ApiError::bad_request(format!(
                             "`{name}` must be a Unix time in nanoseconds, got `{v}`"
                         ))
                     })
@@ -99,7 +82,7 @@ impl Params {
         self.get(name)
             .map(|v| {
                 v.parse::<u64>().map_err(|_| {
-                    ApiError::BadRequest(format!("`{name}` must be a number, got `{v}`"))
+                    ApiError::bad_request(format!("`{name}` must be a number, got `{v}`"))
                 })
             })
             .transpose()
@@ -120,8 +103,8 @@ impl Params {
         match given.len() {
             0 => Ok(None),
             1 => Ok(given.into_iter().next()),
-            _ => Err(ApiError::BadRequest(
-                "give only one of `key`, `descriptor`, `key-prefix`".into(),
+            _ => Err(ApiError::bad_request(
+                "give only one of `key`, `descriptor`, `key-prefix`",
             )),
         }
     }
@@ -158,7 +141,7 @@ async fn txn_history(State(s): State<Scheduler>, Query(q): Q) -> Result<Response
         None | Some("json") => false,
         Some("text") => true,
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::bad_request(format!(
                 "unknown format `{other}` (json or text)"
             )));
         }
@@ -166,7 +149,7 @@ async fn txn_history(State(s): State<Scheduler>, Query(q): Q) -> Result<Response
     if let Some(seq) = q.number("seq-num")? {
         let txn = s
             .recorded_txn(seq)
-            .ok_or_else(|| ApiError::NotFound(format!("no recorded transaction #{seq}")))?;
+            .ok_or_else(|| ApiError::not_found(format!("no recorded transaction #{seq}")))?;
         return Ok(if as_text {
             text(txn.to_text(false, true, 0))
         } else {
@@ -190,7 +173,7 @@ async fn key_timeline(State(s): State<Scheduler>, Query(q): Q) -> Result<Respons
     let q = Params(q);
     let key = q
         .get("key")
-        .ok_or_else(|| ApiError::BadRequest("`key` is required".into()))?;
+        .ok_or_else(|| ApiError::bad_request("`key` is required"))?;
     Ok(json(&s.key_timeline(key, q.time("time")?)))
 }
 
@@ -204,7 +187,7 @@ async fn flag_stats(State(s): State<Scheduler>, Query(q): Q) -> Result<Response,
     let q = Params(q);
     let flag = q
         .get("flag")
-        .ok_or_else(|| ApiError::BadRequest("`flag` is required".into()))?;
+        .ok_or_else(|| ApiError::bad_request("`flag` is required"))?;
     Ok(json(&s.flag_stats(flag, &q.all("prefix"))))
 }
 
@@ -222,7 +205,7 @@ async fn downstream_resync(State(s): State<Scheduler>, Query(q): Q) -> Result<Re
     }
     let seq = match txn.commit().await {
         Ok(seq) | Err(crate::TxnError::Failed { seq, .. }) => seq,
-        Err(err) => return Err(ApiError::Unavailable(err.to_string())),
+        Err(err) => return Err(ApiError::from_error(StatusCode::SERVICE_UNAVAILABLE, &err)),
     };
     Ok(match s.recorded_txn(seq) {
         Some(record) => json(&*record),
@@ -237,7 +220,7 @@ async fn dump(State(s): State<Scheduler>, Query(q): Q) -> Result<Response, ApiEr
         Some("NB") => DumpView::Nb,
         Some("cached") => DumpView::Cached,
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::bad_request(format!(
                 "unknown view `{other}` (SB, NB or cached)"
             )));
         }
@@ -252,8 +235,8 @@ async fn dump(State(s): State<Scheduler>, Query(q): Q) -> Result<Response, ApiEr
             return Ok(json(&index));
         }
         Some(StatusSelector::Key(_)) => {
-            return Err(ApiError::BadRequest(
-                "dump takes `descriptor` or `key-prefix`".into(),
+            return Err(ApiError::bad_request(
+                "dump takes `descriptor` or `key-prefix`",
             ));
         }
         Some(selector) => selector,

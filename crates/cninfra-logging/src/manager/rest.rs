@@ -6,10 +6,9 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
+use cninfra_rpc::rest::ApiError;
 use serde::Serialize;
-use serde_json::json;
 use tracing::info;
 
 use crate::error::LoggingError;
@@ -51,33 +50,20 @@ async fn set_level(
     Ok(Json(LoggerLevel { logger, level }))
 }
 
-/// A [`LoggingError`] on its way to becoming a JSON error response.
-#[derive(Debug)]
-struct ApiError(LoggingError);
-
+/// An unknown logger answers 404 with the known `loggers`, a bad level 400 with the valid
+/// `levels`, anything else 500.
 impl From<LoggingError> for ApiError {
     fn from(error: LoggingError) -> Self {
-        Self(error)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let message = self.0.to_string();
-        match self.0 {
-            LoggingError::UnknownLogger { known, .. } => (
-                StatusCode::NOT_FOUND,
-                Json(json!({ "error": message, "loggers": known })),
-            ),
-            LoggingError::InvalidLevel { .. } => (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "error": message, "levels": LogLevel::valid_names() })),
-            ),
-            _ => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": message })),
-            ),
+        match &error {
+            LoggingError::UnknownLogger { known, .. } => {
+                ApiError::from_error(StatusCode::NOT_FOUND, &error)
+                    .with_field("loggers", known.clone())
+            }
+            LoggingError::InvalidLevel { .. } => {
+                ApiError::from_error(StatusCode::BAD_REQUEST, &error)
+                    .with_field("levels", LogLevel::valid_names())
+            }
+            _ => ApiError::from_error(StatusCode::INTERNAL_SERVER_ERROR, &error),
         }
-        .into_response()
     }
 }

@@ -31,8 +31,8 @@ pub enum RestError {
     },
     /// The port could not be bound (in use, or not allowed).
     #[error(
-        "cannot listen for HTTP on {addr}: {source}; choose another port with --http-port \
-         (HTTP_PORT) or `endpoint` in http.conf"
+        "cannot listen for HTTP on {addr} (choose another port with --http-port (HTTP_PORT) \
+         or `endpoint` in http.conf)"
     )]
     Bind {
         /// The address.

@@ -12,11 +12,13 @@
 //!   with mandatory client certificates) and static basic authentication
 //!   ([`AuthenticatedUser`] names the user to handlers). Handlers can extract
 //!   `axum::extract::ConnectInfo<SocketAddr>` for the client's address.
+//! - Handlers answer a failure with [`ApiError`]: its status code and `{"error": "..."}`.
 //! - On close the server stops accepting, lets the requests in flight complete and closes
 //!   the connections (within the agent's close time limit).
 //!
 //! Logs go to the `http` target.
 
+mod api_error;
 mod auth;
 mod config;
 mod error;
@@ -25,6 +27,7 @@ mod plugin;
 mod server;
 mod tls;
 
+pub use api_error::ApiError;
 pub use auth::AuthenticatedUser;
 pub use config::HttpConfig;
 pub use error::RestError;
