@@ -8,7 +8,7 @@
 //! writes of one key between two answers arrive as one put of the latest value (the
 //! previous value is the one from the answer before).
 //!
-//! A failed request is retried with back-off; the next answer is compared with the last
+//! A failed request is retried with jittered back-off; the next answer is compared with the last
 //! one seen, so what changed meanwhile arrives as events (a resync signal follows only
 //! with `resync-after-reconnect`). An index that goes backwards (the server lost or
 //! restored its data) sends [`ResyncReason::Reconnected`] and the new listing becomes the
@@ -18,11 +18,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
+use cninfra_kv::watch::{Backoff, EventSender, Sent, event_channel, minimal_prefixes};
 use cninfra_kv::{
     ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
 };
-use futures::{StreamExt, stream};
-use tokio::sync::mpsc;
 
 use crate::api::Entry;
 use crate::keys;
@@ -33,13 +32,14 @@ const WAIT: Duration = Duration::from_secs(60);
 /// First and longest pause between two attempts after a failure.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
 
-type Sender = mpsc::Sender<Result<WatchEvent, KvError>>;
+type Sender = EventSender<Result<WatchEvent, KvError>>;
 
 /// Opens a watch: reads each prefix once (the base the changes are found against), then
 /// starts the loops. Every change committed after this returns is reported.
 pub(crate) async fn start(store: ConsulStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
-    let (sender, mut receiver) = mpsc::channel(DEFAULT_WATCH_BUFFER);
+    let (sender, receiver) = event_channel(DEFAULT_WATCH_BUFFER);
     let mut loops = Vec::new();
+    // No change is reported twice: a key is under one of these prefixes at most.
     for prefix in minimal_prefixes(prefixes) {
         let (index, entries) = store.inner.api.list(&prefix, None).await?;
         loops.push(PrefixWatch {
@@ -48,26 +48,12 @@ pub(crate) async fn start(store: ConsulStore, prefixes: &[&str]) -> Result<Watch
             known: known(entries),
             index,
             prefix,
-            lagged: false,
         });
     }
     for watch in loops {
         tokio::spawn(watch.run());
     }
-    Ok(stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed())
-}
-
-/// The prefixes without those inside another, so no change is reported twice.
-fn minimal_prefixes(prefixes: &[&str]) -> Vec<String> {
-    let mut sorted: Vec<&str> = prefixes.to_vec();
-    sorted.sort_unstable_by_key(|p| p.len());
-    let mut kept: Vec<String> = Vec::new();
-    for prefix in sorted {
-        if !kept.iter().any(|k| prefix.starts_with(k.as_str())) {
-            kept.push(prefix.to_owned());
-        }
-    }
-    kept
+    Ok(receiver.into_watch_stream())
 }
 
 fn known(entries: Vec<Entry>) -> BTreeMap<String, (Bytes, u64)> {
@@ -84,14 +70,13 @@ struct PrefixWatch {
     /// The last listing: Consul key → (value, modify index).
     known: BTreeMap<String, (Bytes, u64)>,
     index: u64,
-    lagged: bool,
 }
 
 impl PrefixWatch {
     async fn run(mut self) {
         let closed = self.store.inner.closed.clone();
         let mut failing = false;
-        let mut pause = BACKOFF.0;
+        let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
         loop {
             // Consul's advice: never block with index 0, which answers at once.
             let since = self.index.max(1);
@@ -104,7 +89,7 @@ impl PrefixWatch {
                 Ok((index, entries)) => {
                     if failing {
                         failing = false;
-                        pause = BACKOFF.0;
+                        backoff.reset();
                         tracing::info!(target: crate::LOG, prefix = %self.prefix, "watch works again");
                         if self.store.inner.resync_after_reconnect {
                             self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
@@ -128,9 +113,8 @@ impl PrefixWatch {
                     tokio::select! {
                         () = closed.cancelled() => return,
                         () = self.sender.closed() => return,
-                        () = tokio::time::sleep(pause) => {}
+                        () = tokio::time::sleep(backoff.next_delay()) => {}
                     }
-                    pause = (pause * 2).min(BACKOFF.1);
                 }
             }
         }
@@ -172,34 +156,11 @@ impl PrefixWatch {
         }
     }
 
-    /// Queues an item without waiting; a consumer too far behind gets a
-    /// [`ResyncReason::Lagged`] once there is room again.
-    fn emit(&mut self, item: Result<WatchEvent, KvError>) {
-        if self.lagged {
-            if self
-                .sender
-                .try_send(Ok(WatchEvent::Resync(ResyncReason::Lagged)))
-                .is_err()
-            {
-                return;
-            }
-            self.lagged = false;
+    /// Queues an item without waiting; a consumer too far behind loses what is queued and
+    /// reads a [`ResyncReason::Lagged`] first (the policy of [`event_channel`]).
+    fn emit(&self, item: Result<WatchEvent, KvError>) {
+        if let Ok(Sent::Overflowed { dropped }) = self.sender.send(item) {
+            tracing::warn!(target: crate::LOG, prefix = %self.prefix, dropped, "watcher fell behind; dropped its queued events and asks for a resync");
         }
-        if self.sender.try_send(item).is_err() {
-            if !self.lagged {
-                tracing::warn!(target: crate::LOG, prefix = %self.prefix, "watcher fell behind; dropping events");
-            }
-            self.lagged = true;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nested_prefixes_are_merged() {
-        assert_eq!(minimal_prefixes(&["a/b/", "a/", "c", "a/"]), ["c", "a/"]);
     }
 }

@@ -1,16 +1,17 @@
-//! In-process watches: the writer publishes each commit's changes on a broadcast channel;
-//! each watch stream filters them by prefix after replaying the change log.
+//! In-process watches: the writer hands each commit's changes to the queue of every
+//! watcher; each watch stream filters them by prefix after replaying the change log.
 //!
-//! A watcher that lags more than the channel holds loses the oldest commits and gets a
-//! [`ResyncReason::Lagged`] signal instead, so writers never wait for watchers.
+//! The queues are [`event_channel`]s holding up to `watch-buffer` commits, with their
+//! policy: writers never wait for watchers, and a watcher that lags further loses the
+//! queued commits and gets a [`ResyncReason::Lagged`] signal before the later ones.
 
 use std::sync::Arc;
 
+use cninfra_kv::watch::{EventReceiver, EventSender, Received, event_channel};
 use cninfra_kv::{KeyChange, ResyncReason, WatchEvent, WatchStream};
 use futures::{StreamExt, stream};
 use parking_lot::Mutex;
 use redb::{Database, ReadableDatabase};
-use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::LOG;
 use crate::schema::{CHANGES, META, Meta, change_of};
@@ -21,36 +22,40 @@ pub(crate) type Commit = Arc<[KeyChange]>;
 /// Where the writer publishes commits; closed with the store.
 #[derive(Debug)]
 pub(crate) struct Hub {
-    sender: Mutex<Option<broadcast::Sender<Commit>>>,
+    buffer: usize,
+    /// The queue of every live watcher; `None` once closed.
+    watchers: Mutex<Option<Vec<EventSender<Commit>>>>,
 }
 
 impl Hub {
     /// A hub whose watchers may lag `buffer` commits behind.
     pub(crate) fn new(buffer: usize) -> Self {
-        let (sender, _) = broadcast::channel(buffer.max(1));
         Self {
-            sender: Mutex::new(Some(sender)),
+            buffer,
+            watchers: Mutex::new(Some(Vec::new())),
         }
     }
 
     /// A receiver of every commit published from now on; `None` once closed.
-    pub(crate) fn subscribe(&self) -> Option<broadcast::Receiver<Commit>> {
-        self.sender
-            .lock()
-            .as_ref()
-            .map(broadcast::Sender::subscribe)
+    pub(crate) fn subscribe(&self) -> Option<EventReceiver<Commit>> {
+        let mut watchers = self.watchers.lock();
+        let watchers = watchers.as_mut()?;
+        let (sender, receiver) = event_channel(self.buffer);
+        watchers.push(sender);
+        Some(receiver)
     }
 
-    /// Hands a commit to every watcher (none listening is fine).
+    /// Hands a commit to every watcher (none listening is fine) and forgets the watchers
+    /// whose stream was dropped. Never waits: a full queue turns into a lag signal.
     pub(crate) fn publish(&self, commit: Commit) {
-        if let Some(sender) = self.sender.lock().as_ref() {
-            let _ = sender.send(commit);
+        if let Some(watchers) = self.watchers.lock().as_mut() {
+            watchers.retain(|watcher| watcher.send(Arc::clone(&commit)).is_ok());
         }
     }
 
     /// Ends every watch stream once it has read what was published.
     pub(crate) fn close(&self) {
-        self.sender.lock().take();
+        self.watchers.lock().take();
     }
 }
 
@@ -106,36 +111,27 @@ fn matches(prefixes: &[String], key: &str) -> bool {
 /// above both the snapshot and `from_revision - 1`.
 pub(crate) fn stream(
     start: Start,
-    receiver: broadcast::Receiver<Commit>,
+    receiver: EventReceiver<Commit>,
     prefixes: Vec<String>,
     from_revision: Option<u64>,
 ) -> WatchStream {
     let after = start
         .snapshot
         .max(from_revision.map_or(0, |r| r.saturating_sub(1)));
-    let live = stream::unfold(receiver, move |mut receiver| {
-        let prefixes = prefixes.clone();
-        async move {
-            loop {
-                let events: Vec<WatchEvent> = match receiver.recv().await {
-                    Ok(commit) => commit
-                        .iter()
-                        .filter(|c| c.revision > after && matches(&prefixes, &c.key))
-                        .cloned()
-                        .map(WatchEvent::Change)
-                        .collect(),
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(target: LOG, ?prefixes, missed, "redb watcher is too slow; it lost commits and must resync");
-                        vec![WatchEvent::Resync(ResyncReason::Lagged)]
-                    }
-                    Err(RecvError::Closed) => return None,
-                };
-                if !events.is_empty() {
-                    return Some((stream::iter(events), receiver));
-                }
+    let live = receiver.flat_map(move |received| {
+        let events: Vec<WatchEvent> = match received {
+            Received::Item(commit) => commit
+                .iter()
+                .filter(|c| c.revision > after && matches(&prefixes, &c.key))
+                .cloned()
+                .map(WatchEvent::Change)
+                .collect(),
+            Received::Lagged { missed } => {
+                tracing::warn!(target: LOG, ?prefixes, missed, "redb watcher is too slow; it lost commits and must resync");
+                vec![WatchEvent::Resync(ResyncReason::Lagged)]
             }
-        }
-    })
-    .flatten();
+        };
+        stream::iter(events)
+    });
     stream::iter(start.initial).chain(live).map(Ok).boxed()
 }

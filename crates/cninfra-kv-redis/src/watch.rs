@@ -16,7 +16,7 @@
 //! (the event then carries the newer value), but a key never goes back to an older state
 //! and its last event matches its last change.
 //!
-//! When the pub/sub connection drops, the watch reconnects with back-off, subscribes
+//! When the pub/sub connection drops, the watch reconnects with jittered back-off, subscribes
 //! again and sends [`ResyncReason::Reconnected`]: whatever happened meanwhile is only in
 //! a new listing. A consumer that falls [`DEFAULT_WATCH_BUFFER`] events behind gets
 //! [`ResyncReason::Lagged`] instead of blocking the watch.
@@ -24,13 +24,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use cninfra_kv::watch::{Backoff, EventSender, Sent, event_channel, minimal_prefixes};
 use cninfra_kv::{
     ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
 use redis::Msg;
-use tokio::sync::mpsc;
 
 use crate::error::RedisError;
 use crate::list::glob_prefix;
@@ -43,35 +43,25 @@ type Messages = BoxStream<'static, Option<Msg>>;
 /// First and longest pause between two reconnection attempts.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
 
+/// What a watch hands to its consumer.
+type Item = Result<WatchEvent, KvError>;
+
 /// Opens a watch of `prefixes`: checks keyspace notifications, subscribes, and returns
 /// once the subscriptions are confirmed.
 pub(crate) async fn start(store: RedisStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
+    // Each key then matches one pattern only, so Redis sends each message once.
     let prefixes = minimal_prefixes(prefixes);
     let messages = subscribe(&store, &prefixes).await?;
-    let (sender, mut receiver) = mpsc::channel(DEFAULT_WATCH_BUFFER);
+    let (sender, receiver) = event_channel(DEFAULT_WATCH_BUFFER);
     let watcher = Watcher {
         store,
         prefixes,
         sender,
         expect: None,
-        lagged: false,
+        backoff: Backoff::new(BACKOFF.0, BACKOFF.1),
     };
     tokio::spawn(watcher.run(messages));
-    Ok(stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed())
-}
-
-/// The prefixes without those inside another (each key then matches one pattern only, so
-/// Redis sends each message once).
-fn minimal_prefixes(prefixes: &[&str]) -> Vec<String> {
-    let mut sorted: Vec<&str> = prefixes.to_vec();
-    sorted.sort_unstable_by_key(|p| p.len());
-    let mut kept: Vec<String> = Vec::new();
-    for prefix in sorted {
-        if !kept.iter().any(|k| prefix.starts_with(k.as_str())) {
-            kept.push(prefix.to_owned());
-        }
-    }
-    kept
+    Ok(receiver.into_watch_stream())
 }
 
 /// Checks keyspace notifications and subscribes to both patterns of every prefix (in
@@ -145,11 +135,11 @@ enum Flow {
 struct Watcher {
     store: RedisStore,
     prefixes: Vec<String>,
-    sender: mpsc::Sender<Result<WatchEvent, KvError>>,
+    sender: EventSender<Item>,
     /// The keyspace notification that the last announcement makes redundant.
     expect: Option<(String, ChangeKind)>,
-    /// Events were dropped; a [`ResyncReason::Lagged`] is owed.
-    lagged: bool,
+    /// Pauses between reconnection attempts.
+    backoff: Backoff,
 }
 
 impl Watcher {
@@ -180,15 +170,15 @@ impl Watcher {
         let inner = &self.store.inner;
         inner.state.disconnected(&"the watch connection closed");
         self.expect = None;
-        let mut pause = BACKOFF.0;
         loop {
             tokio::select! {
                 () = inner.closed.cancelled() => return None,
                 () = self.sender.closed() => return None,
-                () = tokio::time::sleep(pause) => {}
+                () = tokio::time::sleep(self.backoff.next_delay()) => {}
             }
             match subscribe(&self.store, &self.prefixes).await {
                 Ok(messages) => {
+                    self.backoff.reset();
                     inner.state.connected();
                     tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, "watch re-subscribed; asking for a resync");
                     self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
@@ -196,7 +186,6 @@ impl Watcher {
                 }
                 Err(err) if err.is_retryable() => {
                     tracing::debug!(target: crate::LOG, error = %err, "watch reconnect failed");
-                    pause = (pause * 2).min(BACKOFF.1);
                 }
                 Err(err) => {
                     // E.g. keyspace notifications were turned off while we were away.
@@ -296,24 +285,11 @@ impl Watcher {
         })));
     }
 
-    /// Queues an item without waiting; when the consumer is too far behind the item is
-    /// dropped and a [`ResyncReason::Lagged`] is sent as soon as there is room.
-    fn emit(&mut self, item: Result<WatchEvent, KvError>) {
-        if self.lagged {
-            if self
-                .sender
-                .try_send(Ok(WatchEvent::Resync(ResyncReason::Lagged)))
-                .is_err()
-            {
-                return;
-            }
-            self.lagged = false;
-        }
-        if self.sender.try_send(item).is_err() {
-            if !self.lagged {
-                tracing::warn!(target: crate::LOG, prefixes = ?self.prefixes, "watcher fell behind; dropping events");
-            }
-            self.lagged = true;
+    /// Queues an item without waiting; a consumer too far behind loses what is queued and
+    /// reads a [`ResyncReason::Lagged`] first (the policy of [`event_channel`]).
+    fn emit(&self, item: Item) {
+        if let Ok(Sent::Overflowed { dropped }) = self.sender.send(item) {
+            tracing::warn!(target: crate::LOG, prefixes = ?self.prefixes, dropped, "watcher fell behind; dropped its queued events and asks for a resync");
         }
     }
 }
@@ -332,12 +308,6 @@ fn keyspace_kind(event: &str) -> Option<ChangeKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nested_prefixes_are_merged() {
-        assert_eq!(minimal_prefixes(&["a/b/", "a/", "c", "a/"]), ["c", "a/"]);
-        assert_eq!(minimal_prefixes(&["x", ""]), [""]);
-    }
 
     #[test]
     fn keyspace_events_map_to_changes() {

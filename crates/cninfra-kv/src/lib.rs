@@ -72,6 +72,10 @@
 //!   closed or the watch cannot continue; a consumer that did not close the store treats an
 //!   end as "watch again and resync". Dropping the stream cancels the watch.
 //!
+//! Connectors build their watch loops from the [`watch`] toolkit: one bounded queue with one
+//! overflow policy ([`watch::event_channel`]), [`watch::minimal_prefixes`] and a jittered
+//! [`watch::Backoff`] between reconnection attempts.
+//!
 //! # Test kit
 //! With the `testkit` feature, `testkit::conformance` runs every behaviour above against a
 //! store under a unique key prefix; each connector's `tests/conformance.rs` calls it on its
@@ -85,7 +89,7 @@ mod store;
 pub mod testkit;
 mod txn;
 mod typed;
-mod watch;
+pub mod watch;
 
 pub use error::{BoxError, KvError};
 pub use memory::{DEFAULT_HISTORY_LIMIT, DEFAULT_WATCH_BUFFER, MemoryStore, MemoryStoreBuilder};

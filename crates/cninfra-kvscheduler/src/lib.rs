@@ -108,4 +108,4 @@ pub use txn::{
     TxnOptions, TxnType,
 };
 pub use value::{Metadata, Value};
-pub use watch::StatusWatch;
+pub use watch::{StatusUpdate, StatusWatch};

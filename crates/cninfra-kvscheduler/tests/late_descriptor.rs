@@ -24,8 +24,11 @@ async fn unimplemented_values_are_picked_up_when_the_descriptor_registers() -> a
     s.register(TestDescriptor::<true, true>::new("c", "c/", &sb))?;
     assert!(s.registered_nb_key_prefixes().iter().any(|p| p == "c/"));
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while let Some(status) = watch.recv().await {
-            if status.value.state == ValueState::Configured {
+        while let Some(update) = watch.recv().await {
+            if update
+                .status()
+                .is_some_and(|s| s.value.state == ValueState::Configured)
+            {
                 break;
             }
         }

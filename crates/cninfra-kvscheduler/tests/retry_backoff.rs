@@ -11,7 +11,10 @@ use tokio::time::Instant;
 /// Waits (virtual time) until `key` reaches `state`.
 async fn wait_for(watch: &mut cninfra_kvscheduler::StatusWatch, key: &str, state: ValueState) {
     tokio::time::timeout(Duration::from_secs(3600), async {
-        while let Some(status) = watch.recv().await {
+        while let Some(update) = watch.recv().await {
+            let Some(status) = update.status() else {
+                continue;
+            };
             if status.value.key == key && status.value.state == state {
                 return;
             }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use cninfra_kvscheduler::testkit::TestValue;
-use cninfra_kvscheduler::{ResyncKind, RetryOptions, TxnError, ValueState};
+use cninfra_kvscheduler::{ResyncKind, RetryOptions, StatusUpdate, TxnError, ValueState};
 use scheduler_fixture::{ops, setup, tv, v};
 
 #[tokio::test]
@@ -113,8 +113,11 @@ async fn obtained_unimplemented_invalid_and_failure_flags() -> anyhow::Result<()
     };
     assert_eq!(ops(&s, seq), ["CREATE [FAILED] a/f"]);
     tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(status) = watch.recv().await {
-            if status.value.state == ValueState::Configured {
+        while let Some(update) = watch.recv().await {
+            if update
+                .status()
+                .is_some_and(|s| s.value.state == ValueState::Configured)
+            {
                 break;
             }
         }
@@ -208,7 +211,10 @@ async fn every_state_is_reachable() -> anyhow::Result<()> {
     sb.fail_next("create", "a/gone", 1, false);
     sb.drift("b/disc", Some(TestValue::new("d")));
     let _ = s.txn().with_resync(ResyncKind::Downstream).commit().await;
-    while let Some(status) = watch.try_recv() {
+    while let Some(update) = watch.try_recv() {
+        let Some(status) = update.status() else {
+            panic!("the watch lagged: {update:?}");
+        };
         seen.insert(status.value.state);
         seen.extend(status.derived_values.iter().map(|d| d.state));
     }
@@ -233,5 +239,31 @@ async fn every_state_is_reachable() -> anyhow::Result<()> {
     for state in ValueState::ALL {
         assert!(seen.contains(&state), "{state} never seen in {seen:?}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_slow_status_watcher_gets_a_lag_signal_then_later_updates() -> anyhow::Result<()> {
+    let (s, _sb) = setup();
+    let mut slow = s.watch_status_with_capacity(&["a/"], 2);
+    for i in 0..5 {
+        s.txn().put(format!("a/{i}"), v("x")).commit().await?;
+    }
+    // Five updates into a queue of two: two overflows dropped four updates in all.
+    assert_eq!(slow.try_recv(), Some(StatusUpdate::Lagged { missed: 4 }));
+    let next = slow.try_recv().expect("the update after the signal");
+    assert_eq!(next.status().map(|st| st.value.key.as_str()), Some("a/4"));
+    assert_eq!(slow.try_recv(), None);
+    assert_eq!((slow.dropped(), s.stats().dropped_status_updates), (4, 4));
+    // The watcher re-reads the state, and later updates come as usual.
+    assert_eq!(s.status("a/0").value.state, ValueState::Configured);
+    s.txn().delete("a/0").commit().await?;
+    let update = slow.recv().await.expect("an update");
+    assert_eq!(
+        update
+            .status()
+            .map(|st| (st.value.key.as_str(), st.value.state)),
+        Some(("a/0", ValueState::Removed))
+    );
     Ok(())
 }

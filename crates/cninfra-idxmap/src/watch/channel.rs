@@ -5,6 +5,21 @@
 //! it has read what is buffered; its next receive then returns
 //! [`Notification::Resync`] with a snapshot of the whole map, and the events that follow are
 //! exactly the changes made after that snapshot.
+//!
+//! # Why this is not `cninfra_kv::watch::event_channel`
+//! Connectors' watch queues share one queue and policy, `cninfra_kv::watch::event_channel`.
+//! This one gives the same guarantees (writers never wait; nothing is dropped without a
+//! resync signal that comes before every later event and counts what was missed) but is
+//! its own, for three reasons:
+//! - The map's core depends on neither `cninfra-kv` nor tokio (both are optional, for the
+//!   `cache` feature); using the kv queue would pull tokio, prost and serde into every user
+//!   of the map.
+//! - Subscribers also receive from plain threads ([`Subscription::recv_timeout`] blocks on a
+//!   condition variable), which the async kv queue does not offer.
+//! - The resync signal is a snapshot of the whole map, taken when the subscriber reaches
+//!   it. The events buffered before the overflow are still exact changes that precede the
+//!   snapshot, so they are kept and delivered (the kv queue drops them because its consumer
+//!   re-lists anyway); the tests in `tests/watch_overflow.rs` pin this order.
 
 use std::collections::VecDeque;
 use std::fmt;

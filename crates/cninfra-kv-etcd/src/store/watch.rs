@@ -8,15 +8,18 @@
 //!
 //! The stream remembers the revision after the last change it delivered. When the etcd
 //! stream breaks (etcd stopped, connection lost) it creates the watch again from that
-//! revision, every `reconnect-interval` until etcd answers, so no change is lost or
-//! repeated. When that history is gone it sends [`ResyncReason::Compacted`] and goes on
+//! revision until etcd answers, so no change is lost or repeated. Failed attempts are
+//! spaced by a jittered back-off from 100 ms up to `reconnect-interval`, which starts again
+//! once changes flow. When that history is gone it sends [`ResyncReason::Compacted`] and goes on
 //! from the current revision; when the server came back without its data (its revision
 //! or raft term went back, or another cluster answers) it sends
 //! [`ResyncReason::Reconnected`].
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use bytes::Bytes;
+use cninfra_kv::watch::Backoff;
 use cninfra_kv::{ChangeKind, KeyChange, KvError, KvStore, ResyncReason, WatchEvent, WatchStream};
 use etcd_client::{EventType, WatchOptions, WatchResponse};
 use futures::StreamExt;
@@ -28,6 +31,10 @@ use crate::connect::ServerMark;
 
 type Item = Result<WatchEvent, KvError>;
 
+/// The first pause between two attempts to create the watch again (capped by the
+/// store's reconnect interval, which is the longest).
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+
 /// Starts a watch of `prefixes`; the returned future resolves once etcd confirmed it.
 pub(super) async fn start(
     store: EtcdStore,
@@ -35,6 +42,7 @@ pub(super) async fn start(
     from_revision: Option<u64>,
 ) -> Result<WatchStream, KvError> {
     let prefixes: Vec<String> = prefixes.iter().map(|p| (*p).to_owned()).collect();
+    let longest = store.reconnect_interval();
     let mut watcher = Watcher {
         range: KeyRange::covering(&prefixes),
         prefixes,
@@ -43,6 +51,7 @@ pub(super) async fn start(
         mark: None,
         stream: None,
         wait: false,
+        backoff: Backoff::new(FIRST_RETRY.min(longest), longest),
         pending: VecDeque::new(),
         ask_revision: false,
         store,
@@ -68,8 +77,10 @@ struct Watcher {
     mark: Option<ServerMark>,
     /// The etcd watch; `None` while it has to be created again.
     stream: Option<etcd_client::WatchStream>,
-    /// Wait a reconnect interval before creating the watch again.
+    /// Wait before creating the watch again.
     wait: bool,
+    /// How long: grows while attempts fail, starts again once changes flow.
+    backoff: Backoff,
     /// Items of the last response not handed out yet.
     pending: VecDeque<Item>,
     /// Learn the current revision (for `next`) before handing out pending items.
@@ -152,7 +163,7 @@ impl Watcher {
             if self.wait {
                 tokio::select! {
                     () = closed.cancelled() => return None,
-                    () = tokio::time::sleep(self.store.reconnect_interval()) => {}
+                    () = tokio::time::sleep(self.backoff.next_delay()) => {}
                 }
             }
             let created = tokio::select! {
@@ -205,6 +216,8 @@ impl Watcher {
             self.canceled(response);
             return;
         }
+        // Not on a created watch alone: etcd may cancel it at once (no permission).
+        self.backoff.reset();
         let mut last = 0;
         for event in response.events() {
             let Some(kv) = event.kv() else { continue };

@@ -14,7 +14,6 @@ use parking_lot::RwLock;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use self::queue::QueueStream;
 use self::state::{Entry, State};
 use crate::error::KvError;
 use crate::store::{
@@ -308,8 +307,7 @@ impl KvStore for MemoryStore {
         }
         let prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
         let buffer = self.shared.watch_buffer;
-        let queue = self.write(|state, _| state.add_watcher(prefixes, from_revision, buffer))?;
-        Ok(QueueStream::new(queue).boxed())
+        self.write(|state, _| state.add_watcher(prefixes, from_revision, buffer))
     }
 
     async fn revision(&self) -> Result<u64, KvError> {

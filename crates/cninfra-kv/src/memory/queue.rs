@@ -1,22 +1,17 @@
-//! The bounded per-watcher queue of the memory store and the stream reading it.
+//! The per-watcher queue of the memory store and the stream reading it.
 //!
 //! Writers push while holding the store's write lock, so every watcher sees changes in
-//! revision order. A push never blocks: when the queue is full its content is dropped and
-//! replaced by one [`ResyncReason::Lagged`] signal, so the consumer learns that it must
-//! re-read the state instead of silently missing changes.
+//! revision order. The queue is a [`watch::event_channel`](crate::watch::event_channel) and
+//! follows its overflow policy: a push never blocks, and a watcher that lets it fill up
+//! loses what is queued and reads one [`ResyncReason::Lagged`] before the later changes.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
-use futures::Stream;
-use futures::task::AtomicWaker;
-use parking_lot::Mutex;
+use futures::StreamExt;
 
-use crate::error::KvError;
-use crate::watch::{KeyChange, ResyncReason, WatchEvent};
+use crate::watch::{EventSender, Received, ResyncReason, Sent, WatchEvent, WatchStream};
+use crate::watch::{KeyChange, event_channel};
 
 /// An item waiting in a queue; changes are shared with the history and other watchers.
 #[derive(Debug)]
@@ -25,54 +20,56 @@ pub(super) enum Item {
     Resync(ResyncReason),
 }
 
-#[derive(Debug)]
-struct Slots {
-    items: VecDeque<Item>,
-    closed: bool,
-}
-
-/// One watcher: what it watches and what it has not read yet.
+/// One watcher: what it watches and where its changes go.
 #[derive(Debug)]
 pub(super) struct WatchQueue {
     prefixes: Vec<String>,
     /// Live changes below this revision are not delivered (watch from a future revision).
     min_revision: u64,
-    capacity: usize,
-    slots: Mutex<Slots>,
-    waker: AtomicWaker,
-    receiver_gone: AtomicBool,
+    sender: EventSender<Item>,
 }
 
 impl WatchQueue {
-    /// A queue holding `initial` (replayed history or a resync signal); it accepts
-    /// `buffer` more items before it overflows.
+    /// A queue holding `initial` (replayed history or a resync signal) that accepts
+    /// `buffer` more items before it overflows, and the stream reading it.
     pub(super) fn new(
         prefixes: Vec<String>,
         min_revision: u64,
         initial: VecDeque<Item>,
         buffer: usize,
-    ) -> Arc<Self> {
-        Arc::new(Self {
+    ) -> (Self, WatchStream) {
+        let (sender, receiver) = event_channel(initial.len() + buffer.max(1));
+        for item in initial {
+            // Room for every initial item was made above, and the receiver is alive.
+            let _ = sender.send(item);
+        }
+        let stream = receiver
+            .map(|received| {
+                Ok(match received {
+                    Received::Item(Item::Change(change)) => {
+                        WatchEvent::Change(KeyChange::clone(&change))
+                    }
+                    Received::Item(Item::Resync(reason)) => WatchEvent::Resync(reason),
+                    Received::Lagged { .. } => WatchEvent::Resync(ResyncReason::Lagged),
+                })
+            })
+            .boxed();
+        let queue = Self {
             prefixes,
             min_revision,
-            capacity: initial.len() + buffer.max(1),
-            slots: Mutex::new(Slots {
-                items: initial,
-                closed: false,
-            }),
-            waker: AtomicWaker::new(),
-            receiver_gone: AtomicBool::new(false),
-        })
+            sender,
+        };
+        (queue, stream)
     }
 
     /// True when `key` is under one of the watched prefixes.
-    pub(super) fn matches(&self, key: &str) -> bool {
+    fn matches(&self, key: &str) -> bool {
         self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
     }
 
     /// True once the stream was dropped; the store then forgets the queue.
     pub(super) fn is_abandoned(&self) -> bool {
-        self.receiver_gone.load(Ordering::Relaxed)
+        self.sender.is_closed()
     }
 
     /// Queues a change for this watcher if it matches; never blocks.
@@ -80,69 +77,19 @@ impl WatchQueue {
         if change.revision < self.min_revision || !self.matches(&change.key) {
             return;
         }
+        if let Ok(Sent::Overflowed { dropped }) = self.sender.send(Item::Change(Arc::clone(change)))
         {
-            let mut slots = self.slots.lock();
-            if slots.items.len() >= self.capacity {
-                tracing::warn!(
-                    prefixes = ?self.prefixes,
-                    dropped = slots.items.len(),
-                    revision = change.revision,
-                    "memory store watcher is too slow; dropping its queue and signalling resync"
-                );
-                slots.items.clear();
-                slots.items.push_back(Item::Resync(ResyncReason::Lagged));
-            }
-            slots.items.push_back(Item::Change(Arc::clone(change)));
+            tracing::warn!(
+                prefixes = ?self.prefixes,
+                dropped,
+                revision = change.revision,
+                "memory store watcher is too slow; dropping its queue and signalling resync"
+            );
         }
-        self.waker.wake();
     }
 
     /// Ends the stream once the queued items are read.
     pub(super) fn close(&self) {
-        self.slots.lock().closed = true;
-        self.waker.wake();
-    }
-
-    fn try_next(&self) -> Option<Option<WatchEvent>> {
-        let mut slots = self.slots.lock();
-        match slots.items.pop_front() {
-            Some(Item::Change(change)) => Some(Some(WatchEvent::Change(KeyChange::clone(&change)))),
-            Some(Item::Resync(reason)) => Some(Some(WatchEvent::Resync(reason))),
-            None if slots.closed => Some(None),
-            None => None,
-        }
-    }
-}
-
-/// The receiving end of a [`WatchQueue`].
-#[derive(Debug)]
-pub(super) struct QueueStream {
-    queue: Arc<WatchQueue>,
-}
-
-impl QueueStream {
-    pub(super) fn new(queue: Arc<WatchQueue>) -> Self {
-        Self { queue }
-    }
-}
-
-impl Stream for QueueStream {
-    type Item = Result<WatchEvent, KvError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(next) = self.queue.try_next() {
-            return Poll::Ready(next.map(Ok));
-        }
-        self.queue.waker.register(cx.waker());
-        match self.queue.try_next() {
-            Some(next) => Poll::Ready(next.map(Ok)),
-            None => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for QueueStream {
-    fn drop(&mut self) {
-        self.queue.receiver_gone.store(true, Ordering::Relaxed);
+        self.sender.close();
     }
 }

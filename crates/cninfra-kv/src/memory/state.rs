@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::queue::{Item, WatchQueue};
 use crate::txn::TxnOp;
-use crate::watch::{ChangeKind, KeyChange, ResyncReason};
+use crate::watch::{ChangeKind, KeyChange, ResyncReason, WatchStream};
 
 /// A stored value.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub(super) struct State {
     history: VecDeque<Arc<KeyChange>>,
     history_limit: usize,
     compacted: u64,
-    watchers: Vec<Arc<WatchQueue>>,
+    watchers: Vec<WatchQueue>,
     /// TTL deadlines, soonest first.
     expiries: BTreeSet<(Instant, String)>,
     pub(super) closed: bool,
@@ -225,7 +225,7 @@ impl State {
         prefixes: Vec<String>,
         from_revision: Option<u64>,
         buffer: usize,
-    ) -> Arc<WatchQueue> {
+    ) -> WatchStream {
         let mut initial = VecDeque::new();
         let mut min_revision = 0;
         if let Some(requested) = from_revision.map(|r| r.max(1)) {
@@ -247,9 +247,9 @@ impl State {
                 );
             }
         }
-        let queue = WatchQueue::new(prefixes, min_revision, initial, buffer);
-        self.watchers.push(Arc::clone(&queue));
-        queue
+        let (queue, stream) = WatchQueue::new(prefixes, min_revision, initial, buffer);
+        self.watchers.push(queue);
+        stream
     }
 
     /// Forgets the history up to and including `revision` (capped at the current one).
