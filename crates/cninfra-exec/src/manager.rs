@@ -20,6 +20,7 @@ use crate::process::{
     Shared,
 };
 use crate::template::{self, Template};
+use crate::watcher::{self, Processes};
 
 /// Settings of the process manager, read from `process-manager.conf`.
 ///
@@ -73,8 +74,8 @@ pub struct ProcessManager {
 }
 
 #[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) processes: RwLock<BTreeMap<String, Arc<ProcessInstance>>>,
+struct Inner {
+    processes: Arc<Processes>,
     templates: RwLock<BTreeMap<String, Template>>,
     events: broadcast::Sender<Notification>,
     config: ManagerConfig,
@@ -99,15 +100,15 @@ impl ProcessManager {
         let watcher = CancellationToken::new();
         let interval = config.poll_interval.max(Duration::from_millis(10));
         let inner = Arc::new(Inner {
-            processes: RwLock::new(BTreeMap::new()),
+            processes: Arc::default(),
             templates: RwLock::new(BTreeMap::new()),
             events,
             config,
             runtime: runtime.clone(),
             watcher: watcher.clone(),
         });
-        runtime.spawn(crate::watcher::run(
-            Arc::downgrade(&inner),
+        runtime.spawn(watcher::run(
+            Arc::downgrade(&inner.processes),
             interval,
             watcher,
         ));
