@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use crate::LOG;
 use crate::error::ExecError;
-use crate::process::status::{read_attached_cmdline, read_stat, start_time_of};
+use crate::process::status::{read_attached_cmdline, read_stat_and_start};
 use crate::process::{
     Actor, Notification, ProcessInfo, ProcessInstance, ProcessOptions, ProcessState, Request,
     Shared,
@@ -153,7 +153,7 @@ impl ProcessManager {
     /// # Errors
     /// [`ExecError::Attach`] when the pid does not exist or is the agent itself; as
     /// [`new_process`](Self::new_process).
-    pub fn attach(
+    pub async fn attach(
         &self,
         name: &str,
         pid: u32,
@@ -172,8 +172,9 @@ impl ProcessManager {
                 _ => err.to_string(),
             },
         };
-        let stat = read_stat(pid).map_err(attach_error)?;
+        let (stat, started_at) = read_stat_and_start(pid).await.map_err(attach_error)?;
         let mut words = read_attached_cmdline(pid)
+            .await
             .map_err(attach_error)?
             .into_iter();
         let command = words.next().unwrap_or_default();
@@ -186,7 +187,7 @@ impl ProcessManager {
         info.status = stat.status();
         info.attached = true;
         info.start_ticks = Some(stat.start_ticks);
-        info.started_at = start_time_of(stat.start_ticks);
+        info.started_at = started_at;
         self.register(name, &command, options, info, Some(pid))
     }
 
