@@ -78,18 +78,9 @@ async fn main() -> ExitCode {
         .plugin(orchestrator)
         .plugin(grpc_source)
         .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
-    // The process manager and the supervisor run only when their config is given.
-    let supervise = SupervisorPlugin::config_given();
-    if supervise || ProcessManagerPlugin::config_given() {
-        let manager = ProcessManagerPlugin::new();
-        if supervise {
-            builder = builder.plugin(SupervisorPlugin::with_deps(
-                manager.clone(),
-                http,
-                prometheus,
-            ));
-        }
-        builder = builder.plugin(manager);
-    }
+    // The process manager and the supervisor stay disabled without their config file.
+    builder = builder
+        .plugin(SupervisorPlugin::new())
+        .plugin(ProcessManagerPlugin::new());
     cninfra::run_main(builder.group(infra)).await
 }

@@ -153,16 +153,7 @@ pub enum ExecError {
         /// Why.
         reason: String,
     },
-    /// The supervisor plugin was started without a config file.
-    #[error(
-        "the supervisor needs a config file: give it with --supervisor-config <file> or \
-         SUPERVISOR_CONFIG=<file> (or put supervisor.conf in --config-dir)"
-    )]
-    MissingSupervisorConfig,
     /// A plugin was used before its `init` ran.
-    #[error("plugin `{plugin}` is not initialised yet")]
-    NotReady {
-        /// The plugin.
-        plugin: &'static str,
-    },
+    #[error(transparent)]
+    NotReady(#[from] cninfra_core::NotReady),
 }

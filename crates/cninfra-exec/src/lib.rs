@@ -46,15 +46,17 @@ mod watcher;
 
 pub use error::ExecError;
 pub use manager::{ManagerConfig, ProcessManager};
-pub use plugin::ProcessManagerPlugin;
+pub use plugin::{ProcessManagerPlugin, ProcessManagerPluginBuilder};
 pub use process::{
     CpuAffinity, Event, ExitInfo, Notification, Output, ProcStatus, ProcessInfo, ProcessInstance,
     ProcessOptions, ProcessState, RestartPolicy, Restarts, SharedWriter,
 };
 pub use supervisor::{
     HookConfig, HookStats, ProgramConfig, Supervisor, SupervisorConfig, SupervisorPlugin,
+    SupervisorPluginBuilder,
 };
 pub use template::{Template, TemplateOptions};
 
-/// The log target of the process manager (its plugin name).
-pub(crate) const LOG: &str = "process-manager";
+/// The log target of the process manager, its processes and its watcher: the plugin's
+/// name, so that one logger level covers the plugin and the manager it runs.
+pub(crate) const LOG: &str = ProcessManagerPlugin::NAME;

@@ -14,12 +14,13 @@ use tracing::{info, warn};
 
 use crate::LOG;
 use crate::error::ExecError;
-use crate::process::status::{read_attached_cmdline, read_stat, start_time_of};
+use crate::process::status::{read_attached_cmdline, read_stat_and_start};
 use crate::process::{
     Actor, Notification, ProcessInfo, ProcessInstance, ProcessOptions, ProcessState, Request,
     Shared,
 };
 use crate::template::{self, Template};
+use crate::watcher::{self, Processes};
 
 /// Settings of the process manager, read from `process-manager.conf`.
 ///
@@ -73,8 +74,8 @@ pub struct ProcessManager {
 }
 
 #[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) processes: RwLock<BTreeMap<String, Arc<ProcessInstance>>>,
+struct Inner {
+    processes: Arc<Processes>,
     templates: RwLock<BTreeMap<String, Template>>,
     events: broadcast::Sender<Notification>,
     config: ManagerConfig,
@@ -99,15 +100,15 @@ impl ProcessManager {
         let watcher = CancellationToken::new();
         let interval = config.poll_interval.max(Duration::from_millis(10));
         let inner = Arc::new(Inner {
-            processes: RwLock::new(BTreeMap::new()),
+            processes: Arc::default(),
             templates: RwLock::new(BTreeMap::new()),
             events,
             config,
             runtime: runtime.clone(),
             watcher: watcher.clone(),
         });
-        runtime.spawn(crate::watcher::run(
-            Arc::downgrade(&inner),
+        runtime.spawn(watcher::run(
+            Arc::downgrade(&inner.processes),
             interval,
             watcher,
         ));
@@ -152,7 +153,7 @@ impl ProcessManager {
     /// # Errors
     /// [`ExecError::Attach`] when the pid does not exist or is the agent itself; as
     /// [`new_process`](Self::new_process).
-    pub fn attach(
+    pub async fn attach(
         &self,
         name: &str,
         pid: u32,
@@ -171,8 +172,9 @@ impl ProcessManager {
                 _ => err.to_string(),
             },
         };
-        let stat = read_stat(pid).map_err(attach_error)?;
+        let (stat, started_at) = read_stat_and_start(pid).await.map_err(attach_error)?;
         let mut words = read_attached_cmdline(pid)
+            .await
             .map_err(attach_error)?
             .into_iter();
         let command = words.next().unwrap_or_default();
@@ -185,7 +187,7 @@ impl ProcessManager {
         info.status = stat.status();
         info.attached = true;
         info.start_ticks = Some(stat.start_ticks);
-        info.started_at = start_time_of(stat.start_ticks);
+        info.started_at = started_at;
         self.register(name, &command, options, info, Some(pid))
     }
 

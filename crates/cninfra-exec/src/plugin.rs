@@ -1,9 +1,8 @@
 //! The `process-manager` plugin.
 
-use std::ffi::OsStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, async_trait};
 use tracing::info;
 
 use crate::LOG;
@@ -12,10 +11,13 @@ use crate::manager::{ManagerConfig, ProcessManager};
 
 /// The process manager as a plugin (`process-manager`).
 ///
-/// Reads `process-manager.conf` (`--process-manager-config`, `PROCESS_MANAGER_CONFIG`);
-/// without one it runs without templates, as upstream. In `init` it loads the templates
-/// (a malformed one fails the start, naming file and field) and starts those marked
-/// `run_on_startup`; on close it stops the non-detached children.
+/// Reads `process-manager.conf` (`--process-manager-config`, `PROCESS_MANAGER_CONFIG`, or
+/// the file in `--config-dir`). Without one the plugin stays disabled (one info line), so
+/// an agent can always list it and `--help` shows its flag; a plugin that needs processes
+/// whatever the config (the [`SupervisorPlugin`](crate::SupervisorPlugin)) starts the
+/// manager with the default settings through [`manager_or_default`](Self::manager_or_default).
+/// In `init` it loads the templates (a malformed one fails the start, naming file and field)
+/// and starts those marked `run_on_startup`; on close it stops the non-detached children.
 ///
 /// # Examples
 /// ```no_run
@@ -23,50 +25,78 @@ use crate::manager::{ManagerConfig, ProcessManager};
 /// use cninfra_exec::ProcessManagerPlugin;
 ///
 /// # async fn demo() -> Result<(), cninfra_core::AgentError> {
-/// let pm = ProcessManagerPlugin::new();
-/// Agent::builder().plugin(pm.clone()).build()?.run().await
+/// Agent::builder().plugin(ProcessManagerPlugin::new()).build()?.run().await
 /// # }
 /// ```
 #[derive(Debug)]
 pub struct ProcessManagerPlugin {
     preset: Option<ManagerConfig>,
-    manager: OnceLock<ProcessManager>,
+    manager: Ready<ProcessManager>,
 }
 
 impl ProcessManagerPlugin {
-    /// The plugin's name.
+    /// The plugin's name, the stem of its config file and flag, and its log target.
     pub const NAME: &'static str = "process-manager";
 
     /// The plugin, configured by `process-manager.conf`.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            preset: None,
-            manager: OnceLock::new(),
-        })
+        Self::builder().build()
     }
 
-    /// The plugin with a fixed config (no file is read).
-    pub fn with_config(config: ManagerConfig) -> Arc<Self> {
-        Arc::new(Self {
-            preset: Some(config),
-            manager: OnceLock::new(),
-        })
+    /// A builder, for a config given in code.
+    pub fn builder() -> ProcessManagerPluginBuilder {
+        ProcessManagerPluginBuilder { preset: None }
     }
 
-    /// The manager, once `init` ran.
+    /// The manager, once `init` ran with a config (or
+    /// [`manager_or_default`](Self::manager_or_default) started it).
     ///
     /// # Errors
-    /// [`ExecError::NotReady`] before `init`.
-    pub fn manager(&self) -> Result<&ProcessManager, ExecError> {
-        self.manager
-            .get()
-            .ok_or(ExecError::NotReady { plugin: Self::NAME })
+    /// [`NotReady`] naming the plugin before `init`, or while the plugin is disabled.
+    pub fn manager(&self) -> Result<&ProcessManager, NotReady> {
+        self.manager.get()
     }
 
-    /// Whether this process was given `--process-manager-config` or
-    /// `PROCESS_MANAGER_CONFIG` (non-empty): the example agent adds the plugin then.
-    pub fn config_given() -> bool {
-        config_given(Self::NAME, std::env::args_os(), |var| std::env::var_os(var))
+    /// The manager; when the plugin is disabled (no config file), one with the default
+    /// settings and no templates is started now and closed with the plugin. For the `init`
+    /// of a plugin that requires this one and needs processes whatever the config.
+    ///
+    /// # Errors
+    /// [`ExecError::NoRuntime`] outside a tokio runtime.
+    pub fn manager_or_default(&self) -> Result<&ProcessManager, ExecError> {
+        if let Some(manager) = self.manager.try_get() {
+            return Ok(manager);
+        }
+        let manager = ProcessManager::new(ManagerConfig::default())?;
+        // Plugins are initialised one at a time, so the slot is still empty; if another
+        // caller won anyway, its manager is the one in use and ours is dropped unused.
+        if self.manager.set(manager).is_ok() {
+            info!(target: LOG, "process manager started with the default settings");
+        }
+        Ok(self.manager.get()?)
+    }
+}
+
+/// Builds a [`ProcessManagerPlugin`]; see [`ProcessManagerPlugin::builder`].
+#[derive(Debug)]
+#[must_use = "call `build` to get the plugin"]
+pub struct ProcessManagerPluginBuilder {
+    preset: Option<ManagerConfig>,
+}
+
+impl ProcessManagerPluginBuilder {
+    /// Uses this config; no file is read and the plugin is enabled.
+    pub fn with_config(mut self, config: ManagerConfig) -> Self {
+        self.preset = Some(config);
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<ProcessManagerPlugin> {
+        Arc::new(ProcessManagerPlugin {
+            preset: self.preset,
+            manager: Ready::new(ProcessManagerPlugin::NAME),
+        })
     }
 }
 
@@ -77,86 +107,22 @@ impl Plugin for ProcessManagerPlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(config) => config.clone(),
-            None => ctx.config_or_default::<ManagerConfig>()?,
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
+            info!(target: LOG, "process manager disabled: no process-manager.conf");
+            return Ok(());
         };
         let manager = ProcessManager::new(config)?;
         let templates = manager.load_templates()?;
         let started = manager.start_templates_on_startup().await;
         info!(target: LOG, templates, started = started.len(), "process manager ready");
-        // `init` runs once per agent; a second value could only come from a reused plugin.
-        let _ = self.manager.set(manager);
+        self.manager.set(manager)?;
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        if let Some(manager) = self.manager.get() {
+        if let Some(manager) = self.manager.try_get() {
             manager.shutdown().await;
         }
         Ok(())
-    }
-}
-
-/// Whether `args` hold `--<plugin>-config <path>` / `--<plugin>-config=<path>`, or the
-/// variable `<PLUGIN>_CONFIG` is set; an empty value does not count (it disables the file).
-pub(crate) fn config_given<I, S>(
-    plugin: &str,
-    args: I,
-    env: impl Fn(&str) -> Option<std::ffi::OsString>,
-) -> bool
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let flag = format!("--{plugin}-config");
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let Some(arg) = arg.as_ref().to_str() else {
-            continue;
-        };
-        if arg == flag {
-            return args.next().is_some_and(|value| !value.as_ref().is_empty());
-        }
-        if let Some(value) = arg
-            .strip_prefix(&flag)
-            .and_then(|rest| rest.strip_prefix('='))
-        {
-            return !value.is_empty();
-        }
-    }
-    let var: String = plugin
-        .chars()
-        .map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_uppercase()
-            }
-        })
-        .chain("_CONFIG".chars())
-        .collect();
-    env(&var).is_some_and(|value| !value.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn no_env(_: &str) -> Option<std::ffi::OsString> {
-        None
-    }
-
-    #[test]
-    fn config_flag_is_found_in_both_forms_and_in_the_environment() {
-        let given = |args: &[&str]| config_given("supervisor", args.iter(), no_env);
-        assert!(given(&["agent", "--supervisor-config", "sv.conf"]));
-        assert!(given(&["agent", "--supervisor-config=sv.conf"]));
-        assert!(!given(&["agent", "--supervisor-config="]));
-        assert!(!given(&["agent", "--supervisor-config"]));
-        assert!(!given(&["agent", "--http-config=x"]));
-        let env = |var: &str| (var == "PROCESS_MANAGER_CONFIG").then(|| "pm.conf".into());
-        assert!(config_given("process-manager", ["agent"], env));
-        assert!(!config_given("supervisor", ["agent"], env));
     }
 }

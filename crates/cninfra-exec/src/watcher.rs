@@ -2,19 +2,23 @@
 //! interval, records kernel status changes, reports the end of attached processes and
 //! reaps attached zombie children when asked to.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+use parking_lot::RwLock;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::LOG;
-use crate::manager::Inner;
 use crate::process::status::{StatLine, read_stat};
 use crate::process::{ExitInfo, ProcStatus, ProcessInstance, Request};
+
+/// The processes of a manager, by name: what the watcher reads.
+pub(crate) type Processes = RwLock<BTreeMap<String, Arc<ProcessInstance>>>;
 
 /// A process to read, as it was when the round began.
 struct Target {
@@ -24,8 +28,8 @@ struct Target {
     start_ticks: Option<u64>,
 }
 
-/// Polls until `token` is cancelled or the manager is gone.
-pub(crate) async fn run(manager: Weak<Inner>, interval: Duration, token: CancellationToken) {
+/// Polls until `token` is cancelled or the manager (the owner of `processes`) is gone.
+pub(crate) async fn run(processes: Weak<Processes>, interval: Duration, token: CancellationToken) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -34,10 +38,10 @@ pub(crate) async fn run(manager: Weak<Inner>, interval: Duration, token: Cancell
             _ = ticker.tick() => {}
         }
         let targets = {
-            let Some(manager) = manager.upgrade() else {
+            let Some(processes) = processes.upgrade() else {
                 return;
             };
-            let processes = manager.processes.read();
+            let processes = processes.read();
             processes
                 .values()
                 .filter_map(|instance| {

@@ -20,6 +20,7 @@ async fn attach_reads_the_command_and_reaps_the_zombie_with_auto_terminate() {
     let manager = fast_manager();
     let attached = manager
         .attach("foreign", pid, ProcessOptions::new().with_auto_terminate())
+        .await
         .unwrap();
     let info = attached.info();
     assert!(info.attached);
@@ -55,6 +56,7 @@ async fn without_auto_terminate_an_attached_zombie_child_stays_a_zombie() {
     let manager = fast_manager();
     let attached = manager
         .attach("foreign", pid, ProcessOptions::new())
+        .await
         .unwrap();
     kill_pid(pid);
     wait_until("the zombie status", 5 * SECOND, || {
@@ -80,6 +82,7 @@ async fn restarting_an_attached_process_starts_one_the_manager_owns() {
     let manager = fast_manager();
     let attached = manager
         .attach("foreign", old, ProcessOptions::new().with_auto_terminate())
+        .await
         .unwrap();
     let new = attached.restart().await.unwrap();
     assert_ne!(new, old);
@@ -100,6 +103,7 @@ async fn attaching_to_a_missing_pid_or_to_the_agent_fails() {
     let manager = fast_manager();
     let err = manager
         .attach("gone", pid, ProcessOptions::new())
+        .await
         .unwrap_err();
     assert!(matches!(err, ExecError::Attach { .. }), "{err:?}");
     assert_eq!(
@@ -108,6 +112,7 @@ async fn attaching_to_a_missing_pid_or_to_the_agent_fails() {
     );
     let err = manager
         .attach("me", std::process::id(), ProcessOptions::new())
+        .await
         .unwrap_err();
     assert!(err.to_string().contains("the agent itself"), "{err}");
     manager.shutdown().await;
@@ -128,6 +133,7 @@ async fn an_attached_process_that_is_not_our_child_is_seen_ending() {
     let manager = fast_manager();
     let orphan = manager
         .attach("orphan", pid, ProcessOptions::new())
+        .await
         .unwrap();
     orphan.stop().await.unwrap();
     wait_until("the end", 5 * SECOND, || {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use cninfra_exec::{Event, ExecError, Output, ProcStatus, ProcessOptions, ProcessState};
 use cninfra_testsupport::wait_until;
 use nix::sys::signal::Signal;
-use parking_lot::Mutex;
 use processes::{TEST_AGENT, fast_manager, is_dead, kill_pid, next_state, within};
+use tokio::sync::Mutex;
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -119,7 +119,7 @@ async fn a_child_that_ignores_sigterm_is_killed_after_its_stop_timeout() {
         .unwrap();
     let pid = stubborn.start().await.unwrap();
     wait_until("the SIGTERM handler", 10 * SECOND, || {
-        output.lock().starts_with(b"ready")
+        output.try_lock().is_ok_and(|out| out.starts_with(b"ready"))
     })
     .await;
     let asked = Instant::now();
@@ -206,7 +206,10 @@ async fn output_reaches_writers_and_log_files_are_appended() {
     let talker = manager.new_process("talker", "sh", options).unwrap();
     talker.start().await.unwrap();
     wait_until("both lines", 5 * SECOND, || {
-        let text = String::from_utf8_lossy(&buffer.lock()).into_owned();
+        let Ok(buffer) = buffer.try_lock() else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&buffer);
         text.contains("hello\n") && text.contains("oops\n")
     })
     .await;
@@ -228,7 +231,9 @@ async fn environment_and_working_folder_are_applied() {
     job.start().await.unwrap();
     let expected = format!("hi no-cargo {}\n", folder.display());
     wait_until("the line", 5 * SECOND, || {
-        *buffer.lock() == expected.as_bytes()
+        buffer
+            .try_lock()
+            .is_ok_and(|out| *out == expected.as_bytes())
     })
     .await;
     manager.shutdown().await;
@@ -327,4 +332,38 @@ async fn shutdown_stops_children_and_leaves_detached_ones_running() {
         is_dead(keeper_pid)
     })
     .await;
+}
+
+// One runtime thread: a writer that is not ready (a full duplex pipe nobody reads yet) must
+// park the copying task, not the thread, or this test could never read the other end.
+#[tokio::test(flavor = "current_thread")]
+async fn a_writer_that_is_not_ready_holds_up_the_child_not_the_runtime() {
+    use tokio::io::AsyncReadExt;
+
+    let manager = fast_manager();
+    let (writer, mut reader) = tokio::io::duplex(64);
+    let options =
+        shell("seq 1 2000").with_output(Output::writer(Arc::new(Mutex::new(writer))), Output::Null);
+    let counter = manager.new_process("counter", "sh", options).unwrap();
+    counter.start().await.unwrap();
+    let expected: String = (1..=2000).map(|n| format!("{n}\n")).collect();
+    let mut received = Vec::new();
+    within("every line through the 64-byte pipe", 10 * SECOND, async {
+        while received.len() < expected.len() {
+            let mut chunk = [0u8; 256];
+            let read = reader.read(&mut chunk).await.unwrap();
+            assert_ne!(read, 0, "the writer closed early");
+            received.extend_from_slice(&chunk[..read]);
+        }
+    })
+    .await;
+    assert_eq!(String::from_utf8(received).unwrap(), expected);
+    assert_eq!(
+        within("the exit", 5 * SECOND, counter.wait()).await,
+        Some(cninfra_exec::ExitInfo {
+            code: Some(0),
+            signal: None
+        })
+    );
+    manager.shutdown().await;
 }

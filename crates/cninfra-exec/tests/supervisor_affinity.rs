@@ -1,14 +1,14 @@
 //! `sv-cpu-affinity-mask` pins every thread of the agent (alone in this test binary, since it
 //! pins the test process itself).
 
+mod processes;
+
 use std::time::Duration;
 
-use cninfra_core::Agent;
-use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_exec::SupervisorPlugin;
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
+use processes::with_supervisor;
 
 /// `Cpus_allowed_list` of every thread of this process.
 fn thread_cpus() -> Vec<String> {
@@ -41,19 +41,9 @@ async fn the_supervisor_pins_every_thread_of_the_agent() {
         format!("{program}sv-cpu-affinity-mask: \"{:x}\"\n", 1u64 << cpu),
     )
     .unwrap();
-    let http = HttpPlugin::builder()
-        .with_config(HttpConfig {
-            endpoint: "127.0.0.1:0".into(),
-            ..HttpConfig::default()
-        })
-        .build();
-    let plugin = SupervisorPlugin::with_deps(
-        ProcessManagerPlugin::new(),
-        http.clone(),
-        PrometheusPlugin::new(),
-    );
-    let agent = Agent::builder()
-        .plugin(plugin.clone())
+    let plugin = SupervisorPlugin::new();
+    let (builder, _http) = with_supervisor(plugin.clone());
+    let agent = builder
         .with_args(["test", "--supervisor-config", config.to_str().unwrap()])
         .with_env(Vec::<(String, String)>::new())
         .with_phase_timeout(Duration::from_secs(30))

@@ -6,13 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cninfra_core::{Agent, RunningAgent};
-use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_core::RunningAgent;
+use cninfra_exec::SupervisorPlugin;
 use cninfra_testsupport::wait_until;
 use parking_lot::Mutex;
-use processes::is_dead;
+use processes::{is_dead, with_supervisor};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -20,21 +18,11 @@ const SECOND: Duration = Duration::from_secs(1);
 const RECORD: &str = r#"printf '%s %s %s %s\n' "$SUPERVISOR_PROCESS_NAME" "$SUPERVISOR_EVENT_TYPE" "$SUPERVISOR_PROCESS_STATE" "${CARGO:-none}" >> "$0""#;
 
 async fn start(dir: &Path, config: &str) -> (RunningAgent, Arc<SupervisorPlugin>, String) {
-    let http = HttpPlugin::builder()
-        .with_config(HttpConfig {
-            endpoint: "127.0.0.1:0".into(),
-            ..HttpConfig::default()
-        })
-        .build();
-    let supervisor = SupervisorPlugin::with_deps(
-        ProcessManagerPlugin::new(),
-        http.clone(),
-        PrometheusPlugin::new(),
-    );
+    let supervisor = SupervisorPlugin::new();
+    let (builder, http) = with_supervisor(supervisor.clone());
     let path = dir.join("supervisor.conf");
     std::fs::write(&path, config).unwrap();
-    let agent = Agent::builder()
-        .plugin(supervisor.clone())
+    let agent = builder
         .with_args(["test", "--config-dir", dir.to_str().unwrap()])
         .with_env([("SUPERVISOR_CONFIG", path.to_str().unwrap())])
         .build()

@@ -6,12 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{Agent, AgentError, ErrorChain, RunningAgent};
-use cninfra_exec::{ProcessManagerPlugin, SupervisorPlugin};
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_core::{AgentError, ErrorChain, RunningAgent};
+use cninfra_exec::SupervisorPlugin;
 use cninfra_testsupport::wait_until;
-use processes::{TEST_AGENT, is_dead};
+use processes::{TEST_AGENT, is_dead, with_supervisor};
 use serde_json::Value;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -23,19 +21,10 @@ struct Running {
 }
 
 /// Starts an agent with the supervisor, given `config` as `--supervisor-config` (when
-/// `Some`), with an empty config dir and an HTTP server on a free port.
+/// `Some`), with `dir` as config dir and an HTTP server on a free port.
 async fn start(dir: &Path, config: Option<&str>) -> Result<Running, AgentError> {
-    let http = HttpPlugin::builder()
-        .with_config(HttpConfig {
-            endpoint: "127.0.0.1:0".into(),
-            ..HttpConfig::default()
-        })
-        .build();
-    let supervisor = SupervisorPlugin::with_deps(
-        ProcessManagerPlugin::new(),
-        http.clone(),
-        PrometheusPlugin::new(),
-    );
+    let supervisor = SupervisorPlugin::new();
+    let (builder, http) = with_supervisor(supervisor.clone());
     let mut args = vec![
         "test".to_owned(),
         "--config-dir".to_owned(),
@@ -46,8 +35,7 @@ async fn start(dir: &Path, config: Option<&str>) -> Result<Running, AgentError> 
         std::fs::write(&path, config).unwrap();
         args.extend(["--supervisor-config".to_owned(), path.display().to_string()]);
     }
-    let agent = Agent::builder()
-        .plugin(supervisor.clone())
+    let agent = builder
         .with_args(args)
         .with_env(Vec::<(String, String)>::new())
         .build()?
@@ -181,15 +169,34 @@ async fn programs_run_and_are_driven_over_rest() {
 }
 
 #[tokio::test]
-async fn without_a_config_the_supervisor_fails_to_start_naming_the_flag() {
+async fn without_a_config_the_supervisor_stays_disabled() {
     let dir = tempfile::tempdir().unwrap();
-    let err = start(dir.path(), None).await.err().unwrap();
-    let err = ErrorChain(&err).to_string();
-    assert!(err.contains("plugin `supervisor` failed in init"), "{err}");
-    assert!(
-        err.contains("--supervisor-config") && err.contains("SUPERVISOR_CONFIG"),
-        "{err}"
-    );
+    let running = start(dir.path(), None).await.unwrap();
+    let err = running.supervisor.supervisor().unwrap_err();
+    assert_eq!(err.plugin(), "supervisor");
+    let response = reqwest::get(format!("{}/supervisor/programs", running.base))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    running.agent.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_config_is_found_in_the_config_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("supervisor.conf"),
+        "programs:\n  - name: napper\n    executable-path: sleep\n    executable-args: [\"60\"]\n",
+    )
+    .unwrap();
+    let running = start(dir.path(), None).await.unwrap();
+    let supervisor = running.supervisor.supervisor().unwrap();
+    assert_eq!(supervisor.program_names(), ["napper"]);
+    let listed = programs(&running.base).await;
+    assert_eq!(listed[0]["state"], "RUNNING", "{listed:?}");
+    let pid = listed[0]["pid"].as_u64().unwrap() as u32;
+    running.agent.stop().await.unwrap();
+    assert!(is_dead(pid), "closing the supervisor stops its programs");
 }
 
 #[tokio::test]

@@ -115,7 +115,7 @@ async fn a_malformed_template_fails_the_start_naming_file_and_field() {
 }
 
 #[tokio::test]
-async fn without_a_config_the_plugin_runs_without_templates() {
+async fn without_a_config_the_plugin_stays_disabled_until_asked_for_a_manager() {
     let dir = tempfile::tempdir().unwrap();
     let pm = ProcessManagerPlugin::new();
     let agent = Agent::builder()
@@ -127,9 +127,43 @@ async fn without_a_config_the_plugin_runs_without_templates() {
         .start()
         .await
         .unwrap();
-    let manager = pm.manager().unwrap();
+    assert_eq!(pm.manager().unwrap_err().plugin(), "process-manager");
+    let manager = pm.manager_or_default().unwrap();
     assert!(manager.templates().is_empty());
     assert_eq!(manager.config(), &ManagerConfig::default());
+    let sleeper = manager
+        .new_process("sleeper", "sleep", ProcessOptions::new().with_args(["60"]))
+        .unwrap();
+    let pid = sleeper.start().await.unwrap();
+    assert!(std::ptr::eq(pm.manager().unwrap(), manager));
+    agent.stop().await.unwrap();
+    assert!(
+        is_dead(pid),
+        "closing the plugin stops the default manager's children"
+    );
+}
+
+#[tokio::test]
+async fn a_config_given_in_code_enables_the_plugin() {
+    let pm = ProcessManagerPlugin::builder()
+        .with_config(ManagerConfig {
+            poll_interval: Duration::from_millis(100),
+            ..ManagerConfig::default()
+        })
+        .build();
+    let agent = Agent::builder()
+        .plugin(pm.clone())
+        .with_args(["test"])
+        .with_env(Vec::<(String, String)>::new())
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        pm.manager().unwrap().config().poll_interval,
+        Duration::from_millis(100)
+    );
     agent.stop().await.unwrap();
 }
 

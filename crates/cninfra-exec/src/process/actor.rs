@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{error, warn};
 
-use super::instance::{Shared, send_signal};
 use super::policy::{Decision, RestartTracker};
+use super::shared::{Shared, send_signal};
 use super::spawn::spawn_process;
 use super::{ExitInfo, ProcStatus, ProcessState};
 use crate::LOG;

@@ -5,6 +5,7 @@ mod affinity;
 mod instance;
 mod options;
 mod policy;
+mod shared;
 pub(crate) mod spawn;
 pub(crate) mod status;
 
@@ -20,7 +21,7 @@ pub use policy::{RestartPolicy, Restarts};
 pub use status::ProcStatus;
 
 pub(crate) use actor::{Actor, Request};
-pub(crate) use instance::Shared;
+pub(crate) use shared::Shared;
 
 /// The life-cycle state of a managed process, after supervisord's.
 ///

@@ -2,18 +2,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use tokio::io::AsyncWrite;
+use tokio::sync::Mutex;
 
 use super::affinity::CpuAffinity;
 use super::policy::{RestartPolicy, Restarts};
 
 /// A writer shared by every run of a process (its output goes there across restarts).
-pub type SharedWriter = Arc<Mutex<dyn Write + Send>>;
+///
+/// An async writer behind a tokio mutex: the task that copies a child's stream writes each
+/// chunk as it arrives, holding the lock while it writes and awaiting a writer that is not
+/// ready, so a slow writer slows the child (its pipe fills up) and never blocks a runtime
+/// thread. Streams that share one writer are interleaved by chunks.
+pub type SharedWriter = Arc<Mutex<dyn AsyncWrite + Send + Unpin>>;
 
 /// Where a child's stdout or stderr goes.
 #[derive(Clone, Default)]
@@ -26,24 +31,25 @@ pub enum Output {
     Inherit,
     /// Appended to this file (created when missing); both streams may share one file.
     File(PathBuf),
-    /// Copied, as it arrives, into this writer.
+    /// Copied, as it arrives, into this async writer.
     Writer(SharedWriter),
 }
 
 impl Output {
-    /// Output copied into `writer`.
+    /// Output copied into `writer` (a `Vec<u8>`, a `tokio::fs::File`, `tokio::io::stdout()`,
+    /// one end of a `tokio::io::duplex`...).
     ///
     /// # Examples
     /// ```
     /// use std::sync::Arc;
-    /// use parking_lot::Mutex;
+    /// use tokio::sync::Mutex;
     /// use cninfra_exec::Output;
     ///
     /// let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
     /// let output = Output::writer(buffer.clone());
     /// # let _ = output;
     /// ```
-    pub fn writer<W: Write + Send + 'static>(writer: Arc<Mutex<W>>) -> Self {
+    pub fn writer<W: AsyncWrite + Send + Unpin + 'static>(writer: Arc<Mutex<W>>) -> Self {
         Output::Writer(writer)
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use parking_lot::Mutex;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -196,19 +196,15 @@ fn stdio_for(output: &Output) -> io::Result<Stdio> {
     })
 }
 
-/// Copies a child's pipe into a shared writer until the pipe closes.
+/// Copies a child's pipe into a shared writer until the pipe closes (or the writer fails).
 async fn copy_into(mut pipe: impl tokio::io::AsyncRead + Unpin, writer: SharedWriter) {
     let mut buf = vec![0u8; 8192];
     loop {
         match pipe.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(read) => {
-                let mut writer = writer.lock();
-                if writer
-                    .write_all(&buf[..read])
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                let mut writer = writer.lock().await;
+                if writer.write_all(&buf[..read]).await.is_err() || writer.flush().await.is_err() {
                     return;
                 }
             }

@@ -168,9 +168,25 @@ pub(crate) fn start_time_of(start_ticks: u64) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(boot) + after_boot)
 }
 
+/// Reads `/proc/<pid>/stat` and the process's start time off the runtime, on a blocking
+/// thread (both are file reads).
+///
+/// # Errors
+/// As [`read_stat`]; `Other` if the blocking task could not run.
+pub(crate) async fn read_stat_and_start(
+    pid: u32,
+) -> std::io::Result<(StatLine, Option<SystemTime>)> {
+    tokio::task::spawn_blocking(move || {
+        let stat = read_stat(pid)?;
+        Ok((stat, start_time_of(stat.start_ticks)))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// The command line of a process (`/proc/<pid>/cmdline`), split into its words.
-pub(crate) fn read_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))?;
+pub(crate) async fn read_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
+    let raw = tokio::fs::read(format!("/proc/{pid}/cmdline")).await?;
     Ok(raw
         .split(|&b| b == 0)
         .filter(|word| !word.is_empty())
@@ -182,15 +198,15 @@ pub(crate) fn read_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
 /// `execve` (a parent's `spawn` can return just before the kernel fills in the new
 /// arguments) shows an empty command line for a moment, so an empty one is read again for
 /// up to 100 ms before it is taken as it is (kernel threads and zombies have none).
-pub(crate) fn read_attached_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
+pub(crate) async fn read_attached_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
     for _ in 0..20 {
-        let words = read_cmdline(pid)?;
+        let words = read_cmdline(pid).await?;
         if !words.is_empty() {
             return Ok(words);
         }
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    read_cmdline(pid)
+    read_cmdline(pid).await
 }
 
 #[cfg(test)]
@@ -218,15 +234,20 @@ mod tests {
         assert_eq!(parse_stat(b"no parenthesis at all"), None);
     }
 
-    #[test]
-    fn reads_own_stat_and_cmdline() {
+    #[tokio::test]
+    async fn reads_own_stat_and_cmdline() {
         let me = std::process::id();
         let line = read_stat(me).unwrap();
         assert_ne!(line.status(), ProcStatus::Unavailable);
         assert_eq!(line.ppid, nix::unistd::getppid().as_raw() as u32);
         let started = start_time_of(line.start_ticks).unwrap();
         assert!(started <= SystemTime::now());
-        assert!(!read_cmdline(me).unwrap().is_empty());
+        assert!(!read_cmdline(me).await.unwrap().is_empty());
+        let (again, started_again) = read_stat_and_start(me).await.unwrap();
+        assert_eq!(
+            (again.start_ticks, started_again),
+            (line.start_ticks, Some(started))
+        );
         assert_eq!(
             read_stat(u32::MAX).unwrap_err().kind(),
             std::io::ErrorKind::NotFound

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::error::ExecError;
 use crate::process::{CpuAffinity, Output, ProcessOptions, RestartPolicy, Restarts};
 
-/// The supervisor's config (`supervisor.conf`, required).
+/// The supervisor's config (`supervisor.conf`; without it the supervisor stays disabled).
 ///
 /// ```yaml
 /// programs:

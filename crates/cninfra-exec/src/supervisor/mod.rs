@@ -13,13 +13,13 @@ use parking_lot::Mutex;
 
 pub use config::{HookConfig, ProgramConfig, SupervisorConfig};
 pub use hooks::HookStats;
-pub use plugin::SupervisorPlugin;
+pub use plugin::{SupervisorPlugin, SupervisorPluginBuilder};
 
 use crate::manager::ProcessManager;
 use crate::process::ProcessInstance;
 
-/// The log target of the supervisor (its plugin name).
-const LOG: &str = "supervisor";
+/// The log target of the supervisor: its plugin's name.
+const LOG: &str = SupervisorPlugin::NAME;
 
 /// The running supervisor: its programs, by the names of its config.
 #[derive(Debug)]

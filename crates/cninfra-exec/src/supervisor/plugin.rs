@@ -1,9 +1,9 @@
 //! The `supervisor` plugin.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::HttpPlugin;
 use tracing::{error, info};
@@ -11,17 +11,20 @@ use tracing::{error, info};
 use super::config::SupervisorConfig;
 use super::metrics::ProgramGauges;
 use super::{LOG, Supervisor, hooks, rest};
-use crate::error::ExecError;
-use crate::plugin::{ProcessManagerPlugin, config_given};
+use crate::plugin::ProcessManagerPlugin;
 
 /// The supervisor as a plugin (`supervisor`).
 ///
-/// Needs its config (`--supervisor-config`, `SUPERVISOR_CONFIG` or `supervisor.conf` in
-/// the config dir): without one `init` fails, as upstream. In `init` it checks the config
-/// (a missing executable is named), pins the agent if `sv-cpu-affinity-mask` says so,
-/// registers the programs with the process manager, adds its REST routes and Prometheus
-/// gauges, starts the hook loop and starts the programs. On close it stops the programs
-/// (SIGTERM, then SIGKILL after their stop timeout).
+/// Requires, by type, the [`ProcessManagerPlugin`] (its programs are processes of that
+/// manager), the `HttpPlugin` (REST API) and the `PrometheusPlugin` (gauges); the agent must
+/// hold one of each. Reads `supervisor.conf` (`--supervisor-config`, `SUPERVISOR_CONFIG`
+/// or the file in `--config-dir`); without one the plugin stays disabled (one info line),
+/// so an agent can always list it and `--help` shows its flag. In `init` it checks the
+/// config (a missing executable is named), pins the agent if `sv-cpu-affinity-mask` says
+/// so, registers the programs with the process manager (started with the default settings
+/// if that plugin has no config), adds its REST routes and Prometheus gauges, starts the
+/// hook loop and starts the programs. On close it stops the programs (SIGTERM, then SIGKILL
+/// after their stop timeout).
 ///
 /// # Examples
 /// ```no_run
@@ -30,66 +33,65 @@ use crate::plugin::{ProcessManagerPlugin, config_given};
 /// use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 ///
 /// # async fn demo() -> Result<(), cninfra_core::AgentError> {
-/// let http = HttpPlugin::new();
-/// let prometheus = PrometheusPlugin::new();
-/// let mut agent = Agent::builder();
-/// if SupervisorPlugin::config_given() {
-///     let pm = ProcessManagerPlugin::new();
-///     agent = agent.plugin(SupervisorPlugin::with_deps(pm, http, prometheus));
-/// }
-/// agent.build()?.run().await
+/// Agent::builder()
+///     .plugin(SupervisorPlugin::new())
+///     .plugin(ProcessManagerPlugin::new())
+///     .plugin(PrometheusPlugin::new())
+///     .plugin(HttpPlugin::new())
+///     .build()?
+///     .run()
+///     .await
 /// # }
 /// ```
 #[derive(Debug)]
 pub struct SupervisorPlugin {
-    pm: Arc<ProcessManagerPlugin>,
-    http: Arc<HttpPlugin>,
-    prometheus: Arc<PrometheusPlugin>,
-    supervisor: OnceLock<Arc<Supervisor>>,
+    preset: Option<SupervisorConfig>,
+    supervisor: Ready<Arc<Supervisor>>,
 }
 
 impl SupervisorPlugin {
-    /// The plugin's name.
+    /// The plugin's name, the stem of its config file and flag, and its log target.
     pub const NAME: &'static str = "supervisor";
 
-    /// The plugin with its own process manager, HTTP and Prometheus plugins (share them
-    /// with [`with_deps`](Self::with_deps) when the agent has them already).
+    /// The plugin, configured by `supervisor.conf`.
     pub fn new() -> Arc<Self> {
-        let http = HttpPlugin::new();
-        let prometheus = PrometheusPlugin::new();
-        Self::with_deps(ProcessManagerPlugin::new(), http, prometheus)
+        Self::builder().build()
     }
 
-    /// The plugin using these process manager, HTTP and Prometheus plugins (the
-    /// Prometheus plugin should serve on the same HTTP plugin).
-    pub fn with_deps(
-        pm: Arc<ProcessManagerPlugin>,
-        http: Arc<HttpPlugin>,
-        prometheus: Arc<PrometheusPlugin>,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            pm,
-            http,
-            prometheus,
-            supervisor: OnceLock::new(),
-        })
+    /// A builder, for a config given in code.
+    pub fn builder() -> SupervisorPluginBuilder {
+        SupervisorPluginBuilder { preset: None }
     }
 
-    /// The running supervisor, once `init` ran.
+    /// The running supervisor, once `init` ran with a config.
     ///
     /// # Errors
-    /// [`ExecError::NotReady`] before `init`.
-    pub fn supervisor(&self) -> Result<Arc<Supervisor>, ExecError> {
-        self.supervisor
-            .get()
-            .cloned()
-            .ok_or(ExecError::NotReady { plugin: Self::NAME })
+    /// [`NotReady`] naming the plugin before `init`, or while the plugin is disabled.
+    pub fn supervisor(&self) -> Result<Arc<Supervisor>, NotReady> {
+        self.supervisor.get().cloned()
+    }
+}
+
+/// Builds a [`SupervisorPlugin`]; see [`SupervisorPlugin::builder`].
+#[derive(Debug)]
+#[must_use = "call `build` to get the plugin"]
+pub struct SupervisorPluginBuilder {
+    preset: Option<SupervisorConfig>,
+}
+
+impl SupervisorPluginBuilder {
+    /// Uses this config; no file is read and the plugin is enabled.
+    pub fn with_config(mut self, config: SupervisorConfig) -> Self {
+        self.preset = Some(config);
+        self
     }
 
-    /// Whether this process was given `--supervisor-config` or `SUPERVISOR_CONFIG`
-    /// (non-empty): the example agent adds the plugin then.
-    pub fn config_given() -> bool {
-        config_given(Self::NAME, std::env::args_os(), |var| std::env::var_os(var))
+    /// The plugin.
+    pub fn build(self) -> Arc<SupervisorPlugin> {
+        Arc::new(SupervisorPlugin {
+            preset: self.preset,
+            supervisor: Ready::new(SupervisorPlugin::NAME),
+        })
     }
 }
 
@@ -99,22 +101,32 @@ impl Plugin for SupervisorPlugin {
         Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.pm.clone(), self.http.clone(), self.prometheus.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![
+            Requirement::of::<ProcessManagerPlugin>(),
+            Requirement::of::<HttpPlugin>(),
+            Requirement::of::<PrometheusPlugin>(),
+        ]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config: SupervisorConfig = ctx.config()?.ok_or(ExecError::MissingSupervisorConfig)?;
-        let origin = ctx.config_path().map_or_else(
-            || "supervisor config".to_owned(),
-            |path| path.display().to_string(),
-        );
+        let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
+            info!(target: LOG, "supervisor disabled: no supervisor.conf");
+            return Ok(());
+        };
+        let origin = match (&self.preset, ctx.config_path()) {
+            (None, Some(path)) => path.display().to_string(),
+            _ => "supervisor config".to_owned(),
+        };
         let checked = config.check(&origin)?;
         if let Some(affinity) = &checked.own_affinity {
             affinity.apply_to_current_process()?;
             info!(target: LOG, cpus = %affinity.to_list(), "agent pinned");
         }
-        let manager = self.pm.manager()?.clone();
+        let manager = ctx
+            .dep::<ProcessManagerPlugin>()?
+            .manager_or_default()?
+            .clone();
         let mut programs = Vec::with_capacity(checked.programs.len());
         for program in checked.programs {
             programs.push(manager.new_process(
@@ -129,8 +141,9 @@ impl Plugin for SupervisorPlugin {
             names: names.clone(),
             hook_stats: Arc::default(),
         });
-        self.http.merge(rest::router(Arc::clone(&supervisor)))?;
-        self.prometheus
+        ctx.dep::<HttpPlugin>()?
+            .merge(rest::router(Arc::clone(&supervisor)))?;
+        ctx.dep::<PrometheusPlugin>()?
             .register_collector(Box::new(ProgramGauges(Arc::clone(&supervisor))));
         if !checked.hooks.is_empty() {
             let changes = manager.subscribe();
@@ -139,6 +152,7 @@ impl Plugin for SupervisorPlugin {
             let token = ctx.shutdown_token();
             ctx.spawn(hooks::run(checked.hooks, programs, changes, stats, token));
         }
+        self.supervisor.set(supervisor)?;
         for program in &programs {
             match program.start().await {
                 Ok(pid) => info!(target: LOG, program = program.name(), pid, "program started"),
@@ -146,13 +160,11 @@ impl Plugin for SupervisorPlugin {
                     "cannot start program"),
             }
         }
-        // `init` runs once per agent; a second value could only come from a reused plugin.
-        let _ = self.supervisor.set(supervisor);
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        let Some(supervisor) = self.supervisor.get() else {
+        let Some(supervisor) = self.supervisor.try_get() else {
             return Ok(());
         };
         let programs = supervisor.programs();

@@ -3,9 +3,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_exec::{Event, ManagerConfig, Notification, ProcessManager, ProcessState};
+use cninfra_core::{Agent, AgentBuilder};
+use cninfra_exec::{
+    Event, ManagerConfig, Notification, ProcessManager, ProcessManagerPlugin, ProcessState,
+    SupervisorPlugin,
+};
+use cninfra_rpc::prometheus::PrometheusPlugin;
+use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use tokio::sync::broadcast;
 
 /// The test helper program (`src/bin/exec-test-agent.rs`).
@@ -18,6 +25,23 @@ pub fn fast_manager() -> ProcessManager {
         ..ManagerConfig::default()
     })
     .expect("inside a runtime")
+}
+
+/// An agent builder with `supervisor` and the plugins it requires: a process manager,
+/// Prometheus, and an HTTP server on a free port (returned, for its address).
+pub fn with_supervisor(supervisor: Arc<SupervisorPlugin>) -> (AgentBuilder, Arc<HttpPlugin>) {
+    let http = HttpPlugin::builder()
+        .with_config(HttpConfig {
+            endpoint: "127.0.0.1:0".into(),
+            ..HttpConfig::default()
+        })
+        .build();
+    let builder = Agent::builder()
+        .plugin(supervisor)
+        .plugin(ProcessManagerPlugin::new())
+        .plugin(PrometheusPlugin::new())
+        .plugin(http.clone());
+    (builder, http)
 }
 
 /// Runs `future` with a time limit, naming `what` on time-out.
