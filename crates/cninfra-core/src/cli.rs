@@ -3,68 +3,13 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, Command};
 
 use crate::build_info::BuildInfo;
 use crate::error::AgentError;
 use crate::plugin::{Flag, Plugin, env_var_of};
-
-/// Flag naming the fallback folder of config files.
-pub(crate) const CONFIG_DIR: &str = "config-dir";
-/// Flag naming the service label.
-pub(crate) const LABEL: &str = "microservice-label";
-
-/// A flag's value and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FlagValue {
-    pub(crate) value: String,
-    pub(crate) origin: Origin,
-}
-
-/// Where a flag's value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// The command line, `--<flag>`.
-    CommandLine(String),
-    /// An environment variable.
-    Environment(String),
-    /// The flag's default.
-    Default,
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::CommandLine(flag) => write!(f, "--{flag}"),
-            Self::Environment(var) => f.write_str(var),
-            Self::Default => f.write_str("default"),
-        }
-    }
-}
-
-/// What the command line and environment said.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Settings {
-    values: HashMap<String, FlagValue>,
-}
-
-impl Settings {
-    pub(crate) fn get(&self, flag: &str) -> Option<&FlagValue> {
-        self.values.get(flag)
-    }
-
-    pub(crate) fn config_dir(&self) -> PathBuf {
-        self.get(CONFIG_DIR)
-            .map_or_else(|| PathBuf::from("."), |v| PathBuf::from(&v.value))
-    }
-}
-
-/// The name of a plugin's config flag.
-pub(crate) fn config_flag_of(plugin: &str) -> String {
-    format!("{plugin}-config")
-}
+use crate::settings::{CONFIG_DIR, FlagValue, LABEL, Origin, Settings, config_flag_of};
 
 /// Everything needed to parse the agent's command line.
 pub(crate) struct CommandLine<'a> {

@@ -12,13 +12,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::agent::StopHandle;
 use crate::build_info::BuildInfo;
-use crate::cli::{Origin, Settings, config_flag_of};
 use crate::config::{self, ConfigError, ConfigSource};
 use crate::label::ServiceLabel;
-use crate::plugin::Plugin;
 use crate::requirement::short_type_name;
+use crate::settings::{Origin, Settings, config_flag_of};
+use crate::stop::StopHandle;
 
 /// What every plugin of one agent shares.
 #[derive(Debug)]
@@ -31,8 +30,8 @@ pub(crate) struct Environment {
     /// The environment variables the agent was built with (the process's, or
     /// [`with_env`](crate::AgentBuilder::with_env)'s).
     pub(crate) vars: HashMap<String, String>,
-    /// Every plugin, in start order.
-    pub(crate) plugins: Vec<Arc<dyn Plugin>>,
+    /// Every plugin, in start order, for [`InitContext::dep`].
+    pub(crate) plugins: Vec<Arc<dyn Any + Send + Sync>>,
     pub(crate) names: Vec<String>,
 }
 
@@ -56,17 +55,8 @@ struct Inner {
 }
 
 impl InitContext {
-    pub(crate) fn new(plugin: &Arc<dyn Plugin>, env: Arc<Environment>) -> Self {
-        let declared = plugin
-            .requires()
-            .iter()
-            .map(|needed| needed.type_id)
-            .chain(plugin.deps().iter().map(crate::agent::type_of))
-            .collect();
-        Self::with_declared(plugin.name(), declared, env)
-    }
-
-    fn with_declared(plugin: &str, declared: Vec<TypeId>, env: Arc<Environment>) -> Self {
+    /// The context of `plugin`, which may use the plugins of the `declared` types.
+    pub(crate) fn new(plugin: &str, declared: Vec<TypeId>, env: Arc<Environment>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 plugin: plugin.to_owned(),
@@ -83,7 +73,7 @@ impl InitContext {
     #[cfg(any(test, feature = "test-util"))]
     #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn for_tests(plugin: &str) -> Self {
-        Self::with_declared(
+        Self::new(
             plugin,
             Vec::new(),
             Arc::new(Environment {
@@ -110,12 +100,13 @@ impl InitContext {
     }
 
     /// The plugin of type `P`, which this plugin declared in
-    /// [`Plugin::requires`] (or holds through [`Plugin::deps`]).
+    /// [`Plugin::requires`](crate::Plugin::requires) (or holds through
+    /// [`Plugin::deps`](crate::Plugin::deps)).
     ///
     /// # Errors
     /// [`DependencyError`] naming both plugins when `P` was not declared, or (for an
     /// [optional](crate::Requirement::optional) requirement) is not in the agent.
-    pub fn dep<P: Plugin>(&self) -> Result<Arc<P>, DependencyError> {
+    pub fn dep<P: Any + Send + Sync>(&self) -> Result<Arc<P>, DependencyError> {
         let error = |declared| DependencyError {
             plugin: self.inner.plugin.clone(),
             needs: short_type_name::<P>(),
@@ -128,11 +119,12 @@ impl InitContext {
     }
 
     /// The plugin of type `P` when the agent has one (for optional requirements).
-    pub fn try_dep<P: Plugin>(&self) -> Option<Arc<P>> {
-        self.inner.env.plugins.iter().find_map(|plugin| {
-            let any: Arc<dyn Any + Send + Sync> = plugin.clone();
-            any.downcast::<P>().ok()
-        })
+    pub fn try_dep<P: Any + Send + Sync>(&self) -> Option<Arc<P>> {
+        self.inner
+            .env
+            .plugins
+            .iter()
+            .find_map(|plugin| Arc::clone(plugin).downcast::<P>().ok())
     }
 
     /// An environment variable of the agent: the process's, or those given to

@@ -4,8 +4,7 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::agent::{IntoPlugin, type_of};
-use crate::plugin::Plugin;
+use crate::plugin::{IntoPlugin, Plugin, type_of};
 
 /// A set of plugins added to an agent together, such as the facade's `Defaults`.
 ///

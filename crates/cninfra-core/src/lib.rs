@@ -56,11 +56,11 @@ mod phase;
 mod plugin;
 mod ready;
 mod requirement;
+mod settings;
+mod stop;
 pub mod tls;
 
-pub use agent::{
-    AGENT_LOGGER, Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, IntoPlugin, RunningAgent, StopHandle,
-};
+pub use agent::{Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, RunningAgent};
 pub use async_trait::async_trait;
 pub use build_info::BuildInfo;
 pub use context::{DependencyError, InitContext};
@@ -68,9 +68,13 @@ pub use error::{AgentError, ErrorChain};
 pub use group::{IntoPluginArc, PluginGroup, PluginGroupBuilder};
 pub use label::{InvalidLabel, ServiceLabel};
 pub use phase::Phase;
-pub use plugin::{BoxError, Flag, FnPlugin, Plugin, plugin_fn};
+pub use plugin::{BoxError, Flag, FnPlugin, IntoPlugin, Plugin, plugin_fn};
 pub use ready::{NotReady, Ready};
 pub use requirement::Requirement;
+pub use stop::StopHandle;
+
+/// The logger (tracing target) of the agent core.
+pub const AGENT_LOGGER: &str = "agent";
 
 /// Builds the agent from `builder`, runs it until SIGINT/SIGTERM, and turns the outcome into
 /// a process exit code: 0 for a clean stop (and for `--help` / `--version`, which are

@@ -1,6 +1,6 @@
 //! The [`Plugin`] trait and the function plugin [`plugin_fn`].
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -91,6 +91,37 @@ impl fmt::Debug for dyn Plugin {
             .field("name", &self.name())
             .finish()
     }
+}
+
+/// Something the agent can take as a plugin: a plugin value, an `Arc` of one, or an
+/// `Arc<dyn Plugin>`.
+pub trait IntoPlugin {
+    /// The shared plugin.
+    fn into_plugin(self) -> Arc<dyn Plugin>;
+}
+
+impl<P: Plugin> IntoPlugin for P {
+    fn into_plugin(self) -> Arc<dyn Plugin> {
+        Arc::new(self)
+    }
+}
+
+impl<P: Plugin> IntoPlugin for Arc<P> {
+    fn into_plugin(self) -> Arc<dyn Plugin> {
+        self
+    }
+}
+
+impl IntoPlugin for Arc<dyn Plugin> {
+    fn into_plugin(self) -> Arc<dyn Plugin> {
+        self
+    }
+}
+
+/// The concrete type of a plugin instance.
+pub(crate) fn type_of(plugin: &Arc<dyn Plugin>) -> TypeId {
+    let any: &dyn Any = plugin.as_ref();
+    any.type_id()
 }
 
 /// A command-line flag that a plugin adds to the agent. It is also read from the environment

@@ -1,8 +1,8 @@
 //! The [`Agent`]: builds the plugin set, runs the lifecycle, stops on signal or request.
 
 mod order;
-mod stop;
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -11,48 +11,20 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-pub(crate) use order::type_of;
-pub use stop::StopHandle;
-
+use crate::AGENT_LOGGER;
 use crate::build_info::BuildInfo;
-use crate::cli::{CommandLine, LABEL};
+use crate::cli::CommandLine;
 use crate::context::{Environment, InitContext};
 use crate::error::{AgentError, ErrorChain};
 use crate::group::PluginGroup;
 use crate::label::ServiceLabel;
 use crate::phase::Phase;
-use crate::plugin::Plugin;
-
-/// The logger (tracing target) of the agent core.
-pub const AGENT_LOGGER: &str = "agent";
+use crate::plugin::{IntoPlugin, Plugin, type_of};
+use crate::settings::LABEL;
+use crate::stop::{self, StopHandle};
 
 /// The default time limit of each plugin's `init`, `after_init` and `close`.
 pub const DEFAULT_PHASE_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Something the agent can take as a plugin: a plugin value, an `Arc` of one, or an
-/// `Arc<dyn Plugin>`.
-pub trait IntoPlugin {
-    /// The shared plugin.
-    fn into_plugin(self) -> Arc<dyn Plugin>;
-}
-
-impl<P: Plugin> IntoPlugin for P {
-    fn into_plugin(self) -> Arc<dyn Plugin> {
-        Arc::new(self)
-    }
-}
-
-impl<P: Plugin> IntoPlugin for Arc<P> {
-    fn into_plugin(self) -> Arc<dyn Plugin> {
-        self
-    }
-}
-
-impl IntoPlugin for Arc<dyn Plugin> {
-    fn into_plugin(self) -> Arc<dyn Plugin> {
-        self
-    }
-}
 
 /// Builds an [`Agent`]; see [`Agent::builder`].
 #[derive(Debug)]
@@ -191,7 +163,10 @@ impl AgentBuilder {
                 stop: CancellationToken::new(),
                 vars: env,
                 names: plugins.iter().map(|p| p.name().to_owned()).collect(),
-                plugins: plugins.clone(),
+                plugins: plugins
+                    .iter()
+                    .map(|plugin| Arc::clone(plugin) as Arc<dyn Any + Send + Sync>)
+                    .collect(),
             }),
             plugins,
         })
@@ -279,7 +254,7 @@ impl Agent {
         );
         let mut started: Vec<(Arc<dyn Plugin>, InitContext)> = Vec::new();
         for plugin in &self.plugins {
-            let ctx = InitContext::new(plugin, Arc::clone(&self.env));
+            let ctx = InitContext::new(plugin.name(), declared(plugin), Arc::clone(&self.env));
             match self.run_phase(plugin, Phase::Init, &ctx).await {
                 Ok(()) => started.push((Arc::clone(plugin), ctx)),
                 Err(err) => {
@@ -427,6 +402,17 @@ impl Agent {
             Err(AgentError::Close { failures })
         }
     }
+}
+
+/// The types whose plugins `plugin` may take from its context: those it requires and those
+/// it holds.
+fn declared(plugin: &Arc<dyn Plugin>) -> Vec<TypeId> {
+    plugin
+        .requires()
+        .iter()
+        .map(|needed| needed.type_id)
+        .chain(plugin.deps().iter().map(type_of))
+        .collect()
 }
 
 /// A started agent; stop it with [`stop`](Self::stop) or wait for a stop request with

@@ -1,11 +1,11 @@
 //! Finding every plugin an agent needs and ordering them, dependencies first.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::AgentError;
-use crate::plugin::Plugin;
+use crate::plugin::{Plugin, type_of};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mark {
@@ -40,12 +40,6 @@ pub(crate) fn resolve(roots: &[Arc<dyn Plugin>]) -> Result<Vec<Arc<dyn Plugin>>,
 /// The identity of a plugin instance.
 fn identity(plugin: &Arc<dyn Plugin>) -> *const () {
     Arc::as_ptr(plugin).cast::<()>()
-}
-
-/// The concrete type of a plugin instance.
-pub(crate) fn type_of(plugin: &Arc<dyn Plugin>) -> TypeId {
-    let any: &dyn Any = plugin.as_ref();
-    any.type_id()
 }
 
 fn check_name(name: &str) -> Result<(), AgentError> {

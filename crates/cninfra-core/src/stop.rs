@@ -5,7 +5,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use super::AGENT_LOGGER;
+use crate::AGENT_LOGGER;
 
 /// Stops an agent: [`Agent::run`](crate::Agent::run) and
 /// [`RunningAgent::wait`](crate::RunningAgent::wait) return after closing the plugins. A stop
