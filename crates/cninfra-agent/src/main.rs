@@ -20,11 +20,11 @@ use cninfra::grpc::GrpcPlugin;
 use cninfra::health::StatusCheckPlugin;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::KvSchedulerPlugin;
-use cninfra::kvscheduler::example::{self as scheduler_example, ExampleDescriptorsPlugin};
 use cninfra::kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 use cninfra::{Agent, Defaults, PluginGroup};
+use cninfra_kvscheduler_example::{self as scheduler_example, ExampleDescriptorsPlugin};
 
 use crate::example::ExamplePlugin;
 use crate::store::{ReconnectPlugin, Stores};
@@ -45,21 +45,12 @@ async fn main() -> ExitCode {
         .set(http.clone())
         .set(status.clone())
         .set(prometheus.clone());
-    let grpc = GrpcPlugin::new(status.clone(), prometheus.clone());
+    let grpc = GrpcPlugin::new();
     let stores = Stores::new(&status);
     let resync = ResyncPlugin::new(status.clone());
     let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
-    // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB entries
-    // over an in-memory dataplane), fed from the store under config/example/v1/.
-    let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(prometheus.clone()));
-    let descriptors = ExampleDescriptorsPlugin::new(scheduler.clone());
-    let orchestrator = OrchestratorPlugin::new(scheduler, sync.clone());
     // The scheduler's gRPC configurator, served when a grpc.conf turns gRPC on.
-    let grpc_source = GrpcSourcePlugin::new(
-        grpc.clone(),
-        orchestrator.clone(),
-        scheduler_example::models(),
-    );
+    let grpc_source = GrpcSourcePlugin::new(scheduler_example::models());
     let kafka = KafkaPlugin::builder()
         .with_status_check(status.clone())
         .build();
@@ -74,8 +65,11 @@ async fn main() -> ExitCode {
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())
         .plugin(example)
-        .plugin(descriptors)
-        .plugin(orchestrator)
+        // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB
+        // entries over an in-memory dataplane), fed from the store under config/example/v1/.
+        .plugin(ExampleDescriptorsPlugin::new())
+        .plugin(OrchestratorPlugin::new())
+        .plugin(KvSchedulerPlugin::new())
         .plugin(grpc_source)
         .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
     // The process manager and the supervisor stay disabled without their config file.

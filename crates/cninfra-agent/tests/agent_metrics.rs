@@ -11,7 +11,7 @@ use support::{AgentProcess, free_port};
 // test thread blocks in `stop`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_help_text_ends_with_a_doubled_period() {
-    use cninfra::grpc::example::pb::{SayRequest, echo_client::EchoClient};
+    use cninfra_grpc_echo::pb::{SayRequest, echo_client::EchoClient};
 
     let dir = tempfile::tempdir().unwrap();
     let grpc_port = free_port();

@@ -185,10 +185,10 @@ fn help_lists_the_exec_config_flags() {
 // thread blocks in `wait_exit`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_grpc_config_the_echo_and_configurator_services_answer_over_grpc() {
-    use cninfra::grpc::example::pb::{SayRequest, echo_client::EchoClient};
     use cninfra::kvscheduler::grpc::pb::{
         KeyValue, ListModelsRequest, UpdateRequest, configurator_client::ConfiguratorClient,
     };
+    use cninfra_grpc_echo::pb::{SayRequest, echo_client::EchoClient};
 
     let dir = tempfile::tempdir().unwrap();
     let grpc_port = free_port();

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
 use cninfra_core::{Agent, BoxError, InitContext, Plugin, RunningAgent, async_trait};
-use cninfra_grpc::example::EchoService;
-use cninfra_grpc::example::pb::SayRequest;
-use cninfra_grpc::example::pb::echo_client::EchoClient;
-use cninfra_grpc::example::pb::echo_server::EchoServer;
 use cninfra_grpc::{AuthConfig, GrpcConfig, GrpcPlugin};
+use cninfra_grpc_echo::EchoService;
+use cninfra_grpc_echo::pb::SayRequest;
+use cninfra_grpc_echo::pb::echo_client::EchoClient;
+use cninfra_grpc_echo::pb::echo_server::EchoServer;
 use cninfra_health::StatusCheckPlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
@@ -71,9 +71,11 @@ async fn agent(config: GrpcConfig) -> anyhow::Result<(RunningAgent, SocketAddr)>
             ..HttpConfig::default()
         })
         .build();
-    let grpc = GrpcPlugin::with_config(config, StatusCheckPlugin::new(), PrometheusPlugin::new());
+    let grpc = GrpcPlugin::builder().with_config(config).build();
     let agent = Agent::builder()
         .plugin(Arc::new(App { grpc: grpc.clone() }))
+        .plugin(StatusCheckPlugin::new())
+        .plugin(PrometheusPlugin::new())
         .plugin(http)
         .with_args(["bench"])
         .with_env(Vec::<(String, String)>::new())

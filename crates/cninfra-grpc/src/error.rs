@@ -63,9 +63,6 @@ pub enum GrpcError {
         /// The service's full name, or `<descriptors>` for a descriptor set.
         service: String,
     },
-    /// The plugin was used before its `init` ran.
-    #[error("the gRPC plugin is not initialised")]
-    NotReady,
 }
 
 impl From<cninfra_rpc::tls_files::TlsFileError> for GrpcError {

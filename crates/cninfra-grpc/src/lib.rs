@@ -8,39 +8,41 @@
 //!
 //! # Quick start
 //! ```no_run
-//! use std::sync::Arc;
-//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin};
+//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin, Requirement};
 //! use cninfra_grpc::GrpcPlugin;
-//! use cninfra_grpc::example::EchoService;
 //! use cninfra_health::StatusCheckPlugin;
-//! use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 //!
-//! struct App { grpc: Arc<GrpcPlugin> }
+//! struct App;
 //!
 //! #[async_trait]
 //! impl Plugin for App {
 //!     fn name(&self) -> &str { "app" }
-//!     fn deps(&self) -> Vec<Arc<dyn Plugin>> { vec![self.grpc.clone()] }
+//!     fn requires(&self) -> Vec<Requirement> { vec![Requirement::of::<GrpcPlugin>()] }
 //!     fn has_config(&self) -> bool { false }
-//!     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-//!         // Any tonic service: `MyServiceServer::new(MyImpl)`.
-//!         self.grpc.add_service(EchoService::server(&self.grpc))?;
-//!         // Descriptors let `grpcurl` describe it through reflection.
-//!         self.grpc.add_file_descriptor_set(cninfra_grpc::example::FILE_DESCRIPTOR_SET)?;
+//!     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+//!         let grpc = ctx.dep::<GrpcPlugin>()?;
+//!         // Any tonic service: `grpc.add_service(MyServiceServer::new(MyImpl))?`, and its
+//!         // descriptors so that `grpcurl` can describe it through reflection:
+//!         // `grpc.add_file_descriptor_set(MY_FILE_DESCRIPTOR_SET)?`.
+//!         # drop(grpc);
 //!         Ok(())
 //!     }
 //! }
 //!
 //! # async fn demo() -> Result<(), cninfra_core::AgentError> {
-//! let prometheus = PrometheusPlugin::new();
-//! let grpc = GrpcPlugin::new(StatusCheckPlugin::new(), prometheus);
 //! Agent::builder()
-//!     .plugin(App { grpc })
+//!     .plugin(App)
+//!     .plugin(GrpcPlugin::new())
+//!     .plugin(StatusCheckPlugin::new())
 //!     .build()?
 //!     .run()          // with grpc.conf: `endpoint: 0.0.0.0:9111`
 //!     .await
 //! # }
 //! ```
+//!
+//! [`GrpcPlugin`] needs the status check (for its health service); it exports call metrics
+//! through the Prometheus plugin only when the agent has one, so an agent serving gRPC
+//! needs no HTTP server.
 //!
 //! # Configuration
 //! `grpc.conf` ([`GrpcConfig`], `--grpc-config` / `GRPC_CONFIG`) with upstream's keys.
@@ -66,13 +68,12 @@
 //!   removes its unix socket file.
 //!
 //! # Protobuf code without `protoc`
-//! [`example`] is generated at build time by `protox` (a protobuf compiler in Rust) feeding
-//! `tonic-prost-build`; do the same in your crate's `build.rs` to need no system `protoc`.
-//! The repository's `docs/grpc.md` has the full guide.
+//! Generate your services at build time with `protox` (a protobuf compiler in Rust) feeding
+//! `tonic-prost-build`, in your crate's `build.rs`, to need no system `protoc`; the example
+//! service `cninfra.example.v1.Echo` (crate `cninfra-grpc-echo` in the repository, served by
+//! the example agent) does so. The repository's `docs/grpc.md` has the full guide.
 //!
 //! Logs go to the `grpc` target.
-
-pub mod example;
 
 mod config;
 mod error;
@@ -88,9 +89,6 @@ mod tls;
 pub use config::{AuthConfig, GrpcConfig, KeepaliveConfig, Network, RateLimitConfig};
 pub use error::GrpcError;
 pub use layer::auth::AuthenticatedUser;
-pub use plugin::{DEFAULT_MAX_RECV_MSG_SIZE, GrpcPlugin};
+pub use plugin::{DEFAULT_MAX_RECV_MSG_SIZE, GrpcPlugin, GrpcPluginBuilder};
 /// The tonic version the server is built on, for services and clients.
 pub use tonic;
-
-/// The plugin's name and log target.
-const LOG: &str = "grpc";

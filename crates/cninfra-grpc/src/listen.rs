@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, UnixListener};
 use tracing::{info, warn};
 
-use crate::LOG;
+use crate::GrpcPlugin;
 use crate::config::{GrpcConfig, Network};
 use crate::error::GrpcError;
 
@@ -68,10 +68,10 @@ impl Listener {
 /// Removes the socket file of a stopped server (a later start would trip over it).
 pub(crate) fn remove_socket(path: &Path) {
     match std::fs::remove_file(path) {
-        Ok(()) => info!(target: LOG, path = %path.display(), "unix socket removed"),
+        Ok(()) => info!(target: GrpcPlugin::NAME, path = %path.display(), "unix socket removed"),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => {
-            warn!(target: LOG, path = %path.display(), error = %err, "cannot remove unix socket");
+            warn!(target: GrpcPlugin::NAME, path = %path.display(), error = %err, "cannot remove unix socket");
         }
     }
 }
@@ -87,7 +87,7 @@ fn bind_unix(config: &GrpcConfig) -> Result<Listener, GrpcError> {
     }
     if config.force_socket_removal && std::fs::symlink_metadata(&path).is_ok() {
         std::fs::remove_file(&path).map_err(|source| bind_error(config, "", source))?;
-        info!(target: LOG, path = %path.display(), "old unix socket removed (force-socket-removal)");
+        info!(target: GrpcPlugin::NAME, path = %path.display(), "old unix socket removed (force-socket-removal)");
     }
     let hint = " or set `force-socket-removal: true` to replace a stale socket file";
     let listener = UnixListener::bind(&path).map_err(|source| bind_error(config, hint, source))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, Plugin, Ready, Requirement, async_trait};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use parking_lot::Mutex;
@@ -14,9 +14,8 @@ use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tower::Service;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
-use crate::LOG;
 use crate::config::GrpcConfig;
 use crate::error::GrpcError;
 use crate::listen;
@@ -29,31 +28,70 @@ pub const DEFAULT_MAX_RECV_MSG_SIZE: usize = 4 << 20;
 /// The gRPC server plugin (`grpc`): plugins add services in their `init`, the server binds
 /// in this plugin's `init`, serves from its `after_init` and drains on close.
 ///
+/// It requires a [`StatusCheckPlugin`] (the health service answers from it) and uses a
+/// [`PrometheusPlugin`] when the agent has one (call metrics with `prometheus-metrics:
+/// true`); an agent without Prometheus, hence without an HTTP server, serves gRPC all the
+/// same.
+///
 /// Without `grpc.conf` the plugin is disabled (as upstream): it logs so, and
 /// [`add_service`](Self::add_service) accepts services and drops them, so that plugins need
 /// not check [`is_disabled`](Self::is_disabled) first.
 ///
 /// # Examples
 /// ```
+/// use cninfra_core::Agent;
 /// use cninfra_grpc::{GrpcConfig, GrpcPlugin};
-/// use cninfra_grpc::example::EchoService;
 /// use cninfra_health::StatusCheckPlugin;
-/// use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 ///
-/// let prometheus = PrometheusPlugin::new();
-/// let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), StatusCheckPlugin::new(), prometheus);
-/// // Normally called from a dependent plugin's `init`.
-/// grpc.add_service(EchoService::server(&grpc))?;
-/// # Ok::<(), cninfra_grpc::GrpcError>(())
+/// let grpc = GrpcPlugin::builder().with_config(GrpcConfig::loopback()).build();
+/// let agent = Agent::builder()
+///     .plugin(grpc)
+///     .plugin(StatusCheckPlugin::new())
+///     .with_args(["demo"])
+///     .build()?;
+/// assert_eq!(agent.plugin_names(), ["status-check", "grpc"]);
+/// # Ok::<(), cninfra_core::AgentError>(())
 /// ```
 #[derive(Debug)]
 pub struct GrpcPlugin {
-    status: Arc<StatusCheckPlugin>,
-    prometheus: Arc<PrometheusPlugin>,
     preset: Option<GrpcConfig>,
+    status: Ready<Arc<StatusCheckPlugin>>,
     max_recv: AtomicUsize,
     max_send: AtomicUsize,
     state: Mutex<State>,
+}
+
+/// Builds a [`GrpcPlugin`] with a fixed config ([`GrpcPlugin::builder`]).
+#[derive(Debug, Default)]
+#[must_use]
+pub struct GrpcPluginBuilder {
+    config: Option<GrpcConfig>,
+}
+
+impl GrpcPluginBuilder {
+    /// A fixed config; config files are not read (upstream's `UseConf`). Tests use
+    /// [`GrpcConfig::loopback`] and read the port with [`GrpcPlugin::local_addr`].
+    pub fn with_config(mut self, config: GrpcConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<GrpcPlugin> {
+        Arc::new(GrpcPlugin {
+            preset: self.config,
+            status: Ready::new(GrpcPlugin::NAME),
+            max_recv: AtomicUsize::new(DEFAULT_MAX_RECV_MSG_SIZE),
+            max_send: AtomicUsize::new(usize::MAX),
+            state: Mutex::new(State::Building {
+                routes: RoutesBuilder::default(),
+                names: Vec::new(),
+                descriptors: Vec::new(),
+                prepared: None,
+                disabled: false,
+            }),
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -76,42 +114,17 @@ enum State {
 }
 
 impl GrpcPlugin {
-    /// The plugin, configured by `grpc.conf` (`--grpc-config` / `GRPC_CONFIG`); health
-    /// answers from `status`, metrics go to `prometheus`.
-    pub fn new(status: Arc<StatusCheckPlugin>, prometheus: Arc<PrometheusPlugin>) -> Arc<Self> {
-        Arc::new(Self::unshared(None, status, prometheus))
+    /// The plugin's name (log target, config file stem).
+    pub const NAME: &'static str = "grpc";
+
+    /// The plugin, configured by `grpc.conf` (`--grpc-config` / `GRPC_CONFIG`).
+    pub fn new() -> Arc<Self> {
+        Self::builder().build()
     }
 
-    /// The plugin with a fixed config; config files are not read (upstream's `UseConf`).
-    /// Tests use [`GrpcConfig::loopback`] and read the port with
-    /// [`local_addr`](Self::local_addr).
-    pub fn with_config(
-        config: GrpcConfig,
-        status: Arc<StatusCheckPlugin>,
-        prometheus: Arc<PrometheusPlugin>,
-    ) -> Arc<Self> {
-        Arc::new(Self::unshared(Some(config), status, prometheus))
-    }
-
-    fn unshared(
-        preset: Option<GrpcConfig>,
-        status: Arc<StatusCheckPlugin>,
-        prometheus: Arc<PrometheusPlugin>,
-    ) -> Self {
-        Self {
-            status,
-            prometheus,
-            preset,
-            max_recv: AtomicUsize::new(DEFAULT_MAX_RECV_MSG_SIZE),
-            max_send: AtomicUsize::new(usize::MAX),
-            state: Mutex::new(State::Building {
-                routes: RoutesBuilder::default(),
-                names: Vec::new(),
-                descriptors: Vec::new(),
-                prepared: None,
-                disabled: false,
-            }),
-        }
+    /// A builder, for a fixed config.
+    pub fn builder() -> GrpcPluginBuilder {
+        GrpcPluginBuilder::default()
     }
 
     /// Adds a tonic service (a generated `…Server::new(impl)`); call it from your plugin's
@@ -133,13 +146,13 @@ impl GrpcPlugin {
         let mut state = self.state.lock();
         match &mut *state {
             State::Building { disabled: true, .. } => {
-                debug!(target: LOG, service = S::NAME, "gRPC server disabled; service ignored");
+                debug!(target: GrpcPlugin::NAME, service = S::NAME, "gRPC server disabled; service ignored");
                 Ok(())
             }
             State::Building { routes, names, .. } => {
                 routes.add_service(service);
                 names.push(S::NAME.to_owned());
-                debug!(target: LOG, service = S::NAME, "gRPC service added");
+                debug!(target: GrpcPlugin::NAME, service = S::NAME, "gRPC service added");
                 Ok(())
             }
             State::Started { disabled: true, .. } => Ok(()),
@@ -224,16 +237,20 @@ impl GrpcPlugin {
 #[async_trait]
 impl Plugin for GrpcPlugin {
     fn name(&self) -> &str {
-        LOG
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.status.clone(), self.prometheus.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![
+            Requirement::of::<StatusCheckPlugin>(),
+            Requirement::optional::<PrometheusPlugin>(),
+        ]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        self.status.set(ctx.dep::<StatusCheckPlugin>()?)?;
         let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
-            info!(target: LOG, "gRPC server disabled: no grpc.conf (set --grpc-config or GRPC_CONFIG)");
+            info!(target: GrpcPlugin::NAME, "gRPC server disabled: no grpc.conf (set --grpc-config or GRPC_CONFIG)");
             if let State::Building {
                 routes,
                 names,
@@ -256,7 +273,11 @@ impl Plugin for GrpcPlugin {
             self.max_send
                 .store(config.max_send_msg_size, Ordering::Relaxed);
         }
-        let ready = Prepared::new(config, &self.prometheus).await?;
+        let prometheus = ctx.try_dep::<PrometheusPlugin>();
+        if config.prometheus_metrics && prometheus.is_none() {
+            warn!(target: GrpcPlugin::NAME, "prometheus-metrics is set, but the agent has no Prometheus plugin: no call metrics");
+        }
+        let ready = Prepared::new(config, prometheus.as_deref()).await?;
         if let State::Building { prepared, .. } = &mut *self.state.lock() {
             *prepared = Some(Box::new(ready));
         }
@@ -264,6 +285,7 @@ impl Plugin for GrpcPlugin {
     }
 
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let status = self.status.get()?.subscribe();
         let (prepared, services) = {
             let mut state = self.state.lock();
             let State::Building {
@@ -285,12 +307,15 @@ impl Plugin for GrpcPlugin {
                 };
                 return Ok(());
             }
-            let prepared = prepared.take().ok_or(GrpcError::NotReady)?;
+            // A successful `init` either disabled the server or bound it.
+            let Some(prepared) = prepared.take() else {
+                return Ok(());
+            };
             let services = Services {
                 routes: std::mem::take(routes),
                 names: std::mem::take(names),
                 descriptors: std::mem::take(descriptors),
-                status: self.status.subscribe(),
+                status,
             };
             *state = State::Started {
                 addr: prepared.listener().local_addr(),

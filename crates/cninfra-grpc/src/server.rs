@@ -19,7 +19,7 @@ use tonic::transport::{Server, ServerTlsConfig};
 use tower::ServiceBuilder;
 use tracing::{error, info, warn};
 
-use crate::LOG;
+use crate::GrpcPlugin;
 use crate::config::GrpcConfig;
 use crate::error::GrpcError;
 use crate::health::{AgentHealth, HEALTH_SERVICE};
@@ -58,10 +58,11 @@ pub(crate) struct Services {
 }
 
 impl Prepared {
-    /// Checks `config`, loads its certificates, registers the metrics and binds the endpoint.
+    /// Checks `config`, loads its certificates, registers the metrics (when `prometheus` is
+    /// given) and binds the endpoint.
     pub(crate) async fn new(
         config: GrpcConfig,
-        prometheus: &PrometheusPlugin,
+        prometheus: Option<&PrometheusPlugin>,
     ) -> Result<Self, GrpcError> {
         if config.rate_limit.limit.is_nan() || config.rate_limit.limit < 0.0 {
             return Err(GrpcError::InvalidConfig {
@@ -84,10 +85,10 @@ impl Prepared {
                 })?;
         }
         let listener = Listener::bind(&config).await?;
-        let metrics = config
-            .prometheus_metrics
-            .then(|| GrpcMetrics::register(prometheus));
-        info!(target: LOG,
+        let metrics = prometheus
+            .filter(|_| config.prometheus_metrics)
+            .map(GrpcMetrics::register);
+        info!(target: GrpcPlugin::NAME,
             endpoint = %config.endpoint,
             network = %config.network,
             addr = ?listener.local_addr(),
@@ -131,7 +132,7 @@ impl Prepared {
             reflection::add_to(&mut routes, &descriptors, &names)?;
             names.extend(REFLECTION_SERVICES.map(str::to_owned));
         }
-        info!(target: LOG, services = ?names, "gRPC server serving");
+        info!(target: GrpcPlugin::NAME, services = ?names, "gRPC server serving");
 
         let layers = ServiceBuilder::new()
             .layer(ObserveLayer::new(Observer::new(
@@ -197,15 +198,17 @@ async fn run(
     let outcome = tokio::select! {
         outcome = &mut serving => Some(outcome),
         () = token.cancelled() => {
-            info!(target: LOG, "gRPC server stopped accepting; draining calls in flight");
+            info!(target: GrpcPlugin::NAME, "gRPC server stopped accepting; draining calls in flight");
             tokio::time::timeout(DRAIN_LIMIT, serving).await.ok()
         }
     };
     match outcome {
-        Some(Ok(())) => info!(target: LOG, "gRPC server stopped"),
-        Some(Err(err)) => error!(target: LOG, error = %error_chain(&err), "gRPC server failed"),
+        Some(Ok(())) => info!(target: GrpcPlugin::NAME, "gRPC server stopped"),
+        Some(Err(err)) => {
+            error!(target: GrpcPlugin::NAME, error = %error_chain(&err), "gRPC server failed")
+        }
         None => {
-            warn!(target: LOG, limit = ?DRAIN_LIMIT, "gRPC calls still open after the drain limit; left to finish")
+            warn!(target: GrpcPlugin::NAME, limit = ?DRAIN_LIMIT, "gRPC calls still open after the drain limit; left to finish")
         }
     }
     if let Some(path) = socket {

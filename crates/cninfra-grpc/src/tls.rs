@@ -6,7 +6,7 @@ use cninfra_rpc::tls_files::{self, TlsFields};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tracing::warn;
 
-use crate::LOG;
+use crate::GrpcPlugin;
 use crate::config::GrpcConfig;
 use crate::error::GrpcError;
 
@@ -27,7 +27,7 @@ pub(crate) fn server_tls(config: &GrpcConfig) -> Result<Option<ServerTlsConfig>,
             || !config.key_file.as_os_str().is_empty()
             || !config.ca_files.is_empty();
         if given {
-            warn!(target: LOG, "insecure-transport is set: certificate files are ignored");
+            warn!(target: GrpcPlugin::NAME, "insecure-transport is set: certificate files are ignored");
         }
         return Ok(None);
     }

@@ -4,7 +4,7 @@
 mod support;
 
 use cninfra_grpc::GrpcConfig;
-use cninfra_grpc::example::EchoService;
+use cninfra_grpc_echo::EchoService;
 use support::{error_chain, say, tcp_channel, try_start_with};
 
 #[tokio::test]

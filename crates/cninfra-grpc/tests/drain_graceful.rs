@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_grpc::GrpcConfig;
-use cninfra_grpc::example::pb::echo_server::{Echo, EchoServer};
-use cninfra_grpc::example::pb::{RepeatRequest, SayReply, SayRequest};
+use cninfra_grpc_echo::pb::echo_server::{Echo, EchoServer};
+use cninfra_grpc_echo::pb::{RepeatRequest, SayReply, SayRequest};
 use support::{eventually, say, tcp_channel, try_start_with};
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};

@@ -3,8 +3,8 @@
 mod support;
 
 use cninfra_grpc::GrpcConfig;
-use cninfra_grpc::example::EchoService;
-use cninfra_grpc::example::pb::echo_server::EchoServer;
+use cninfra_grpc_echo::EchoService;
+use cninfra_grpc_echo::pb::echo_server::EchoServer;
 use support::{say, try_start_with};
 use tonic::Code;
 

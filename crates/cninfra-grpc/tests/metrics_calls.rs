@@ -2,9 +2,9 @@
 
 mod support;
 
-use cninfra_grpc::example::pb::RepeatRequest;
-use cninfra_grpc::example::pb::echo_client::EchoClient;
 use cninfra_grpc::{AuthConfig, GrpcConfig};
+use cninfra_grpc_echo::pb::RepeatRequest;
+use cninfra_grpc_echo::pb::echo_client::EchoClient;
 use support::{say, start};
 
 const TOKEN: &str = "Bearer t0ken";

@@ -5,10 +5,10 @@ mod support;
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
-use cninfra_grpc::example::EchoService;
-use cninfra_grpc::example::pb::RepeatRequest;
-use cninfra_grpc::example::pb::echo_client::EchoClient;
 use cninfra_grpc::{GrpcConfig, Network};
+use cninfra_grpc_echo::EchoService;
+use cninfra_grpc_echo::pb::RepeatRequest;
+use cninfra_grpc_echo::pb::echo_client::EchoClient;
 use support::{error_chain, say, start, try_start_with, unix_channel};
 
 #[tokio::test]

@@ -23,9 +23,6 @@ pub enum KvSchedulerError {
         /// The name.
         name: String,
     },
-    /// The scheduler plugin was used before its `init`.
-    #[error("the kvscheduler plugin is not initialised yet")]
-    NotReady,
     /// The scheduler engine stopped.
     #[error("the scheduler is stopped")]
     Stopped,

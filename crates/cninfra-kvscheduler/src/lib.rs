@@ -10,33 +10,61 @@
 //!
 //! # Quick start
 //! ```
-//! use cninfra_kvscheduler::example::{self, Dataplane};
-//! use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+//! use std::sync::{Arc, Mutex};
+//! use cninfra_kvscheduler::{Dependency, DescriptorError, Scheduler, SchedulerConfig};
+//! use cninfra_kvscheduler::{TypedDescriptor, Value, ValueState};
 //! use serde_json::json;
+//!
+//! #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+//! struct Link { name: String, over: Option<String> }
+//!
+//! /// Links under `config/demo/v1/links/`; a link over another one waits for it.
+//! struct Links { created: Arc<Mutex<Vec<String>>> }
+//!
+//! impl TypedDescriptor for Links {
+//!     type Value = Link;
+//!     type Metadata = ();
+//!     fn name(&self) -> &str { "links" }
+//!     fn key_prefix(&self) -> &str { "config/demo/v1/links/" }
+//!     fn dependencies(&self, _key: &str, link: &Link) -> Vec<Dependency> {
+//!         let lower = link.over.iter().map(|over| format!("config/demo/v1/links/{over}"));
+//!         lower.map(|key| Dependency::on_key("lower link", key)).collect()
+//!     }
+//!     fn create(&self, _key: &str, link: &Link) -> Result<(), DescriptorError> {
+//!         self.created.lock().unwrap().push(link.name.clone());
+//!         Ok(())
+//!     }
+//!     fn delete(&self, _key: &str, link: &Link, _: Option<&()>) -> Result<(), DescriptorError> {
+//!         self.created.lock().unwrap().retain(|name| name != &link.name);
+//!         Ok(())
+//!     }
+//! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let scheduler = Scheduler::new(SchedulerConfig::default())?;
-//! let dataplane = Dataplane::new();
-//! example::register_all(&scheduler, &dataplane)?;
+//! let created = Arc::new(Mutex::new(Vec::new()));
+//! scheduler.register(Links { created: created.clone() })?;
 //!
-//! // A FIB entry before its bridge domain and interface: it waits.
-//! let fib = example::fib_key("bd1", "aa:bb:cc:dd:ee:ff");
-//! scheduler.txn().put(fib.clone(), Value::from_json(json!({
-//!     "phys_address": "aa:bb:cc:dd:ee:ff", "bridge_domain": "bd1",
-//!     "outgoing_interface": "if1", "action": "forward"}))).commit().await?;
-//! assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
-//!
-//! // Its dependencies appear: it is created.
+//! // A VLAN over a link that does not exist yet: it waits.
+//! let vlan = "config/demo/v1/links/vlan10";
 //! scheduler.txn()
-//!     .put(example::interface_key("if1"), Value::from_json(json!(
-//!         {"name": "if1", "type": "ethernet", "enabled": true})))
-//!     .put(example::bridge_domain_key("bd1"), Value::from_json(json!(
-//!         {"name": "bd1", "interfaces": [{"name": "if1"}]})))
+//!     .put(vlan, Value::from_json(json!({"name": "vlan10", "over": "eth0"})))
 //!     .commit().await?;
-//! assert_eq!(scheduler.status(&fib).value.state, ValueState::Configured);
+//! assert_eq!(scheduler.status(vlan).value.state, ValueState::Pending);
+//!
+//! // Its dependency appears: both are created, in order.
+//! scheduler.txn()
+//!     .put("config/demo/v1/links/eth0", Value::from_json(json!({"name": "eth0", "over": null})))
+//!     .commit().await?;
+//! assert_eq!(scheduler.status(vlan).value.state, ValueState::Configured);
+//! assert_eq!(*created.lock().unwrap(), ["eth0", "vlan10"]);
 //! # Ok(()) }
 //! ```
+//!
+//! The example agent's descriptor set (interfaces, bridge domains, FIB entries over a
+//! simulated dataplane, crate `cninfra-kvscheduler-example` in the repository) is a
+//! larger worked example.
 //!
 //! # Parts
 //! - [`TypedDescriptor`]: how a part of the key space reaches the southbound (create,
@@ -44,25 +72,29 @@
 //! - [`Scheduler`]: registration, [`Txn`] (NB transactions with resync, retry, revert,
 //!   simulation), SB notifications, statuses and their watch, dumps, history.
 //! - [`KvSchedulerPlugin`]: the scheduler as an agent plugin (`kvscheduler.conf`), with
-//!   the REST debug API under `/scheduler/` and Prometheus metrics.
+//!   (feature `rest`) the REST debug API under `/scheduler/` and Prometheus metrics.
 //! - [`orchestrator`]: merges labelled NB sources (the KV store through data sync, a
 //!   local client, gRPC) into the scheduler's desired state;
-//!   [`OrchestratorPlugin`](orchestrator::OrchestratorPlugin) watches the scheduler's NB
-//!   key prefixes in the KV store and acknowledges each event with the outcome.
+//!   [`OrchestratorPlugin`](orchestrator::OrchestratorPlugin) runs it in an agent and
+//!   (feature `datasync`) watches the scheduler's NB key prefixes in the KV store,
+//!   acknowledging each event with the outcome.
 //! - `grpc` (feature `grpc`): the source `grpc` as the gRPC service
 //!   `cninfra.kvscheduler.v1.Configurator` (update, delete, get, dump, list models) on
 //!   `cninfra-grpc`, registered by `GrpcSourcePlugin`.
 //! - [`models`]: model specs and a registry that finds the model of a key by prefix.
-//! - [`example`]: a small descriptor set (interfaces, bridge domains, FIB) over an
-//!   in-memory dataplane, and [`ExampleDescriptorsPlugin`](example::ExampleDescriptorsPlugin)
-//!   registering it in an agent.
 //!
 //! # Features
 //! | name | what | default |
 //! |---|---|---|
+//! | `rest` | the REST debug API under `/scheduler/` and the Prometheus metrics, used when the agent has `cninfra-rpc`'s HTTP and Prometheus plugins (pulls axum) | no |
+//! | `datasync` | the orchestrator's KV-store source through `cninfra-datasync`'s `KvdbSyncPlugin`, used when the agent has one | no |
 //! | `testkit` | a generic recording descriptor over an in-memory southbound (tests, benches) | no |
 //! | `test-util` | test hooks: `Scheduler::hold_paused_clock` for tests on tokio's paused clock | no |
 //! | `grpc` | the `grpc` source as a gRPC `Configurator` service on `cninfra-grpc` (pulls tonic, prost) | no |
+//!
+//! Without features the crate is the scheduler, the orchestrator and their plugins, with
+//! no HTTP server, no KV store client and no gRPC; the `cninfra` facade's `kvscheduler`
+//! feature turns on `rest` and `datasync`.
 //!
 //! The user guide is `docs/kvscheduler.md`.
 
@@ -70,7 +102,6 @@ mod config;
 mod descriptor;
 mod engine;
 mod error;
-pub mod example;
 mod graph;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
@@ -81,6 +112,7 @@ mod metrics;
 pub mod models;
 pub mod orchestrator;
 mod plugin;
+#[cfg(feature = "rest")]
 mod rest;
 mod scheduler;
 mod state;
@@ -99,7 +131,7 @@ pub use descriptor::{
 };
 pub use error::KvSchedulerError;
 pub use history::{FlagStats, RecordedFlag, RecordedNode, RecordedTarget};
-pub use plugin::KvSchedulerPlugin;
+pub use plugin::{KvSchedulerPlugin, KvSchedulerPluginBuilder};
 pub use scheduler::{DumpView, DumpedKv, Scheduler, StatusSelector};
 pub use state::{BaseValueStatus, Origin, TxnOperation, ValueState, ValueStatus};
 pub use stats::{MethodStats, SchedulerStats};

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use cninfra_rpc::prometheus::PrometheusPlugin;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -55,7 +54,8 @@ impl Metrics {
         metrics
     }
 
-    pub(crate) fn register(&self, prometheus: &PrometheusPlugin) {
+    #[cfg(feature = "rest")]
+    pub(crate) fn register(&self, prometheus: &cninfra_rpc::prometheus::PrometheusPlugin) {
         prometheus.registry_mut(|registry| {
             let sub = registry.sub_registry_with_prefix("kvscheduler");
             sub.register(
@@ -101,7 +101,7 @@ impl Metrics {
         });
     }
 
-    pub(crate) fn queued(&self, sender: &mpsc::Sender<crate::engine::Envelope>) {
+    pub(crate) fn queued<T>(&self, sender: &mpsc::Sender<T>) {
         let length = sender.max_capacity() - sender.capacity();
         self.queue_length
             .set(i64::try_from(length).unwrap_or(i64::MAX));

@@ -1,89 +1,88 @@
 //! The scheduler as an agent plugin (`kvscheduler`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::HttpPlugin;
+#[cfg(feature = "rest")]
+use cninfra_core::Requirement;
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, async_trait};
 
 use crate::config::SchedulerConfig;
-use crate::error::KvSchedulerError;
 use crate::scheduler::Scheduler;
 
 /// How long `close` waits for the engine to finish its queue.
 const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 
-/// The KVScheduler plugin: reads `kvscheduler.conf` ([`SchedulerConfig`]), starts the
-/// [`Scheduler`] in `init`, adds the REST debug API under `/scheduler/` when given an
-/// HTTP plugin and exports metrics when given a Prometheus plugin. Plugins that register
-/// descriptors depend on it and call [`scheduler`](Self::scheduler) in their `init`.
+/// The KVScheduler plugin: reads `kvscheduler.conf` ([`SchedulerConfig`]) and starts the
+/// [`Scheduler`] in `init`. Plugins that register descriptors require it and call
+/// [`scheduler`](Self::scheduler) in their `init`.
+///
+/// With the feature `rest` it uses the HTTP and Prometheus plugins of `cninfra-rpc` when
+/// the agent has them (optional requirements): the REST debug API under `/scheduler/` on
+/// the HTTP server, the metrics on Prometheus's `/metrics`.
 ///
 /// # Examples
-/// ```no_run
+/// ```
 /// use cninfra_core::Agent;
-/// use cninfra_kvscheduler::KvSchedulerPlugin;
-/// use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
+/// use cninfra_kvscheduler::{KvSchedulerPlugin, SchedulerConfig};
 ///
-/// # async fn demo() -> Result<(), cninfra_core::AgentError> {
-/// let http = HttpPlugin::new();
-/// let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(PrometheusPlugin::new()));
-/// Agent::builder().plugin(scheduler).build()?.run().await
-/// # }
+/// let scheduler = KvSchedulerPlugin::builder()
+///     .with_config(SchedulerConfig { record_transaction_history: false, ..SchedulerConfig::default() })
+///     .build();
+/// assert!(scheduler.scheduler().is_err()); // before `init`
+/// let agent = Agent::builder().plugin(scheduler).with_args(["demo"]).build()?;
+/// assert_eq!(agent.plugin_names(), ["kvscheduler"]);
+/// # Ok::<(), cninfra_core::AgentError>(())
 /// ```
 #[derive(Debug)]
 pub struct KvSchedulerPlugin {
-    http: Option<Arc<HttpPlugin>>,
-    prometheus: Option<Arc<PrometheusPlugin>>,
     preset: Option<SchedulerConfig>,
-    scheduler: OnceLock<Scheduler>,
+    scheduler: Ready<Scheduler>,
+}
+
+/// Builds a [`KvSchedulerPlugin`] with a fixed config ([`KvSchedulerPlugin::builder`]).
+#[derive(Debug, Default)]
+#[must_use]
+pub struct KvSchedulerPluginBuilder {
+    config: Option<SchedulerConfig>,
+}
+
+impl KvSchedulerPluginBuilder {
+    /// A fixed config; `kvscheduler.conf` is not read (upstream's `UseConf`).
+    pub fn with_config(mut self, config: SchedulerConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<KvSchedulerPlugin> {
+        Arc::new(KvSchedulerPlugin {
+            preset: self.config,
+            scheduler: Ready::new(KvSchedulerPlugin::NAME),
+        })
+    }
 }
 
 impl KvSchedulerPlugin {
     /// The plugin's name (log target, config file stem).
     pub const NAME: &'static str = "kvscheduler";
 
-    /// The plugin without REST API or metrics.
+    /// The plugin, configured by `kvscheduler.conf` (defaults without one).
     pub fn new() -> Arc<Self> {
-        Self::with_deps(None, None)
+        Self::builder().build()
     }
 
-    /// The plugin with the REST API on `http` and metrics through `prometheus`.
-    pub fn with_deps(
-        http: Option<Arc<HttpPlugin>>,
-        prometheus: Option<Arc<PrometheusPlugin>>,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            http,
-            prometheus,
-            preset: None,
-            scheduler: OnceLock::new(),
-        })
+    /// A builder, for a fixed config.
+    pub fn builder() -> KvSchedulerPluginBuilder {
+        KvSchedulerPluginBuilder::default()
     }
 
-    /// The plugin with a fixed config (no config file is read).
-    pub fn with_config(
-        config: SchedulerConfig,
-        http: Option<Arc<HttpPlugin>>,
-        prometheus: Option<Arc<PrometheusPlugin>>,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            http,
-            prometheus,
-            preset: Some(config),
-            scheduler: OnceLock::new(),
-        })
-    }
-
-    /// The running scheduler, once `init` ran.
+    /// The running scheduler (a cheap handle), once `init` ran.
     ///
     /// # Errors
-    /// [`KvSchedulerError::NotReady`] before `init`.
-    pub fn scheduler(&self) -> Result<Scheduler, KvSchedulerError> {
-        self.scheduler
-            .get()
-            .cloned()
-            .ok_or(KvSchedulerError::NotReady)
+    /// [`NotReady`] naming the plugin before `init`.
+    pub fn scheduler(&self) -> Result<Scheduler, NotReady> {
+        self.scheduler.get().cloned()
     }
 }
 
@@ -93,37 +92,35 @@ impl Plugin for KvSchedulerPlugin {
         Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        let mut deps: Vec<Arc<dyn Plugin>> = Vec::new();
-        if let Some(http) = &self.http {
-            deps.push(http.clone());
-        }
-        if let Some(prometheus) = &self.prometheus {
-            deps.push(prometheus.clone());
-        }
-        deps
+    #[cfg(feature = "rest")]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![
+            Requirement::optional::<cninfra_rpc::rest::HttpPlugin>(),
+            Requirement::optional::<cninfra_rpc::prometheus::PrometheusPlugin>(),
+        ]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let config = match &self.preset {
-            Some(config) => config.clone(),
-            None => ctx.config_or_default()?,
-        };
+        let config = ctx
+            .config_or_preset(self.preset.as_ref())?
+            .unwrap_or_default();
         let scheduler = Scheduler::new(config)?;
-        if let Some(http) = &self.http {
-            http.merge(crate::rest::router(scheduler.clone()))?;
+        #[cfg(feature = "rest")]
+        {
+            if let Some(http) = ctx.try_dep::<cninfra_rpc::rest::HttpPlugin>() {
+                http.merge(crate::rest::router(scheduler.clone()))?;
+            }
+            if let Some(prometheus) = ctx.try_dep::<cninfra_rpc::prometheus::PrometheusPlugin>() {
+                scheduler.register_metrics(&prometheus);
+            }
         }
-        if let Some(prometheus) = &self.prometheus {
-            scheduler.register_metrics(prometheus);
-        }
-        tracing::info!(target: "kvscheduler", config = ?scheduler.config(), "scheduler started");
-        // `init` runs once per agent; a second value could only come from a reused plugin.
-        let _ = self.scheduler.set(scheduler);
+        tracing::info!(target: KvSchedulerPlugin::NAME, config = ?scheduler.config(), "scheduler started");
+        self.scheduler.set(scheduler)?;
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        if let Some(scheduler) = self.scheduler.get() {
+        if let Some(scheduler) = self.scheduler.try_get() {
             scheduler.stop(CLOSE_LIMIT).await;
         }
         Ok(())

@@ -8,16 +8,11 @@ use std::sync::Arc;
 
 use agent_stack::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, put};
 use cninfra_core::{Agent, BoxError, InitContext, Plugin, async_trait};
-use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
 use cninfra_grpc::tonic::transport::{Channel, Endpoint};
 use cninfra_grpc::tonic::{Code, Status};
 use cninfra_grpc::{GrpcConfig, GrpcPlugin};
 use cninfra_health::StatusCheckPlugin;
-use cninfra_kv::{KvStore, MemoryStore};
-use cninfra_kvscheduler::example::{
-    self, BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, Dataplane, FIB_PREFIX, INTERFACE_PREFIX,
-    bridge_domain_key, fib_key, interface_key,
-};
+use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::grpc::ConfiguratorService;
 use cninfra_kvscheduler::grpc::pb::configurator_client::ConfiguratorClient;
 use cninfra_kvscheduler::grpc::pb::model_detail::Naming;
@@ -28,9 +23,11 @@ use cninfra_kvscheduler::grpc::pb::{
 use cninfra_kvscheduler::orchestrator::{
     DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE, OrchestratorPlugin,
 };
-use cninfra_kvscheduler::{KvSchedulerPlugin, Value, ValueState};
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_kvscheduler::{Value, ValueState};
+use cninfra_kvscheduler_example::{
+    self, BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, Dataplane, FIB_PREFIX, INTERFACE_PREFIX,
+    bridge_domain_key, fib_key, interface_key,
+};
 use serde_json::json;
 
 type Client = ConfiguratorClient<Channel>;
@@ -411,35 +408,26 @@ impl Plugin for Early {
         false
     }
     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        ConfiguratorService::new(self.orchestrator.clone(), example::models())
-            .register(&self.grpc)?;
+        ConfiguratorService::new(
+            self.orchestrator.clone(),
+            cninfra_kvscheduler_example::models(),
+        )
+        .register(&self.grpc)?;
         Ok(())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_before_the_orchestrator_exists_are_unavailable() {
-    let status = StatusCheckPlugin::new();
-    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-    let sync = KvdbSyncPlugin::new(
-        status.clone(),
-        ResyncPlugin::new(status.clone()),
-        StoreSource::fixed(store),
-    );
-    let orchestrator = OrchestratorPlugin::new(KvSchedulerPlugin::new(), sync);
-    let http = HttpPlugin::builder()
-        .with_config(HttpConfig {
-            endpoint: "127.0.0.1:0".into(),
-            ..HttpConfig::default()
-        })
+    let grpc = GrpcPlugin::builder()
+        .with_config(GrpcConfig::loopback())
         .build();
-    let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), status, PrometheusPlugin::new());
     let agent = Agent::builder()
         .plugin(Arc::new(Early {
             grpc: grpc.clone(),
-            orchestrator,
+            orchestrator: OrchestratorPlugin::new(),
         }))
-        .plugin(http)
+        .plugin(StatusCheckPlugin::new())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
         .build()

@@ -7,7 +7,7 @@ use agent_stack::{IF_JSON, Stack, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::ValueState;
-use cninfra_kvscheduler::example::interface_key;
+use cninfra_kvscheduler_example::interface_key;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_that_is_not_json_fails_the_ack_with_its_key() {

@@ -7,8 +7,8 @@ use agent_stack::{BD_JSON, FIB_JSON, IF_JSON, MAC, Stack, WAIT, delete, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::ValueState;
-use cninfra_kvscheduler::example::{bridge_domain_key, fib_key, interface_key};
 use cninfra_kvscheduler::orchestrator::DATASYNC_SOURCE;
+use cninfra_kvscheduler_example::{bridge_domain_key, fib_key, interface_key};
 use cninfra_testsupport::wait_until;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,11 @@ mod agent_stack;
 use agent_stack::{IF_JSON, Stack, WAIT, put};
 use cninfra_health::State;
 use cninfra_kv::MemoryStore;
-use cninfra_kvscheduler::example::{self, Dataplane, bridge_domain_key, interface_key};
 use cninfra_kvscheduler::orchestrator::{
     DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE, Orchestrator, OrchestratorError,
 };
 use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+use cninfra_kvscheduler_example::{self as example, Dataplane, bridge_domain_key, interface_key};
 use cninfra_testsupport::wait_until;
 use serde_json::json;
 
@@ -233,13 +233,14 @@ async fn without_descriptors_nothing_is_watched_and_local_txns_still_apply() -> 
     let store = Arc::new(MemoryStore::new());
     let sync = KvdbSyncPlugin::new(status.clone(), resync, StoreSource::fixed(store));
     let scheduler = KvSchedulerPlugin::new();
-    let plugin = OrchestratorPlugin::new(scheduler.clone(), sync);
-    assert!(matches!(
-        plugin.orchestrator(),
-        Err(OrchestratorError::NotReady)
-    ));
+    let plugin = OrchestratorPlugin::new();
+    let early = plugin.orchestrator().unwrap_err();
+    assert_eq!(early.plugin(), OrchestratorPlugin::NAME);
     let agent = Agent::builder()
         .plugin(plugin.clone())
+        .plugin(scheduler.clone())
+        .plugin(sync)
+        .plugin(status.clone())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
         .build()?

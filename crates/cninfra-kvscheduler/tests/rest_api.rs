@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use cninfra_core::Agent;
-use cninfra_kvscheduler::example::{self, Dataplane, bridge_domain_key, fib_key, interface_key};
 use cninfra_kvscheduler::{KvSchedulerPlugin, SchedulerConfig, Value};
+use cninfra_kvscheduler_example::{
+    self as example, Dataplane, bridge_domain_key, fib_key, interface_key,
+};
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use reqwest::StatusCode;
@@ -21,13 +23,13 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         })
         .build();
     let prometheus = PrometheusPlugin::new();
-    let plugin = KvSchedulerPlugin::with_config(
-        SchedulerConfig::default(),
-        Some(http.clone()),
-        Some(prometheus),
-    );
+    let plugin = KvSchedulerPlugin::builder()
+        .with_config(SchedulerConfig::default())
+        .build();
     let agent = Agent::builder()
         .plugin(plugin.clone())
+        .plugin(prometheus)
+        .plugin(http.clone())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
         .build()?

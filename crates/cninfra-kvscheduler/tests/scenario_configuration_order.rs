@@ -2,10 +2,10 @@
 //! domain and interface stays PENDING, is created when they appear, and is deleted (kept
 //! pending) before the bridge domain is removed.
 
-use cninfra_kvscheduler::example::{
-    self, Dataplane, bd_interface_key, bridge_domain_key, fib_key, interface_key,
-};
 use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+use cninfra_kvscheduler_example::{
+    self as example, Dataplane, bd_interface_key, bridge_domain_key, fib_key, interface_key,
+};
 use serde_json::json;
 
 const MAC: &str = "aa:bb:cc:dd:ee:ff";

@@ -1,9 +1,9 @@
 //! Validation: invalid values end INVALID with the invalid fields as details.
 
-use cninfra_kvscheduler::example::{self, Dataplane, fib_key, interface_key};
 use cninfra_kvscheduler::{
     DescriptorError, Scheduler, SchedulerConfig, TxnError, TxnOperation, Value, ValueState,
 };
+use cninfra_kvscheduler_example::{self as example, Dataplane, fib_key, interface_key};
 use serde_json::json;
 
 async fn setup() -> anyhow::Result<(Scheduler, Dataplane)> {

@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use cninfra::datasync::{JsonWatcher, KvdbSyncPlugin, TypedSyncEvent};
 use cninfra::grpc::GrpcPlugin;
-use cninfra::grpc::example::EchoService;
 use cninfra::health::{State, StatusCheckPlugin};
 use cninfra::idxmap::WatchHandle;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::prelude::*;
 use cninfra::rpc::rest::HttpPlugin;
+use cninfra_grpc_echo::EchoService;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 

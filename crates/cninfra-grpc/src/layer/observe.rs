@@ -17,7 +17,7 @@ use tower::{Layer, Service};
 use tracing::info;
 
 use super::Peer;
-use crate::LOG;
+use crate::GrpcPlugin;
 use crate::metrics::{GrpcMetrics, MethodMetrics};
 
 /// What to observe.
@@ -78,7 +78,7 @@ impl CallRecord {
             method.finish(code, elapsed.as_secs_f64());
         }
         if let Some((path, peer)) = &self.log {
-            info!(target: LOG,
+            info!(target: GrpcPlugin::NAME,
                 method = %path,
                 %peer,
                 code = ?code,

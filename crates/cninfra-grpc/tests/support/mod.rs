@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_core::{Agent, AgentError, BoxError, InitContext, Plugin, RunningAgent, async_trait};
-use cninfra_grpc::example::EchoService;
-use cninfra_grpc::example::pb::echo_client::EchoClient;
-use cninfra_grpc::example::pb::{SayReply, SayRequest};
 use cninfra_grpc::{GrpcConfig, GrpcError, GrpcPlugin};
+use cninfra_grpc_echo::EchoService;
+use cninfra_grpc_echo::pb::echo_client::EchoClient;
+use cninfra_grpc_echo::pb::{SayReply, SayRequest};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
@@ -33,6 +33,19 @@ pub struct App {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("App")
+    }
+}
+
+impl App {
+    /// The plugin running `register` on `grpc` in its `init`.
+    pub fn new(
+        grpc: Arc<GrpcPlugin>,
+        register: impl Fn(&GrpcPlugin) -> Result<(), GrpcError> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            grpc,
+            register: Box::new(register),
+        })
     }
 }
 
@@ -92,8 +105,8 @@ pub fn grpc_plugin(
     let prometheus = PrometheusPlugin::new();
     let status = StatusCheckPlugin::new();
     let grpc = match config {
-        Some(config) => GrpcPlugin::with_config(config, status.clone(), prometheus.clone()),
-        None => GrpcPlugin::new(status.clone(), prometheus.clone()),
+        Some(config) => GrpcPlugin::builder().with_config(config).build(),
+        None => GrpcPlugin::new(),
     };
     (grpc, status, prometheus, http)
 }
@@ -105,12 +118,11 @@ pub async fn try_start_with(
     register: impl Fn(&GrpcPlugin) -> Result<(), GrpcError> + Send + Sync + 'static,
 ) -> Result<Stack, AgentError> {
     let (grpc, status, prometheus, http) = grpc_plugin(config);
-    let app = Arc::new(App {
-        grpc: grpc.clone(),
-        register: Box::new(register),
-    });
+    let app = App::new(grpc.clone(), register);
     let agent = Agent::builder()
         .plugin(app)
+        .plugin(status.clone())
+        .plugin(prometheus.clone())
         .plugin(http)
         .with_args(std::iter::once("test").chain(args.iter().copied()))
         .with_env(Vec::<(String, String)>::new())

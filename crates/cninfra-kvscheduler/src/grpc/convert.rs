@@ -60,12 +60,11 @@ fn key_error(error: KeyError) -> pb::KeyError {
     }
 }
 
-/// `UNAVAILABLE` while the orchestrator or the scheduler cannot take work; `INTERNAL`
+/// `UNAVAILABLE` while the scheduler cannot take work; `INTERNAL`
 /// for what a client cannot cause.
-pub(super) fn orchestrator_status(error: &OrchestratorError) -> Status {
+fn orchestrator_status(error: &OrchestratorError) -> Status {
     match error {
-        OrchestratorError::NotReady
-        | OrchestratorError::Txn {
+        OrchestratorError::Txn {
             cause: TxnError::Closed | TxnError::QueueFull { .. },
             ..
         } => Status::unavailable(error.to_string()),
@@ -180,10 +179,6 @@ mod tests {
         };
         assert_eq!(
             orchestrator_status(&closed).code(),
-            tonic::Code::Unavailable
-        );
-        assert_eq!(
-            orchestrator_status(&OrchestratorError::NotReady).code(),
             tonic::Code::Unavailable
         );
         let revert = OrchestratorError::Txn {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, Plugin, Requirement, async_trait};
 use cninfra_grpc::GrpcPlugin;
 
 use super::{ConfiguratorService, LOG};
@@ -10,32 +10,30 @@ use crate::models::ModelRegistry;
 use crate::orchestrator::OrchestratorPlugin;
 
 /// The gRPC source plugin (`grpc-source`): adds the [`ConfiguratorService`] (and its
-/// reflection descriptors) to the gRPC server in its `init`. It depends on the gRPC and
-/// orchestrator plugins, so the orchestrator exists before the server serves.
+/// reflection descriptors) to the gRPC server in its `init`. It requires the
+/// [`GrpcPlugin`] and the [`OrchestratorPlugin`], so the orchestrator exists before the
+/// server serves.
 ///
 /// Without `grpc.conf` the gRPC plugin is disabled and the service is dropped.
 ///
 /// # Examples
 /// ```no_run
 /// use cninfra_core::Agent;
-/// use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
 /// use cninfra_grpc::GrpcPlugin;
 /// use cninfra_health::StatusCheckPlugin;
-/// use cninfra_kvscheduler::example::{self, ExampleDescriptorsPlugin};
 /// use cninfra_kvscheduler::grpc::GrpcSourcePlugin;
+/// use cninfra_kvscheduler::models::ModelRegistry;
 /// use cninfra_kvscheduler::orchestrator::OrchestratorPlugin;
 /// use cninfra_kvscheduler::KvSchedulerPlugin;
-/// use cninfra_rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 ///
-/// # async fn demo(store: StoreSource) -> Result<(), cninfra_core::AgentError> {
-/// let status = StatusCheckPlugin::new();
-/// let sync = KvdbSyncPlugin::new(status.clone(), ResyncPlugin::new(status.clone()), store);
-/// let grpc = GrpcPlugin::new(status, PrometheusPlugin::new());
-/// let scheduler = KvSchedulerPlugin::new();
-/// let orchestrator = OrchestratorPlugin::new(scheduler.clone(), sync);
+/// # async fn demo(models: ModelRegistry) -> Result<(), cninfra_core::AgentError> {
+/// // Plus the plugins registering descriptors; `models` are their models.
 /// Agent::builder()
-///     .plugin(ExampleDescriptorsPlugin::new(scheduler))
-///     .plugin(GrpcSourcePlugin::new(grpc, orchestrator, example::models()))
+///     .plugin(GrpcSourcePlugin::new(models))
+///     .plugin(OrchestratorPlugin::new())
+///     .plugin(KvSchedulerPlugin::new())
+///     .plugin(GrpcPlugin::new())
+///     .plugin(StatusCheckPlugin::new())
 ///     .build()?
 ///     .run()          // with grpc.conf: `endpoint: 0.0.0.0:9111`
 ///     .await
@@ -43,27 +41,18 @@ use crate::orchestrator::OrchestratorPlugin;
 /// ```
 #[derive(Debug)]
 pub struct GrpcSourcePlugin {
-    grpc: Arc<GrpcPlugin>,
-    orchestrator: Arc<OrchestratorPlugin>,
-    service: ConfiguratorService,
+    models: Arc<ModelRegistry>,
 }
 
 impl GrpcSourcePlugin {
     /// The plugin's name (log target).
     pub const NAME: &'static str = "grpc-source";
 
-    /// The plugin serving the source `grpc` of `orchestrator` on `grpc`; `ListModels`
-    /// answers with `models`.
-    pub fn new(
-        grpc: Arc<GrpcPlugin>,
-        orchestrator: Arc<OrchestratorPlugin>,
-        models: ModelRegistry,
-    ) -> Arc<Self> {
-        let service = ConfiguratorService::new(orchestrator.clone(), models);
+    /// The plugin serving the source `grpc` of the orchestrator; `ListModels` answers with
+    /// `models`.
+    pub fn new(models: ModelRegistry) -> Arc<Self> {
         Arc::new(Self {
-            grpc,
-            orchestrator,
-            service,
+            models: Arc::new(models),
         })
     }
 }
@@ -74,16 +63,21 @@ impl Plugin for GrpcSourcePlugin {
         Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.grpc.clone(), self.orchestrator.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![
+            Requirement::of::<GrpcPlugin>(),
+            Requirement::of::<OrchestratorPlugin>(),
+        ]
     }
 
     fn has_config(&self) -> bool {
         false
     }
 
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        self.service.clone().register(&self.grpc)?;
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let orchestrator = ctx.dep::<OrchestratorPlugin>()?;
+        ConfiguratorService::new(orchestrator, Arc::clone(&self.models))
+            .register(&*ctx.dep::<GrpcPlugin>()?)?;
         tracing::info!(target: LOG, "gRPC service cninfra.kvscheduler.v1.Configurator added");
         Ok(())
     }

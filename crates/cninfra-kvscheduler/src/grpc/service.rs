@@ -7,13 +7,15 @@ use std::sync::Arc;
 use cninfra_grpc::{GrpcError, GrpcPlugin};
 use tonic::{Request, Response, Status};
 
-use super::convert::{change_response, dumped_value, json_text, model_detail, orchestrator_status};
+use super::convert::{change_response, dumped_value, json_text, model_detail};
 use super::pb::configurator_server::{Configurator, ConfiguratorServer};
 use super::pb::{self, ChangeResponse};
 use super::{CALL_TIMEOUT, FILE_DESCRIPTOR_SET, LOG};
 use crate::error::KvSchedulerError;
 use crate::models::ModelRegistry;
-use crate::orchestrator::{GRPC_SOURCE, OrchestratorError, OrchestratorPlugin, Source};
+use crate::orchestrator::{
+    GRPC_SOURCE, Orchestrator, OrchestratorError, OrchestratorPlugin, Source,
+};
 use crate::scheduler::{DumpView, StatusSelector};
 use crate::state::Origin;
 use crate::value::Value;
@@ -24,27 +26,26 @@ use crate::value::Value;
 /// [`ModelRegistry`]. Cheap to clone.
 ///
 /// # Examples
-/// A plugin serving it, depending on the gRPC and orchestrator plugins:
+/// A plugin serving it, requiring the gRPC and orchestrator plugins:
 /// ```
-/// use std::sync::Arc;
-/// use cninfra_core::{async_trait, BoxError, InitContext, Plugin};
+/// use cninfra_core::{async_trait, BoxError, InitContext, Plugin, Requirement};
 /// use cninfra_grpc::GrpcPlugin;
-/// use cninfra_kvscheduler::example;
 /// use cninfra_kvscheduler::grpc::ConfiguratorService;
+/// use cninfra_kvscheduler::models::ModelRegistry;
 /// use cninfra_kvscheduler::orchestrator::OrchestratorPlugin;
 ///
-/// struct App { grpc: Arc<GrpcPlugin>, orchestrator: Arc<OrchestratorPlugin> }
+/// struct App;
 ///
 /// #[async_trait]
 /// impl Plugin for App {
 ///     fn name(&self) -> &str { "app" }
-///     fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-///         vec![self.grpc.clone(), self.orchestrator.clone()]
+///     fn requires(&self) -> Vec<Requirement> {
+///         vec![Requirement::of::<GrpcPlugin>(), Requirement::of::<OrchestratorPlugin>()]
 ///     }
 ///     fn has_config(&self) -> bool { false }
-///     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-///         ConfiguratorService::new(self.orchestrator.clone(), example::models())
-///             .register(&self.grpc)?;
+///     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+///         ConfiguratorService::new(ctx.dep::<OrchestratorPlugin>()?, ModelRegistry::new())
+///             .register(&*ctx.dep::<GrpcPlugin>()?)?;
 ///         Ok(())
 ///     }
 /// }
@@ -56,11 +57,15 @@ pub struct ConfiguratorService {
 }
 
 impl ConfiguratorService {
-    /// The service over the orchestrator of `orchestrator`, listing `models`.
-    pub fn new(orchestrator: Arc<OrchestratorPlugin>, models: ModelRegistry) -> Self {
+    /// The service over the orchestrator of `orchestrator`, listing `models` (a
+    /// [`ModelRegistry`] or a shared `Arc` of one).
+    pub fn new(
+        orchestrator: Arc<OrchestratorPlugin>,
+        models: impl Into<Arc<ModelRegistry>>,
+    ) -> Self {
         Self {
             orchestrator,
-            models: Arc::new(models),
+            models: models.into(),
         }
     }
 
@@ -81,11 +86,15 @@ impl ConfiguratorService {
         grpc.add_file_descriptor_set(FILE_DESCRIPTOR_SET)
     }
 
-    fn source(&self) -> Result<Source, Status> {
+    /// The orchestrator; `UNAVAILABLE` before its plugin's `init`.
+    fn orchestrator(&self) -> Result<Orchestrator, Status> {
         self.orchestrator
             .orchestrator()
-            .map(|orchestrator| orchestrator.source(GRPC_SOURCE))
-            .map_err(|err| orchestrator_status(&err))
+            .map_err(|err| Status::unavailable(err.to_string()))
+    }
+
+    fn source(&self) -> Result<Source, Status> {
+        Ok(self.orchestrator()?.source(GRPC_SOURCE))
     }
 }
 
@@ -202,10 +211,7 @@ impl Configurator for ConfiguratorService {
             Some(prefix) => StatusSelector::KeyPrefix(prefix),
             None => StatusSelector::All,
         };
-        let orchestrator = self
-            .orchestrator
-            .orchestrator()
-            .map_err(|err| orchestrator_status(&err))?;
+        let orchestrator = self.orchestrator()?;
         let scheduler = orchestrator.scheduler().clone();
         let dump_error = |err: KvSchedulerError| match err {
             KvSchedulerError::Stopped => Status::unavailable(err.to_string()),

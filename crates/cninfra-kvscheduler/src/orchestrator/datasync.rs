@@ -1,14 +1,40 @@
-//! The KV store as an NB source: data sync events become source transactions, and their
-//! outcome becomes the event's acknowledgement.
+//! The KV store as an NB source (feature `datasync`): data sync events become source
+//! transactions, and their outcome becomes the event's acknowledgement.
 
-use cninfra_datasync::{ChangeEvent, Event, ResyncEvent, Watcher};
+use cninfra_core::{BoxError, InitContext};
+use cninfra_datasync::{ChangeEvent, Event, KvdbSyncPlugin, ResyncEvent, Watcher};
 use tokio_util::sync::CancellationToken;
 
-use super::{LOG, OrchestratorError, Source};
+use super::{DATASYNC_SOURCE, LOG, Orchestrator, OrchestratorError, Source};
 use crate::value::Value;
 
+/// Watches the scheduler's NB key prefixes through the agent's data sync plugin (if it has
+/// one), as the source [`DATASYNC_SOURCE`], on a task of `ctx`. Called from `after_init`,
+/// once every descriptor is registered.
+pub(super) fn watch(ctx: &InitContext, orchestrator: &Orchestrator) -> Result<(), BoxError> {
+    let Some(sync) = ctx.try_dep::<KvdbSyncPlugin>() else {
+        tracing::info!(target: LOG, "no data sync plugin: the KV store is not a source");
+        return Ok(());
+    };
+    let mut prefixes = orchestrator.scheduler().registered_nb_key_prefixes();
+    prefixes.sort();
+    prefixes.dedup();
+    if prefixes.is_empty() {
+        tracing::warn!(target: LOG, "no descriptor with an NB key prefix: the KV store is not watched");
+        return Ok(());
+    }
+    let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    // Every `init` is done: the descriptors are registered. A watch registered after
+    // data sync's first round gets a resync of its own, so none is missed.
+    let watcher = sync.watch(ctx.plugin_name(), &refs)?;
+    tracing::info!(target: LOG, ?prefixes, "watching the KV store");
+    let source = orchestrator.source(DATASYNC_SOURCE);
+    ctx.spawn(run(watcher, source, ctx.shutdown_token()));
+    Ok(())
+}
+
 /// Applies the events of `watcher` to `source` until the watch ends or `stop`.
-pub(super) async fn run(mut watcher: Watcher, source: Source, stop: CancellationToken) {
+async fn run(mut watcher: Watcher, source: Source, stop: CancellationToken) {
     while let Some(Some(event)) = stop.run_until_cancelled(watcher.recv()).await {
         match event {
             Event::Resync(resync) => apply_resync(&source, resync).await,

@@ -37,9 +37,6 @@ pub enum OrchestratorError {
     /// Several failures of one event (a resync): undecodable values and failed keys.
     #[error("{}", list(.0))]
     Many(Vec<OrchestratorError>),
-    /// The orchestrator plugin was used before its `init`.
-    #[error("the orchestrator plugin is not initialised yet")]
-    NotReady,
 }
 
 impl OrchestratorError {
@@ -49,7 +46,7 @@ impl OrchestratorError {
             Self::Keys { errors, .. } => errors.iter().map(|e| e.key.as_str()).collect(),
             Self::NotJson { key, .. } => vec![key.as_str()],
             Self::Many(errors) => errors.iter().flat_map(Self::keys).collect(),
-            Self::Txn { .. } | Self::NotReady => Vec::new(),
+            Self::Txn { .. } => Vec::new(),
         }
     }
 }

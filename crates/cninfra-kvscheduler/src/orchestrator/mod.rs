@@ -5,9 +5,9 @@
 //! - [`Orchestrator`]: the per-source store and the merge; [`Orchestrator::source`] gives a
 //!   [`Source`] handle whose [`txn`](Source::txn) changes keys and whose
 //!   [`resync`](Source::resync) replaces that source's whole share.
-//! - [`OrchestratorPlugin`] (`orchestrator`): the orchestrator in an agent; it watches the
-//!   scheduler's NB key prefixes in the KV store through
-//!   [`KvdbSyncPlugin`](cninfra_datasync::KvdbSyncPlugin) as the source `datasync`.
+//! - [`OrchestratorPlugin`] (`orchestrator`): the orchestrator in an agent; with the
+//!   feature `datasync` it watches the scheduler's NB key prefixes in the KV store through
+//!   `cninfra_datasync::KvdbSyncPlugin` as the source `datasync`.
 //!
 //! # Merging
 //! Each source holds its own share (key → value). When several sources hold a key, the
@@ -45,6 +45,7 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "datasync")]
 mod datasync;
 mod error;
 mod plugin;
@@ -63,7 +64,7 @@ use crate::scheduler::Scheduler;
 use crate::value::Value;
 use store::SourceStore;
 
-/// Log target of the orchestrator (its plugin name).
+/// Log target of the orchestrator: its plugin's name.
 const LOG: &str = OrchestratorPlugin::NAME;
 
 /// Label of the KV store source (data sync watch events), as upstream.

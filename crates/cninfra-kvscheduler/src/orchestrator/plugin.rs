@@ -1,24 +1,27 @@
 //! [`OrchestratorPlugin`]: the orchestrator in an agent, with the KV store as a source.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
-use cninfra_datasync::KvdbSyncPlugin;
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
 
-use super::{DATASYNC_SOURCE, LOG, Orchestrator, OrchestratorError, datasync};
+use super::Orchestrator;
 use crate::plugin::KvSchedulerPlugin;
 
 /// The orchestrator plugin (`orchestrator`): creates the [`Orchestrator`] over the
-/// scheduler in `init`; in `after_init` (once every plugin registered its descriptors in
-/// its `init`) it watches the scheduler's NB key prefixes through data sync and applies
-/// the events as the source [`DATASYNC_SOURCE`]: a resync replaces that source's share
-/// (a full resync of the merge), a change sets or deletes one key. Each event is
-/// acknowledged with the outcome, so a failing key shows in the data sync log and as
-/// ERROR of `orchestrator` in the status check.
+/// scheduler of the [`KvSchedulerPlugin`] (required) in `init`.
+///
+/// With the feature `datasync`, when the agent has a `cninfra_datasync::KvdbSyncPlugin`
+/// (an optional requirement), in
+/// `after_init` (once every plugin registered its descriptors in its `init`) it watches the
+/// scheduler's NB key prefixes through data sync and applies the events as the source
+/// [`DATASYNC_SOURCE`](super::DATASYNC_SOURCE): a resync replaces that source's share (a
+/// full resync of the merge), a change sets or deletes one key. Each event is acknowledged
+/// with the outcome, so a failing key shows in the data sync log and as ERROR of
+/// `orchestrator` in the status check.
 ///
 /// Other plugins push their own configuration through
 /// [`orchestrator`](Self::orchestrator)`()?.source(LOCAL_SOURCE)`, from their `init` (they
-/// depend on this plugin) or later.
+/// require this plugin) or later.
 ///
 /// Descriptors registered after `after_init` are not watched (their keys can still come
 /// from other sources).
@@ -26,19 +29,14 @@ use crate::plugin::KvSchedulerPlugin;
 /// # Examples
 /// ```no_run
 /// use cninfra_core::Agent;
-/// use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
-/// use cninfra_health::StatusCheckPlugin;
-/// use cninfra_kvscheduler::example::ExampleDescriptorsPlugin;
 /// use cninfra_kvscheduler::orchestrator::OrchestratorPlugin;
 /// use cninfra_kvscheduler::KvSchedulerPlugin;
 ///
-/// # async fn demo(store: StoreSource) -> Result<(), cninfra_core::AgentError> {
-/// let status = StatusCheckPlugin::new();
-/// let sync = KvdbSyncPlugin::new(status.clone(), ResyncPlugin::new(status), store);
-/// let scheduler = KvSchedulerPlugin::new();
+/// # async fn demo() -> Result<(), cninfra_core::AgentError> {
+/// // Plus the plugins registering descriptors, and (feature `datasync`) data sync.
 /// Agent::builder()
-///     .plugin(ExampleDescriptorsPlugin::new(scheduler.clone()))
-///     .plugin(OrchestratorPlugin::new(scheduler, sync))
+///     .plugin(OrchestratorPlugin::new())
+///     .plugin(KvSchedulerPlugin::new())
 ///     .build()?
 ///     .run()
 ///     .await
@@ -46,33 +44,26 @@ use crate::plugin::KvSchedulerPlugin;
 /// ```
 #[derive(Debug)]
 pub struct OrchestratorPlugin {
-    scheduler: Arc<KvSchedulerPlugin>,
-    sync: Arc<KvdbSyncPlugin>,
-    orchestrator: OnceLock<Orchestrator>,
+    orchestrator: Ready<Orchestrator>,
 }
 
 impl OrchestratorPlugin {
     /// The plugin's name (log target, watch and status name).
     pub const NAME: &'static str = "orchestrator";
 
-    /// The plugin over `scheduler`, with the KV store of `sync` as the source `datasync`.
-    pub fn new(scheduler: Arc<KvSchedulerPlugin>, sync: Arc<KvdbSyncPlugin>) -> Arc<Self> {
+    /// The plugin; it requires the [`KvSchedulerPlugin`].
+    pub fn new() -> Arc<Self> {
         Arc::new(Self {
-            scheduler,
-            sync,
-            orchestrator: OnceLock::new(),
+            orchestrator: Ready::new(Self::NAME),
         })
     }
 
-    /// The orchestrator, once `init` ran.
+    /// The orchestrator (a cheap handle), once `init` ran.
     ///
     /// # Errors
-    /// [`OrchestratorError::NotReady`] before `init`.
-    pub fn orchestrator(&self) -> Result<Orchestrator, OrchestratorError> {
-        self.orchestrator
-            .get()
-            .cloned()
-            .ok_or(OrchestratorError::NotReady)
+    /// [`NotReady`] naming the plugin before `init`.
+    pub fn orchestrator(&self) -> Result<Orchestrator, NotReady> {
+        self.orchestrator.get().cloned()
     }
 }
 
@@ -82,37 +73,26 @@ impl Plugin for OrchestratorPlugin {
         Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.scheduler.clone(), self.sync.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![
+            Requirement::of::<KvSchedulerPlugin>(),
+            #[cfg(feature = "datasync")]
+            Requirement::optional::<cninfra_datasync::KvdbSyncPlugin>(),
+        ]
     }
 
     fn has_config(&self) -> bool {
         false
     }
 
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        let orchestrator = Orchestrator::new(self.scheduler.scheduler()?);
-        // `init` runs once per agent; a second value could only come from a reused plugin.
-        let _ = self.orchestrator.set(orchestrator);
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let scheduler = ctx.dep::<KvSchedulerPlugin>()?.scheduler()?;
+        self.orchestrator.set(Orchestrator::new(scheduler))?;
         Ok(())
     }
 
+    #[cfg(feature = "datasync")]
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let orchestrator = self.orchestrator()?;
-        let mut prefixes = orchestrator.scheduler().registered_nb_key_prefixes();
-        prefixes.sort();
-        prefixes.dedup();
-        if prefixes.is_empty() {
-            tracing::warn!(target: LOG, "no descriptor with an NB key prefix: the KV store is not watched");
-            return Ok(());
-        }
-        let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-        // Every `init` is done: the descriptors are registered. A watch registered after
-        // data sync's first round gets a resync of its own, so none is missed.
-        let watcher = self.sync.watch(Self::NAME, &refs)?;
-        tracing::info!(target: LOG, ?prefixes, "watching the KV store");
-        let source = orchestrator.source(DATASYNC_SOURCE);
-        ctx.spawn(datasync::run(watcher, source, ctx.shutdown_token()));
-        Ok(())
+        super::datasync::watch(ctx, self.orchestrator.get()?)
     }
 }

@@ -32,21 +32,29 @@ use crate::watch::{StatusWatch, Watchers};
 ///
 /// # Examples
 /// ```
-/// use cninfra_kvscheduler::example::{Dataplane, register_all, interface_key};
-/// use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+/// use cninfra_kvscheduler::{DescriptorError, Scheduler, SchedulerConfig, TypedDescriptor};
+/// use cninfra_kvscheduler::{Value, ValueState};
+///
+/// struct Names;
+///
+/// impl TypedDescriptor for Names {
+///     type Value = String;
+///     type Metadata = ();
+///     fn name(&self) -> &str { "names" }
+///     fn key_prefix(&self) -> &str { "config/demo/v1/names/" }
+///     fn create(&self, _key: &str, _name: &String) -> Result<(), DescriptorError> { Ok(()) }
+///     fn delete(&self, _key: &str, _name: &String, _: Option<&()>) -> Result<(), DescriptorError> {
+///         Ok(())
+///     }
+/// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let scheduler = Scheduler::new(SchedulerConfig::default())?;
-/// let dataplane = Dataplane::new();
-/// register_all(&scheduler, &dataplane)?;
-/// scheduler
-///     .txn()
-///     .put(interface_key("eth0"), Value::from_json(serde_json::json!(
-///         {"name": "eth0", "type": "ethernet", "enabled": true})))
-///     .commit()
-///     .await?;
-/// assert_eq!(scheduler.status(&interface_key("eth0")).value.state, ValueState::Configured);
+/// scheduler.register(Names)?;
+/// let key = "config/demo/v1/names/eth0";
+/// scheduler.txn().put(key, Value::from_json(serde_json::json!("eth0"))).commit().await?;
+/// assert_eq!(scheduler.status(key).value.state, ValueState::Configured);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -245,7 +253,9 @@ impl Scheduler {
         self.shared.hold_clock.enable();
     }
 
-    /// Exports the metrics through a Prometheus plugin.
+    /// Exports the metrics through a Prometheus plugin (feature `rest`).
+    #[cfg(feature = "rest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
     pub fn register_metrics(&self, prometheus: &cninfra_rpc::prometheus::PrometheusPlugin) {
         self.shared.metrics.register(prometheus);
     }

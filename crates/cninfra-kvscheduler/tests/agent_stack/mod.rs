@@ -11,14 +11,12 @@ use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource, SyncConfig};
 use cninfra_grpc::{GrpcConfig, GrpcPlugin};
 use cninfra_health::{PluginStatus, State, StatusCheckPlugin};
 use cninfra_kv::{DeleteOptions, KvStore, MemoryStore, PutOptions};
-use cninfra_kvscheduler::example::{self, Dataplane, ExampleDescriptorsPlugin};
 use cninfra_kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra_kvscheduler::orchestrator::{Orchestrator, OrchestratorPlugin};
 use cninfra_kvscheduler::{
     BaseValueStatus, KvSchedulerPlugin, Scheduler, SchedulerConfig, ValueState,
 };
-use cninfra_rpc::prometheus::PrometheusPlugin;
-use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
+use cninfra_kvscheduler_example::{self as example, Dataplane, ExampleDescriptorsPlugin};
 
 /// The agent label.
 pub const LABEL: &str = "vpp1";
@@ -72,35 +70,28 @@ impl Stack {
                     ..SyncConfig::default()
                 })
                 .build();
-        let scheduler = KvSchedulerPlugin::with_config(SchedulerConfig::default(), None, None);
-        let example = ExampleDescriptorsPlugin::with_dataplane(scheduler.clone(), dataplane);
-        let orchestrator = OrchestratorPlugin::new(scheduler.clone(), sync);
+        let scheduler = KvSchedulerPlugin::builder()
+            .with_config(SchedulerConfig::default())
+            .build();
+        let example = ExampleDescriptorsPlugin::builder()
+            .with_dataplane(dataplane)
+            .build();
+        let orchestrator = OrchestratorPlugin::new();
         let mut builder = Agent::builder()
             .plugin(example.clone())
-            .plugin(orchestrator.clone());
+            .plugin(orchestrator.clone())
+            .plugin(scheduler.clone())
+            .plugin(sync)
+            .plugin(status.clone());
         let grpc = with_grpc.then(|| {
-            let http = HttpPlugin::builder()
-                .with_config(HttpConfig {
-                    endpoint: "127.0.0.1:0".into(),
-                    ..HttpConfig::default()
-                })
-                .build();
-            (
-                http,
-                GrpcPlugin::with_config(
-                    GrpcConfig::loopback(),
-                    status.clone(),
-                    PrometheusPlugin::new(),
-                ),
-            )
+            GrpcPlugin::builder()
+                .with_config(GrpcConfig::loopback())
+                .build()
         });
-        if let Some((http, grpc)) = &grpc {
-            builder = builder.plugin(http.clone());
-            builder = builder.plugin(GrpcSourcePlugin::new(
-                grpc.clone(),
-                orchestrator.clone(),
-                example::models(),
-            ));
+        if let Some(grpc) = &grpc {
+            builder = builder
+                .plugin(GrpcSourcePlugin::new(example::models()))
+                .plugin(grpc.clone());
         }
         let agent = builder
             .with_args(["test", "--microservice-label", LABEL])
@@ -117,7 +108,7 @@ impl Stack {
             scheduler,
             orchestrator,
             example,
-            grpc: grpc.map(|(_, grpc)| grpc),
+            grpc,
         };
         // The startup resync is acknowledged (well or not): later puts are changes.
         stack.wait_plugin_status(|p| p.state != State::Init).await;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::{BridgeDomain, FibEntry, Interface};
-use crate::DescriptorError;
+use cninfra_kvscheduler::DescriptorError;
+
+use crate::{BdInterface, BridgeDomain, FibEntry, Interface};
 
 /// One call made to the dataplane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +89,7 @@ impl Dataplane {
                     .members
                     .iter()
                     .filter(|(b, _)| *b == bd.name)
-                    .map(|(_, i)| super::BdInterface { name: i.clone() })
+                    .map(|(_, i)| BdInterface { name: i.clone() })
                     .collect(),
             })
             .collect()
@@ -132,7 +133,7 @@ impl Dataplane {
         Ok(())
     }
 
-    pub(super) fn put_interface(
+    pub(crate) fn put_interface(
         &self,
         op: &'static str,
         iface: &Interface,
@@ -142,13 +143,13 @@ impl Dataplane {
         })
     }
 
-    pub(super) fn delete_interface(&self, name: &str) -> Result<(), DescriptorError> {
+    pub(crate) fn delete_interface(&self, name: &str) -> Result<(), DescriptorError> {
         self.call("delete", "interface", name.to_owned(), |s| {
             s.interfaces.remove(name);
         })
     }
 
-    pub(super) fn put_bridge_domain(
+    pub(crate) fn put_bridge_domain(
         &self,
         op: &'static str,
         bd: &BridgeDomain,
@@ -162,13 +163,13 @@ impl Dataplane {
         })
     }
 
-    pub(super) fn delete_bridge_domain(&self, name: &str) -> Result<(), DescriptorError> {
+    pub(crate) fn delete_bridge_domain(&self, name: &str) -> Result<(), DescriptorError> {
         self.call("delete", "bridge-domain", name.to_owned(), |s| {
             s.bridge_domains.remove(name);
         })
     }
 
-    pub(super) fn set_member(
+    pub(crate) fn set_member(
         &self,
         bd: &str,
         iface: &str,
@@ -185,7 +186,7 @@ impl Dataplane {
         })
     }
 
-    pub(super) fn put_fib(
+    pub(crate) fn put_fib(
         &self,
         op: &'static str,
         entry: &FibEntry,
@@ -196,7 +197,7 @@ impl Dataplane {
         })
     }
 
-    pub(super) fn delete_fib(&self, entry: &FibEntry) -> Result<(), DescriptorError> {
+    pub(crate) fn delete_fib(&self, entry: &FibEntry) -> Result<(), DescriptorError> {
         let id = (entry.bridge_domain.clone(), entry.phys_address.clone());
         self.call("delete", "fib", format!("{}/{}", id.0, id.1), |s| {
             s.fib.remove(&id);

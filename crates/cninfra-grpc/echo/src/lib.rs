@@ -1,24 +1,33 @@
-//! The example service `cninfra.example.v1.Echo`, generated at build time from
+//! The example gRPC service `cninfra.example.v1.Echo`, generated at build time from
 //! `proto/cninfra/example/v1/example.proto` with protox (no system `protoc`), and
-//! [`EchoService`], a ready implementation a plugin can register.
+//! [`EchoService`], a ready implementation a plugin can register on
+//! [`GrpcPlugin`].
+//!
+//! It shows what a plugin's own gRPC API looks like; the example agent serves it, and
+//! `cninfra-grpc`'s tests and benchmarks call it. It is not part of `cninfra-grpc`, so
+//! that the library compiles no example proto.
+//!
+//! # Protobuf code without `protoc`
+//! `build.rs` feeds the proto compiled by `protox` (a protobuf compiler in Rust) to
+//! `tonic-prost-build` and writes the encoded descriptor set beside the code for server
+//! reflection; do the same in your crate to need no system `protoc`.
 //!
 //! # Examples
 //! A plugin serving it (with reflection descriptors, so `grpcurl` can describe it):
 //! ```
-//! use std::sync::Arc;
-//! use cninfra_core::{async_trait, BoxError, InitContext, Plugin};
+//! use cninfra_core::{async_trait, BoxError, InitContext, Plugin, Requirement};
 //! use cninfra_grpc::GrpcPlugin;
-//! use cninfra_grpc::example::EchoService;
+//! use cninfra_grpc_echo::EchoService;
 //!
-//! struct Example { grpc: Arc<GrpcPlugin> }
+//! struct Example;
 //!
 //! #[async_trait]
 //! impl Plugin for Example {
 //!     fn name(&self) -> &str { "example" }
-//!     fn deps(&self) -> Vec<Arc<dyn Plugin>> { vec![self.grpc.clone()] }
+//!     fn requires(&self) -> Vec<Requirement> { vec![Requirement::of::<GrpcPlugin>()] }
 //!     fn has_config(&self) -> bool { false }
-//!     async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-//!         EchoService::register(&self.grpc)?;
+//!     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+//!         EchoService::register(&*ctx.dep::<GrpcPlugin>()?)?;
 //!         Ok(())
 //!     }
 //! }
@@ -27,12 +36,9 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use cninfra_grpc::{AuthenticatedUser, GrpcError, GrpcPlugin};
 use futures::Stream;
 use tonic::{Request, Response, Status};
-
-use crate::GrpcPlugin;
-use crate::error::GrpcError;
-use crate::layer::auth::AuthenticatedUser;
 
 /// The generated messages, server (`echo_server`) and client (`echo_client`).
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]

@@ -1,12 +1,14 @@
 //! The example descriptors.
 
-use super::{
-    BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, BdBinding, BridgeDomain, Dataplane, FIB_PREFIX,
-    FibEntry, INTERFACE_PREFIX, Interface, bd_interface_key, bridge_domain_key, interface_key,
-};
-use crate::{
+use cninfra_kvscheduler::{
     Correlated, Dependency, DerivedValue, DescriptorError, InvalidValueError, RetrieveResult,
     Retrieved, TypedDescriptor, Value,
+};
+
+use crate::{
+    BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, BdBinding, BridgeDomain, Dataplane, FIB_PREFIX,
+    FibEntry, INTERFACE_PREFIX, Interface, bd_interface_key, bridge_domain_key, fib_key,
+    interface_key,
 };
 
 /// Checks the `name` field against the key's last segment.
@@ -299,7 +301,7 @@ impl TypedDescriptor for FibDescriptor {
         if value.outgoing_interface.is_empty() && value.action == "forward" {
             invalid.push("outgoing_interface");
         }
-        if key != super::fib_key(&value.bridge_domain, &value.phys_address) {
+        if key != fib_key(&value.bridge_domain, &value.phys_address) {
             invalid.push("bridge_domain");
         }
         if invalid.is_empty() {
@@ -340,7 +342,7 @@ impl TypedDescriptor for FibDescriptor {
             .dataplane
             .fib_entries()
             .into_iter()
-            .map(|f| retrieved(super::fib_key(&f.bridge_domain, &f.phys_address), f))
+            .map(|f| retrieved(fib_key(&f.bridge_domain, &f.phys_address), f))
             .collect())
     }
 

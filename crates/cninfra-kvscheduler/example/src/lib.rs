@@ -1,6 +1,8 @@
-//! An example descriptor set (the worked example of the "configuration order"): interfaces,
-//! bridge domains and FIB entries over a small in-memory [`Dataplane`] that records every
-//! call. It is an example, not a dataplane.
+//! The example descriptor set of the KVScheduler (the worked example of the
+//! "configuration order"): interfaces, bridge domains and FIB entries over a small
+//! in-memory [`Dataplane`] that records every call. It is an example, not a dataplane:
+//! the example agent runs it, and `cninfra-kvscheduler`'s tests and docs use it. It is not
+//! part of `cninfra-kvscheduler`, so that the library ships no example code.
 //!
 //! | what | key | value |
 //! |---|---|---|
@@ -8,6 +10,37 @@
 //! | bridge domain | `config/example/v1/bridge-domains/<name>` | [`BridgeDomain`] `{"name","interfaces":[{"name"}]}` |
 //! | member interface (derived) | `example/bd/<bd>/interface/<name>` | [`BdBinding`], depends on the interface |
 //! | FIB entry | `config/example/v1/fib/<bd>/mac/<mac>` | [`FibEntry`] `{"phys_address","bridge_domain","outgoing_interface","action"}`, depends on the bridge domain and on the interface being its member |
+//!
+//! # Examples
+//! ```
+//! use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
+//! use cninfra_kvscheduler_example::{self as example, Dataplane};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let scheduler = Scheduler::new(SchedulerConfig::default())?;
+//! let dataplane = Dataplane::new();
+//! example::register_all(&scheduler, &dataplane)?;
+//!
+//! // A FIB entry before its bridge domain and interface: it waits.
+//! let fib = example::fib_key("bd1", "aa:bb:cc:dd:ee:ff");
+//! scheduler.txn().put(fib.clone(), Value::from_json(json!({
+//!     "phys_address": "aa:bb:cc:dd:ee:ff", "bridge_domain": "bd1",
+//!     "outgoing_interface": "if1", "action": "forward"}))).commit().await?;
+//! assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
+//!
+//! // Its dependencies appear: it is created.
+//! scheduler.txn()
+//!     .put(example::interface_key("if1"), Value::from_json(json!(
+//!         {"name": "if1", "type": "ethernet", "enabled": true})))
+//!     .put(example::bridge_domain_key("bd1"), Value::from_json(json!(
+//!         {"name": "bd1", "interfaces": [{"name": "if1"}]})))
+//!     .commit().await?;
+//! assert_eq!(scheduler.status(&fib).value.state, ValueState::Configured);
+//! assert_eq!(dataplane.calls().last().map(String::as_str), Some("create fib bd1/aa:bb:cc:dd:ee:ff"));
+//! # Ok(()) }
+//! ```
 
 mod dataplane;
 mod descriptors;
@@ -19,10 +52,10 @@ pub use dataplane::{Call, Dataplane};
 pub use descriptors::{
     BdInterfaceDescriptor, BridgeDomainDescriptor, FibDescriptor, InterfaceDescriptor,
 };
-pub use plugin::ExampleDescriptorsPlugin;
+pub use plugin::{ExampleDescriptorsPlugin, ExampleDescriptorsPluginBuilder};
 
-use crate::models::{ModelError, ModelRegistry, ModelSpec, NameSource};
-use crate::{KvSchedulerError, Scheduler};
+use cninfra_kvscheduler::models::{ModelError, ModelRegistry, ModelSpec, NameSource};
+use cninfra_kvscheduler::{KvSchedulerError, Scheduler};
 
 /// Key prefix of interfaces.
 pub const INTERFACE_PREFIX: &str = "config/example/v1/interfaces/";
@@ -110,7 +143,7 @@ pub struct FibEntry {
 ///
 /// # Examples
 /// ```
-/// use cninfra_kvscheduler::example::{self, Interface};
+/// use cninfra_kvscheduler_example::{self as example, Interface};
 ///
 /// let models = example::models();
 /// let key = models.key_of(&Interface { name: "if1".into(), kind: "tap".into(), enabled: true })?;
@@ -121,7 +154,7 @@ pub fn models() -> ModelRegistry {
     let mut registry = ModelRegistry::new();
     if let Err(err) = register_models(&mut registry) {
         // The specs are constants that pass validation: this is not expected to happen.
-        tracing::error!(target: "kvscheduler", error = %err, "example models not registered");
+        tracing::error!(target: ExampleDescriptorsPlugin::NAME, error = %err, "example models not registered");
     }
     registry
 }
