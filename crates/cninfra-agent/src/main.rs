@@ -27,7 +27,7 @@ use cninfra::rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
 use cninfra::{Agent, Defaults, PluginGroup};
 
 use crate::example::ExamplePlugin;
-use crate::store::{ReconnectPlugin, Stores};
+use crate::store::source;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -46,9 +46,7 @@ async fn main() -> ExitCode {
         .set(status.clone())
         .set(prometheus.clone());
     let grpc = GrpcPlugin::new(status.clone(), prometheus.clone());
-    let stores = Stores::new(&status);
-    let resync = ResyncPlugin::new(status.clone());
-    let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
+    let sync = KvdbSyncPlugin::new(source());
     // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB entries
     // over an in-memory dataplane), fed from the store under config/example/v1/.
     let scheduler = KvSchedulerPlugin::with_deps(Some(http.clone()), Some(prometheus.clone()));
@@ -60,9 +58,7 @@ async fn main() -> ExitCode {
         orchestrator.clone(),
         scheduler_example::models(),
     );
-    let kafka = KafkaPlugin::builder()
-        .with_status_check(status.clone())
-        .build();
+    let kafka = KafkaPlugin::new();
     let example = match ExamplePlugin::new(status, http.clone(), grpc, sync.clone(), kafka) {
         Ok(example) => example,
         Err(err) => {
@@ -77,7 +73,7 @@ async fn main() -> ExitCode {
         .plugin(descriptors)
         .plugin(orchestrator)
         .plugin(grpc_source)
-        .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
+        .plugin(ResyncPlugin::new());
     // The process manager and the supervisor stay disabled without their config file.
     builder = builder
         .plugin(SupervisorPlugin::new())

@@ -421,11 +421,7 @@ impl Plugin for Early {
 async fn calls_before_the_orchestrator_exists_are_unavailable() {
     let status = StatusCheckPlugin::new();
     let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-    let sync = KvdbSyncPlugin::new(
-        status.clone(),
-        ResyncPlugin::new(status.clone()),
-        StoreSource::fixed(store),
-    );
+    let sync = KvdbSyncPlugin::new(StoreSource::fixed(store));
     let orchestrator = OrchestratorPlugin::new(KvSchedulerPlugin::new(), sync);
     let http = HttpPlugin::builder()
         .with_config(HttpConfig {
@@ -435,6 +431,7 @@ async fn calls_before_the_orchestrator_exists_are_unavailable() {
         .build();
     let grpc = GrpcPlugin::with_config(GrpcConfig::loopback(), status, PrometheusPlugin::new());
     let agent = Agent::builder()
+        .plugin(ResyncPlugin::new())
         .plugin(Arc::new(Early {
             grpc: grpc.clone(),
             orchestrator,

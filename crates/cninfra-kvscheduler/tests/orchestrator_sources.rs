@@ -229,9 +229,9 @@ async fn without_descriptors_nothing_is_watched_and_local_txns_still_apply() -> 
     use cninfra_kvscheduler::orchestrator::OrchestratorPlugin;
 
     let status = StatusCheckPlugin::new();
-    let resync = ResyncPlugin::new(status.clone());
+    let resync = ResyncPlugin::new();
     let store = Arc::new(MemoryStore::new());
-    let sync = KvdbSyncPlugin::new(status.clone(), resync, StoreSource::fixed(store));
+    let sync = KvdbSyncPlugin::new(StoreSource::fixed(store));
     let scheduler = KvSchedulerPlugin::new();
     let plugin = OrchestratorPlugin::new(scheduler.clone(), sync);
     assert!(matches!(
@@ -239,6 +239,8 @@ async fn without_descriptors_nothing_is_watched_and_local_txns_still_apply() -> 
         Err(OrchestratorError::NotReady)
     ));
     let agent = Agent::builder()
+        .plugin(status.clone())
+        .plugin(resync)
         .plugin(plugin.clone())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())

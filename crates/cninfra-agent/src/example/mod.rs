@@ -85,9 +85,9 @@ impl Plugin for ExamplePlugin {
         self.status.register(NAME, None);
         EchoService::register(&self.grpc)?;
         self.http.merge(rest::router(self.view.clone()))?;
-        let watcher = self.sync.watch_json::<Item>(NAME, &[ITEMS_PREFIX])?;
+        let watcher = self.sync.watch_json::<Item>(ctx, &[ITEMS_PREFIX])?;
         ctx.spawn(follow(watcher, self.view.clone(), ctx.shutdown_token()));
-        if let Some(mux) = self.kafka.multiplexer() {
+        if let Some(mux) = self.kafka.multiplexer()? {
             let handle = kafka::connect(mux, &config, &self.view).await?;
             *self.publishing.lock() = Some(handle);
             tracing::info!(target: NAME, changes = %config.changes_topic, items = %config.items_topic, "example items over Kafka");

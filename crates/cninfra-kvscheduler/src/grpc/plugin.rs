@@ -29,7 +29,7 @@ use crate::orchestrator::OrchestratorPlugin;
 ///
 /// # async fn demo(store: StoreSource) -> Result<(), cninfra_core::AgentError> {
 /// let status = StatusCheckPlugin::new();
-/// let sync = KvdbSyncPlugin::new(status.clone(), ResyncPlugin::new(status.clone()), store);
+/// let sync = KvdbSyncPlugin::new(store);
 /// let grpc = GrpcPlugin::new(status, PrometheusPlugin::new());
 /// let scheduler = KvSchedulerPlugin::new();
 /// let orchestrator = OrchestratorPlugin::new(scheduler.clone(), sync);

@@ -33,10 +33,11 @@ use crate::plugin::KvSchedulerPlugin;
 /// use cninfra_kvscheduler::KvSchedulerPlugin;
 ///
 /// # async fn demo(store: StoreSource) -> Result<(), cninfra_core::AgentError> {
-/// let status = StatusCheckPlugin::new();
-/// let sync = KvdbSyncPlugin::new(status.clone(), ResyncPlugin::new(status), store);
+/// let sync = KvdbSyncPlugin::new(store);
 /// let scheduler = KvSchedulerPlugin::new();
 /// Agent::builder()
+///     .plugin(StatusCheckPlugin::new())
+///     .plugin(ResyncPlugin::new())
 ///     .plugin(ExampleDescriptorsPlugin::new(scheduler.clone()))
 ///     .plugin(OrchestratorPlugin::new(scheduler, sync))
 ///     .build()?
@@ -109,7 +110,7 @@ impl Plugin for OrchestratorPlugin {
         let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
         // Every `init` is done: the descriptors are registered. A watch registered after
         // data sync's first round gets a resync of its own, so none is missed.
-        let watcher = self.sync.watch(Self::NAME, &refs)?;
+        let watcher = self.sync.watch(ctx, &refs)?;
         tracing::info!(target: LOG, ?prefixes, "watching the KV store");
         let source = orchestrator.source(DATASYNC_SOURCE);
         ctx.spawn(datasync::run(watcher, source, ctx.shutdown_token()));
