@@ -42,6 +42,7 @@ const SHORT_COMPACTION: Duration = Duration::from_secs(60 * 60);
 /// ```no_run
 /// use cninfra_core::Agent;
 /// use cninfra_health::StatusCheckPlugin;
+/// use cninfra_kv::KvStore;
 /// use cninfra_kv_etcd::EtcdPlugin;
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
