@@ -7,7 +7,8 @@
 //! its data in an embedded file DB under `cninfra-data/` (`--data-dir`); with
 //! `--etcd-config`, `--redis-config`, `--consul-config`, `--redb-config` or
 //! `--filedb-config` it syncs with that store instead. `--help` lists every flag; each is
-//! also read from its environment variable.
+//! also read from its environment variable. Plugins find each other by type, so the order
+//! below does not matter.
 
 mod example;
 mod store;
@@ -17,17 +18,11 @@ use std::process::ExitCode;
 use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
-use cninfra::health::StatusCheckPlugin;
 use cninfra::kafka::KafkaPlugin;
-use cninfra::kvscheduler::KvSchedulerPlugin;
-use cninfra::kvscheduler::grpc::GrpcSourcePlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
-use cninfra::rpc::{prometheus::PrometheusPlugin, rest::HttpPlugin};
-use cninfra::{Agent, Defaults, PluginGroup};
-use cninfra_kvscheduler_example::{self as scheduler_example, ExampleDescriptorsPlugin};
-
-use crate::example::ExamplePlugin;
-use crate::store::{ReconnectPlugin, Stores};
+use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
+use cninfra::{Agent, Defaults, PluginGroupBuilder};
+use cninfra_kvscheduler_example::{ExampleDescriptorsPlugin, models};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,46 +30,26 @@ async fn main() -> ExitCode {
         eprintln!("cannot set up logging: {err}");
         return ExitCode::FAILURE;
     }
-    let (http, status, prometheus) = (
-        HttpPlugin::new(),
-        StatusCheckPlugin::new(),
-        PrometheusPlugin::new(),
-    );
-    let infra = Defaults
-        .build()
-        .set(http.clone())
-        .set(status.clone())
-        .set(prometheus.clone());
-    let grpc = GrpcPlugin::new();
-    let stores = Stores::new(&status);
-    let resync = ResyncPlugin::new(status.clone());
-    let sync = KvdbSyncPlugin::new(status.clone(), resync, stores.source());
-    // The scheduler's gRPC configurator, served when a grpc.conf turns gRPC on.
-    let grpc_source = GrpcSourcePlugin::new(scheduler_example::models());
-    let kafka = KafkaPlugin::builder()
-        .with_status_check(status.clone())
-        .build();
-    let example = match ExamplePlugin::new(status, http.clone(), grpc, sync.clone(), kafka) {
-        Ok(example) => example,
-        Err(err) => {
-            eprintln!("cannot build the example plugin: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut builder = Agent::builder()
+    let plugins = PluginGroupBuilder::new()
+        // The store (first configured connector, else an embedded file DB) and data sync.
+        .with(KvdbSyncPlugin::new(store::source()))
+        .with(ResyncPlugin::new())
+        .with(KafkaPlugin::new())
+        .with(GrpcPlugin::new())
+        // The KVScheduler over the example's simulated dataplane, fed from the store and,
+        // when a grpc.conf turns gRPC on, from its gRPC configurator.
+        .with(KvSchedulerPlugin::new())
+        .with(OrchestratorPlugin::new())
+        .with(ExampleDescriptorsPlugin::new())
+        .with(GrpcSourcePlugin::new(models()))
+        // Disabled without their config files.
+        .with(ProcessManagerPlugin::new())
+        .with(SupervisorPlugin::new())
+        .with(example::ExamplePlugin::new());
+    let builder = Agent::builder()
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())
-        .plugin(example)
-        // The KVScheduler with the example descriptors (interfaces, bridge domains, FIB
-        // entries over an in-memory dataplane), fed from the store under config/example/v1/.
-        .plugin(ExampleDescriptorsPlugin::new())
-        .plugin(OrchestratorPlugin::new())
-        .plugin(KvSchedulerPlugin::new())
-        .plugin(grpc_source)
-        .plugin(ReconnectPlugin::new(stores.etcd.clone(), sync));
-    // The process manager and the supervisor stay disabled without their config file.
-    builder = builder
-        .plugin(SupervisorPlugin::new())
-        .plugin(ProcessManagerPlugin::new());
-    cninfra::run_main(builder.group(infra)).await
+        .group(Defaults)
+        .group(plugins);
+    cninfra::run_main(builder).await
 }

@@ -1,111 +1,74 @@
 //! Which KV store the agent syncs with: the first connector given a config file (etcd,
 //! Redis, Consul, redb, file DB, in that order), else an embedded file DB in a data folder,
-//! so that the agent runs on a bare machine.
+//! so that the agent runs on a bare machine. Choosing is the library's
+//! ([`StoreSource::first_of`], [`StoreSource::or_fallback`]); the fallback is the agent's.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use cninfra::consul::ConsulPlugin;
-use cninfra::datasync::{KvdbSyncPlugin, StoreSource};
-use cninfra::etcd::{ConnectionState, EtcdPlugin};
+use cninfra::datasync::StoreSource;
+use cninfra::etcd::EtcdPlugin;
 use cninfra::filedb::{FileDbConfig, FileDbPlugin, FileDbStore};
-use cninfra::health::StatusCheckPlugin;
-use cninfra::kv::KvStore;
+use cninfra::kv::{Connection, ConnectionState, KvConnector, KvStore};
 use cninfra::prelude::*;
 use cninfra::redb::RedbPlugin;
 use cninfra::redis::RedisPlugin;
+use cninfra::{NotReady, Ready};
+use tokio::sync::watch;
 
-/// The embedded store's plugin name and log target.
-const EMBEDDED: &str = "embedded-store";
 /// The flag (and `DATA_DIR` variable) naming the embedded store's folder.
 const DATA_DIR_FLAG: &str = "data-dir";
 /// The embedded store's folder when the flag is not given.
 const DEFAULT_DATA_DIR: &str = "cninfra-data";
 
-/// The connectors the agent can sync with, each disabled without its config file.
-#[derive(Debug)]
-pub(crate) struct Stores {
-    pub(crate) etcd: Arc<EtcdPlugin>,
-    connectors: Vec<(&'static str, StoreSource)>,
-    embedded: Arc<EmbeddedStorePlugin>,
-}
-
-impl Stores {
-    /// Every connector, reporting its connection to `status`.
-    pub(crate) fn new(status: &Arc<StatusCheckPlugin>) -> Self {
-        let etcd = EtcdPlugin::builder()
-            .with_status_check(status.clone())
-            .build();
-        let redis = RedisPlugin::builder()
-            .with_status_check(status.clone())
-            .build();
-        let consul = ConsulPlugin::builder()
-            .with_status_check(status.clone())
-            .build();
-        let connectors = vec![
-            ("etcd", StoreSource::from_plugin(etcd.clone(), |p| p.kv())),
-            ("redis", StoreSource::from_plugin(redis, |p| p.kv())),
-            ("consul", StoreSource::from_plugin(consul, |p| p.kv())),
-            (
-                "redb",
-                StoreSource::from_plugin(RedbPlugin::new(), |p| p.store()),
-            ),
-            (
-                "filedb",
-                StoreSource::from_plugin(FileDbPlugin::new(), |p| p.store()),
-            ),
-        ];
-        let embedded = Arc::new(EmbeddedStorePlugin {
-            configured: connectors.clone(),
-            store: OnceLock::new(),
-        });
-        Self {
-            etcd,
-            connectors,
-            embedded,
-        }
-    }
-
-    /// The store data sync uses: the first configured connector, else the embedded one.
-    pub(crate) fn source(&self) -> StoreSource {
-        let embedded = StoreSource::from_plugin(self.embedded.clone(), |p| p.store());
-        StoreSource::first_of(
-            self.connectors
-                .iter()
-                .map(|(_, source)| source.clone())
-                .chain([embedded]),
-        )
-    }
+/// The store data sync uses: the first configured connector, else the embedded one.
+pub(crate) fn source() -> StoreSource {
+    StoreSource::first_of([
+        StoreSource::connector(EtcdPlugin::new()),
+        StoreSource::connector(RedisPlugin::new()),
+        StoreSource::connector(ConsulPlugin::new()),
+        StoreSource::connector(RedbPlugin::new()),
+        StoreSource::connector(FileDbPlugin::new()),
+    ])
+    .or_fallback(EmbeddedStorePlugin::new())
 }
 
 /// The fallback store: a file DB over `<data-dir>/config/` (files anyone may edit) with
-/// writes, such as the published statuses, going to `<data-dir>/status.yaml`. It opens only
-/// when no connector has a config file.
+/// writes, such as the published statuses, going to `<data-dir>/status.yaml`. Data sync
+/// starts it only when no connector has a config file.
 #[derive(Debug)]
 struct EmbeddedStorePlugin {
-    configured: Vec<(&'static str, StoreSource)>,
-    store: OnceLock<FileDbStore>,
+    store: Ready<FileDbStore>,
+    connection: Connection,
 }
 
 impl EmbeddedStorePlugin {
-    fn store(&self) -> Option<Arc<dyn KvStore>> {
-        self.store
-            .get()
-            .map(|store| Arc::new(store.clone()) as Arc<dyn KvStore>)
+    const NAME: &'static str = "embedded-store";
+
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            store: Ready::new(Self::NAME),
+            connection: Connection::new(Self::NAME),
+        })
+    }
+}
+
+impl KvConnector for EmbeddedStorePlugin {
+    fn kv(&self) -> Result<Option<Arc<dyn KvStore>>, NotReady> {
+        let store = self.store.get()?.clone();
+        Ok(Some(Arc::new(store)))
+    }
+
+    fn connection(&self) -> watch::Receiver<ConnectionState> {
+        self.connection.subscribe()
     }
 }
 
 #[async_trait]
 impl Plugin for EmbeddedStorePlugin {
     fn name(&self) -> &str {
-        EMBEDDED
-    }
-
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        self.configured
-            .iter()
-            .flat_map(|(_, source)| source.plugins().iter().cloned())
-            .collect()
+        Self::NAME
     }
 
     fn has_config(&self) -> bool {
@@ -123,18 +86,6 @@ impl Plugin for EmbeddedStorePlugin {
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let configured: Vec<&str> = self
-            .configured
-            .iter()
-            .filter(|(_, source)| source.resolve().is_some())
-            .map(|(name, _)| *name)
-            .collect();
-        if let Some(first) = configured.first() {
-            if configured.len() > 1 {
-                tracing::warn!(target: EMBEDDED, used = first, configured = ?configured, "several KV connectors have a config file; data sync uses the first");
-            }
-            return Ok(());
-        }
         let dir = PathBuf::from(ctx.flag(DATA_DIR_FLAG).unwrap_or(DEFAULT_DATA_DIR));
         let config_dir = dir.join("config");
         if !config_dir.exists() {
@@ -146,15 +97,16 @@ impl Plugin for EmbeddedStorePlugin {
             ..FileDbConfig::default()
         })
         .await?;
-        tracing::info!(target: EMBEDDED, config = %config_dir.display(), "no KV connector configured: using the embedded file DB (edit its files to change the config)");
-        // `init` runs once per agent.
-        let _ = self.store.set(store);
+        tracing::info!(target: EmbeddedStorePlugin::NAME, config = %config_dir.display(), "no KV connector configured: using the embedded file DB (edit its files to change the config)");
+        self.store.set(store)?;
+        self.connection.set(ConnectionState::Connected);
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        if let Some(store) = self.store.get() {
+        if let Some(store) = self.store.try_get() {
             store.close().await?;
+            self.connection.set(ConnectionState::Closed);
         }
         Ok(())
     }
@@ -171,50 +123,4 @@ fn write_sample(config_dir: &Path, agent_prefix: &str) -> Result<(), BoxError> {
         .and_then(|()| std::fs::write(&file, text))
         .map_err(|err| format!("cannot create {}: {err}", file.display()))?;
     Ok(())
-}
-
-/// Tells data sync when etcd came back, so statuses are written again and, with etcd's
-/// `resync-after-reconnect` (on by default), every watcher gets the full state again.
-#[derive(Debug)]
-pub(crate) struct ReconnectPlugin {
-    etcd: Arc<EtcdPlugin>,
-    sync: Arc<KvdbSyncPlugin>,
-}
-
-impl ReconnectPlugin {
-    pub(crate) fn new(etcd: Arc<EtcdPlugin>, sync: Arc<KvdbSyncPlugin>) -> Arc<Self> {
-        Arc::new(Self { etcd, sync })
-    }
-}
-
-#[async_trait]
-impl Plugin for ReconnectPlugin {
-    fn name(&self) -> &str {
-        "etcd-reconnect"
-    }
-
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.etcd.clone(), self.sync.clone()]
-    }
-
-    fn has_config(&self) -> bool {
-        false
-    }
-
-    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        if self.etcd.is_disabled() {
-            return Ok(());
-        }
-        let mut connection = self.etcd.connection();
-        let sync = self.sync.clone();
-        let stop = ctx.shutdown_token();
-        ctx.spawn(async move {
-            while let Some(Ok(())) = stop.run_until_cancelled(connection.changed()).await {
-                if let ConnectionState::Reconnected { resync } = *connection.borrow_and_update() {
-                    sync.reconnected(resync);
-                }
-            }
-        });
-        Ok(())
-    }
 }

@@ -30,17 +30,17 @@ use tokio::time::Instant;
 const PREFIX: &str = "/vnf-agent/bench/";
 const VALUE: &str = r#"{"name":"eth0","mtu":1500,"enabled":true,"ip":"10.0.0.1/24"}"#;
 
-/// Registers `count` watches on `config/` in `init` and leaves the watchers to the bench.
+/// Registers a watch on `config/` in `init` and leaves the watcher to the bench.
 struct Watching {
     sync: Arc<KvdbSyncPlugin>,
-    count: usize,
+    name: String,
     slot: Arc<Mutex<Vec<Watcher>>>,
 }
 
 #[async_trait]
 impl Plugin for Watching {
     fn name(&self) -> &str {
-        "bench"
+        &self.name
     }
     fn deps(&self) -> Vec<Arc<dyn Plugin>> {
         vec![self.sync.clone()]
@@ -48,11 +48,9 @@ impl Plugin for Watching {
     fn has_config(&self) -> bool {
         false
     }
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        for i in 0..self.count {
-            let watcher = self.sync.watch(&format!("plugin-{i}"), &["config/"])?;
-            self.slot.lock().push(watcher);
-        }
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let watcher = self.sync.watch(ctx, &["config/"])?;
+        self.slot.lock().push(watcher);
         Ok(())
     }
 }
@@ -64,17 +62,20 @@ struct Stack {
 }
 
 async fn start(store: Arc<dyn KvStore>, watches: usize) -> anyhow::Result<Stack> {
-    let status = StatusCheckPlugin::new();
-    let resync = ResyncPlugin::new(status.clone());
-    let source = StoreSource::fixed(store);
-    let sync = KvdbSyncPlugin::new(status, resync.clone(), source);
+    let resync = ResyncPlugin::new();
+    let sync = KvdbSyncPlugin::new(StoreSource::fixed(store));
     let slot = Arc::new(Mutex::new(Vec::new()));
-    let agent = Agent::builder()
-        .plugin(Watching {
-            sync,
-            count: watches,
+    let mut builder = Agent::builder()
+        .plugin(StatusCheckPlugin::new())
+        .plugin(resync.clone());
+    for i in 0..watches {
+        builder = builder.plugin(Watching {
+            sync: sync.clone(),
+            name: format!("plugin-{i}"),
             slot: slot.clone(),
-        })
+        });
+    }
+    let agent = builder
         .with_args(["bench", "--microservice-label", "bench"])
         .with_env(Vec::<(String, String)>::new())
         .build()?

@@ -92,14 +92,10 @@ pub enum DatasyncError {
         /// Name of the data sync plugin.
         sync: String,
     },
-    /// The data sync plugin has not run `init` yet, so its store is not known.
-    #[error(
-        "data sync `{sync}` is not initialised yet (use it from `init` of a plugin that depends on it, or later)"
-    )]
-    NotReady {
-        /// Name of the data sync plugin.
-        sync: String,
-    },
+    /// The data sync plugin has not run `init` yet (use it from `init` of a plugin that
+    /// requires it, or later).
+    #[error(transparent)]
+    NotReady(#[from] cninfra_core::NotReady),
     /// A store operation of the publisher failed.
     #[error(transparent)]
     Kv(#[from] KvError),

@@ -16,21 +16,21 @@
 //! # Quick start
 //! ```
 //! use std::sync::Arc;
-//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin};
+//! use cninfra_core::{async_trait, Agent, BoxError, InitContext, Plugin, Requirement};
 //! use cninfra_datasync::{Event, KvdbSyncPlugin, ResyncPlugin, StoreSource};
 //! use cninfra_health::StatusCheckPlugin;
 //! use cninfra_kv::{KvStore, MemoryStore, PutOptions};
 //!
-//! struct Example { sync: Arc<KvdbSyncPlugin> }
+//! struct Example;
 //!
 //! #[async_trait]
 //! impl Plugin for Example {
 //!     fn name(&self) -> &str { "example" }
-//!     fn deps(&self) -> Vec<Arc<dyn Plugin>> { vec![self.sync.clone()] }
+//!     fn requires(&self) -> Vec<Requirement> { vec![Requirement::of::<KvdbSyncPlugin>()] }
 //!     fn has_config(&self) -> bool { false }
 //!     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
 //!         // Register in `init`; keys are relative to /vnf-agent/<label>/.
-//!         let mut watcher = self.sync.watch("example", &["config/example/v1/"])?;
+//!         let mut watcher = ctx.dep::<KvdbSyncPlugin>()?.watch(ctx, &["config/example/v1/"])?;
 //!         let stop = ctx.shutdown_token();
 //!         ctx.spawn(async move {
 //!             // Ends when the plugin closes (its token) or data sync closes (`None`).
@@ -55,11 +55,11 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = Arc::new(MemoryStore::new());
 //! store.put("/vnf-agent/vpp1/config/example/v1/a", "{}".into(), PutOptions::default()).await?;
-//! let status = StatusCheckPlugin::new();
-//! let resync = ResyncPlugin::new(status.clone());
-//! let sync = KvdbSyncPlugin::new(status, resync, StoreSource::fixed(store));
 //! let agent = Agent::builder()
-//!     .plugin(Example { sync })
+//!     .plugin(StatusCheckPlugin::new())
+//!     .plugin(ResyncPlugin::new())
+//!     .plugin(KvdbSyncPlugin::new(StoreSource::fixed(store)))
+//!     .plugin(Example)
 //!     .with_args(["demo"])
 //!     .with_env(Vec::<(String, String)>::new())
 //!     .build()?
@@ -70,13 +70,15 @@
 //! ```
 //!
 //! # The contract
-//! - **Register in `init`.** [`KvdbSyncPlugin::watch`] takes a name (the watching plugin's
-//!   name) and key prefixes relative to the agent prefix. All `init`s finish before any
+//! - **Register in `init`.** [`KvdbSyncPlugin::watch`] takes the watching plugin's context
+//!   (the watch is named after the plugin) and key prefixes relative to the agent prefix. All `init`s finish before any
 //!   `after_init`, so the orchestrator's `after_init` knows every watch and starts the
 //!   first round (in the background). A watch registered later gets a resync of its own.
 //! - **Resync first.** The first event is [`Event::Resync`]: every key under the prefixes,
 //!   sorted, each once. Replace the plugin's view with it. Another resync comes whenever
-//!   the state must be re-read: a round requested by a connector or the application, or
+//!   the state must be re-read: a round requested by the application, the store's
+//!   connector reconnecting with `resync-after-reconnect` (etcd: on by default; Consul:
+//!   off; Redis has no such key, its watches ask by themselves), or
 //!   the store's watch signalling [`Compacted`](cninfra_kv::ResyncReason::Compacted),
 //!   [`Lagged`](cninfra_kv::ResyncReason::Lagged) or
 //!   [`Reconnected`](cninfra_kv::ResyncReason::Reconnected).
@@ -131,17 +133,15 @@ mod watcher;
 pub use config::SyncConfig;
 pub use error::DatasyncError;
 pub use event::{AckResult, ChangeEvent, Done, Event, ResyncCause, ResyncEvent};
-pub use kvdbsync::{KVDBSYNC_PLUGIN, KvdbSyncBuilder, KvdbSyncPlugin, StoreSource};
+pub use kvdbsync::{KvdbSyncBuilder, KvdbSyncPlugin, StoreSource};
 pub use local::{CommitReport, LocalResync, LocalTransport, LocalTxn};
 pub use publisher::KvPublisher;
-pub use resync::{
-    RESYNC_PLUGIN, ResyncHandle, ResyncParticipant, ResyncPlugin, ResyncStatus, WatchOutcome,
-};
+pub use resync::{ResyncHandle, ResyncParticipant, ResyncPlugin, ResyncStatus, WatchOutcome};
 pub use status::{AGENT_STATUS_KEY, PLUGIN_STATUS_PREFIX, StatusKvPublisher};
 pub use typed::{
     JsonWatcher, ProtoWatcher, TypedChangeEvent, TypedResyncEvent, TypedSyncEvent, TypedWatcher,
 };
 pub use watcher::Watcher;
 
-/// Log target of data sync (the default plugin name).
-const LOG: &str = KVDBSYNC_PLUGIN;
+/// Log target of data sync: the plugin's name.
+const LOG: &str = KvdbSyncPlugin::NAME;

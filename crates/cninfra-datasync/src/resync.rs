@@ -5,20 +5,19 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, async_trait};
-use cninfra_health::{Criticality, State, StatusCheckPlugin};
+use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, Ready, Requirement, async_trait};
+use cninfra_health::{Criticality, State, StatusCheckPlugin, StatusReporter};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::error::DatasyncError;
 use crate::event::ResyncCause;
 
-/// Name (and log target) of the orchestrator plugin, as upstream.
-pub const RESYNC_PLUGIN: &str = "resync";
-const LOG: &str = RESYNC_PLUGIN;
+/// Log target of the orchestrator: its plugin name.
+const LOG: &str = ResyncPlugin::NAME;
 
 /// Something the orchestrator resyncs: a transport with watches (the
 /// [`KvdbSyncPlugin`](crate::KvdbSyncPlugin) adds itself in its `init`).
@@ -63,7 +62,8 @@ pub struct ResyncStatus {
 
 #[derive(Debug)]
 struct Shared {
-    status: Arc<StatusCheckPlugin>,
+    /// Found by type in `init`.
+    status: Ready<StatusReporter>,
     participants: Mutex<Vec<Arc<dyn ResyncParticipant>>>,
     requests: Mutex<Vec<String>>,
     wake: Notify,
@@ -102,8 +102,8 @@ impl Shared {
                 return;
             }
         };
-        if let Err(err) = self.status.report_state_change(RESYNC_PLUGIN, state, error) {
-            warn!(target: LOG, error = %err, "status report dropped");
+        if let Ok(reporter) = self.status.get() {
+            reporter.report(state, error);
         }
     }
 
@@ -182,9 +182,8 @@ impl ResyncHandle {
 /// # Examples
 /// ```
 /// use cninfra_datasync::ResyncPlugin;
-/// use cninfra_health::StatusCheckPlugin;
 ///
-/// let resync = ResyncPlugin::new(StatusCheckPlugin::new());
+/// let resync = ResyncPlugin::new();
 /// let handle = resync.handle();          // give this to a connector
 /// handle.request_resync("etcd reconnected");
 /// assert_eq!(resync.resync_status().rounds_done, 0, "nothing runs before the agent starts");
@@ -195,12 +194,15 @@ pub struct ResyncPlugin {
 }
 
 impl ResyncPlugin {
-    /// The orchestrator, reporting to `status`.
-    pub fn new(status: Arc<StatusCheckPlugin>) -> Arc<Self> {
+    /// The plugin's name (and log target), as upstream.
+    pub const NAME: &'static str = "resync";
+
+    /// The orchestrator, reporting to the agent's [`StatusCheckPlugin`] (found by type).
+    pub fn new() -> Arc<Self> {
         let (state, _) = watch::channel(ResyncStatus::default());
         Arc::new(Self {
             shared: Arc::new(Shared {
-                status,
+                status: Ready::new(Self::NAME),
                 participants: Mutex::new(Vec::new()),
                 requests: Mutex::new(Vec::new()),
                 wake: Notify::new(),
@@ -265,21 +267,21 @@ async fn run(shared: Arc<Shared>, stop: CancellationToken) {
 #[async_trait]
 impl Plugin for ResyncPlugin {
     fn name(&self) -> &str {
-        RESYNC_PLUGIN
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![self.shared.status.clone()]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::of::<StatusCheckPlugin>()]
     }
 
     fn has_config(&self) -> bool {
         false
     }
 
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
-        self.shared
-            .status
-            .register_as(RESYNC_PLUGIN, Criticality::Readiness, None);
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let status = ctx.dep::<StatusCheckPlugin>()?;
+        let reporter = status.reporter(ctx, Criticality::Readiness, None);
+        self.shared.status.set(reporter)?;
         Ok(())
     }
 

@@ -62,13 +62,17 @@ pub struct TypedChangeEvent<T> {
 ///
 /// # Examples
 /// ```
-/// # async fn demo(sync: &cninfra_datasync::KvdbSyncPlugin) -> Result<(), cninfra_datasync::DatasyncError> {
+/// # async fn demo(
+/// #     sync: &cninfra_datasync::KvdbSyncPlugin,
+/// #     ctx: &cninfra_core::InitContext,
+/// # ) -> Result<(), cninfra_datasync::DatasyncError> {
 /// use cninfra_datasync::TypedSyncEvent;
 ///
 /// #[derive(Debug, serde::Serialize, serde::Deserialize)]
 /// struct Item { port: u16 }
 ///
-/// let mut items = sync.watch_json::<Item>("example", &["config/example/v1/"])?;
+/// // In the watching plugin's `init`, with its context:
+/// let mut items = sync.watch_json::<Item>(ctx, &["config/example/v1/"])?;
 /// while let Some(event) = items.recv().await {
 ///     match event {
 ///         TypedSyncEvent::Resync(resync) => {

@@ -151,6 +151,6 @@ async fn without_a_store_the_publisher_says_so() {
         err.to_string(),
         "data sync `kvdbsync` has no store (no KV connector is configured)"
     );
-    assert!(stack.sync.store().is_none());
+    assert!(stack.sync.store().is_err(), "no store");
     stack.stop().await;
 }

@@ -56,16 +56,11 @@ async fn the_publisher_writes_and_deletes_under_the_agent_prefix() {
 
 #[tokio::test]
 async fn before_init_the_publisher_is_not_ready() {
-    let status = cninfra_health::StatusCheckPlugin::new();
-    let resync = cninfra_datasync::ResyncPlugin::new(status.clone());
-    let sync = cninfra_datasync::KvdbSyncPlugin::new(
-        status,
-        resync,
-        StoreSource::fixed(Arc::new(MemoryStore::new())),
-    );
+    let sync =
+        cninfra_datasync::KvdbSyncPlugin::new(StoreSource::fixed(Arc::new(MemoryStore::new())));
     let err = sync.publisher().delete("a").await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "data sync `kvdbsync` is not initialised yet (use it from `init` of a plugin that depends on it, or later)"
+        "plugin `kvdbsync` is not initialised: its init has not run or failed"
     );
 }

@@ -11,7 +11,7 @@ use cninfra_kv::{ChangeKind, KvStore, MemoryStore, ResyncReason, WatchEvent, Wat
 use futures::StreamExt;
 use serde_json::Value;
 use support::store::Signalling;
-use support::{Stack, WAIT, expect_resync, plugin_state, quick_config};
+use support::{HandConnector, Stack, WAIT, expect_resync, plugin_state, quick_config};
 
 const STATUS: &str = "/vnf-agent/lbl/check/status/v1/";
 
@@ -128,8 +128,9 @@ async fn statuses_are_written_again_after_a_reconnect() {
     let memory = MemoryStore::new();
     let store = Signalling::new(memory.clone());
     let mut writes = memory.watch(&[STATUS], None).await.expect("watch");
+    let connector = HandConnector::new(Arc::new(store.clone()), false);
     let stack = Stack::start(
-        StoreSource::fixed(Arc::new(store.clone())),
+        StoreSource::connector(connector.clone()),
         quick_config(),
         &[("ex", &["config/ex/"])],
     )
@@ -156,12 +157,19 @@ async fn statuses_are_written_again_after_a_reconnect() {
             .is_some()
     );
 
-    // The explicit signal of a connector does the same.
+    // A reconnect of the store's connector does the same, without a resync: the
+    // connector's `resync-after-reconnect` is off.
     memory
         .delete(STATUS, cninfra_kv::DeleteOptions::prefix())
         .await
         .unwrap();
-    stack.sync.reconnected(false);
+    connector.reconnect();
     until_written(&mut writes, &["agent", "plugin/ex", "plugin/resync"]).await;
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), watcher.recv())
+            .await
+            .is_err(),
+        "no resync without resync-after-reconnect"
+    );
     stack.stop().await;
 }

@@ -173,7 +173,7 @@ async fn a_watch_registered_after_the_first_round_gets_its_own_resync() {
 
     let mut late = stack
         .sync
-        .watch("late", &["config/late/"])
+        .watch(&support::ctx("late"), &["config/late/"])
         .expect("registered");
     let resync = expect_resync(&mut late).await;
     assert_eq!(resync.cause, ResyncCause::Registered);
@@ -181,7 +181,10 @@ async fn a_watch_registered_after_the_first_round_gets_its_own_resync() {
     resync.done.ok();
     assert_eq!(plugin_state(&stack.status, "late", State::Ok).await, None);
 
-    let err = stack.sync.watch("late", &["x/"]).unwrap_err();
+    let err = stack
+        .sync
+        .watch(&support::ctx("late"), &["x/"])
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "a watch named `late` is already registered"

@@ -58,7 +58,7 @@ async fn bad_json_values_are_left_out_reported_and_the_stream_goes_on() {
     .await;
     let mut items = stack
         .sync
-        .watch_json::<Item>("ex", &["config/ex/"])
+        .watch_json::<Item>(&support::ctx("ex"), &["config/ex/"])
         .expect("watch");
 
     let TypedSyncEvent::Resync(resync) = next(&mut items).await else {
@@ -138,7 +138,7 @@ async fn proto_watchers_decode_what_the_publisher_wrote() {
     .await;
     let mut interfaces = stack
         .sync
-        .watch_proto::<Interface>("ifs", &["config/if/"])
+        .watch_proto::<Interface>(&support::ctx("ifs"), &["config/if/"])
         .expect("watch");
     let TypedSyncEvent::Resync(resync) = next(&mut interfaces).await else {
         panic!("resync first")

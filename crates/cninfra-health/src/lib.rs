@@ -73,12 +73,14 @@
 //! `cninfra_agent_ready`, `cninfra_plugin_state{plugin="…"}` and
 //! `cninfra_build_info{version,commit,date}`.
 
+mod connection;
 mod error;
 mod state;
 mod status;
 pub mod statuscheck;
 mod verdict;
 
+pub use connection::{Connection, ConnectionState, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT};
 pub use error::HealthError;
 pub use state::State;
 pub use status::{AgentStatus, PluginStatus};

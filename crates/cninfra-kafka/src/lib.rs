@@ -74,5 +74,5 @@ pub use typed::{
     Codec, Json, Proto, TypedAsyncPublisher, TypedConnection, TypedMessage, TypedPublisher,
 };
 
-/// The plugin name and log target.
-const LOG: &str = "kafka";
+/// Log target of the crate: the plugin's name.
+const LOG: &str = KafkaPlugin::NAME;

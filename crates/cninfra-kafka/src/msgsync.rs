@@ -7,10 +7,10 @@
 //! Messages are keyed by the data key and partitioned by its hash, so the changes of one key
 //! stay in order and a compacted topic keeps the last value of each key.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
 use serde::{Deserialize, Serialize};
 
 use crate::LOG;
@@ -65,7 +65,9 @@ impl MsgSyncPublisher {
     /// [`KafkaError::NoTopic`] when `config.topic` is empty.
     pub async fn new(conn: &Connection, config: &MsgSyncConfig) -> Result<Self, KafkaError> {
         if config.topic.is_empty() {
-            return Err(KafkaError::NoTopic { config: NAME });
+            return Err(KafkaError::NoTopic {
+                config: MsgSyncPlugin::NAME,
+            });
         }
         let inner = conn
             .sync_publisher(&config.topic, Partitioner::Hash)
@@ -132,19 +134,17 @@ impl MsgSyncPublisher {
     async fn send(&self, record: Record) -> Result<(), KafkaError> {
         let key = record.key.clone();
         let done = self.inner.send(record).await?;
-        tracing::debug!(target: NAME, topic = %self.topic(), key = ?key, partition = done.partition,
+        tracing::debug!(target: MsgSyncPlugin::NAME, topic = %self.topic(), key = ?key, partition = done.partition,
             offset = done.offset, "written");
         Ok(())
     }
 }
 
-/// The plugin name, config file stem and log target.
-const NAME: &str = "msgsync";
-
-/// The `msgsync` plugin: reads `msgsync.conf` and, when both it and the kafka plugin are
-/// configured, creates a [`MsgSyncPublisher`] on connection `msgsync-connection` in `init`.
-/// Without either config it is disabled and [`publisher`](Self::publisher) is `None`
-/// (upstream's puts are no-ops then).
+/// The `msgsync` plugin: reads `msgsync.conf` and, when both it and the [`KafkaPlugin`]
+/// (found by type) are configured, creates a [`MsgSyncPublisher`] on the Kafka connection
+/// `msgsync-connection` (`<plugin name>-connection`) in `init`. Without either config it is
+/// disabled and [`publisher`](Self::publisher) is `Ok(None)` (upstream's puts are no-ops
+/// then).
 ///
 /// # Examples
 /// ```no_run
@@ -152,10 +152,15 @@ const NAME: &str = "msgsync";
 /// use cninfra_kafka::KafkaPlugin;
 /// use cninfra_kafka::msgsync::MsgSyncPlugin;
 ///
-/// # async fn demo() -> Result<(), cninfra_core::AgentError> {
-/// let msgsync = MsgSyncPlugin::new(KafkaPlugin::new());
-/// let running = Agent::builder().plugin(msgsync.clone()).build()?.start().await?;
-/// if let Some(publisher) = msgsync.publisher() {
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let msgsync = MsgSyncPlugin::new();
+/// let running = Agent::builder()
+///     .plugin(KafkaPlugin::new())
+///     .plugin(msgsync.clone())
+///     .build()?
+///     .start()
+///     .await?;
+/// if let Some(publisher) = msgsync.publisher()? {
 ///     let _ = publisher.put("config/a", Some(&1)).await;
 /// }
 /// running.stop().await?;
@@ -163,59 +168,82 @@ const NAME: &str = "msgsync";
 /// ```
 #[derive(Debug)]
 pub struct MsgSyncPlugin {
-    kafka: Arc<KafkaPlugin>,
     preset: Option<MsgSyncConfig>,
-    publisher: OnceLock<MsgSyncPublisher>,
+    publisher: Ready<Option<MsgSyncPublisher>>,
+}
+
+/// Builds a [`MsgSyncPlugin`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct MsgSyncPluginBuilder {
+    preset: Option<MsgSyncConfig>,
+}
+
+impl MsgSyncPluginBuilder {
+    /// Uses this config instead of reading `msgsync.conf`.
+    pub fn with_config(mut self, config: MsgSyncConfig) -> Self {
+        self.preset = Some(config);
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<MsgSyncPlugin> {
+        Arc::new(MsgSyncPlugin {
+            preset: self.preset,
+            publisher: Ready::new(MsgSyncPlugin::NAME),
+        })
+    }
 }
 
 impl MsgSyncPlugin {
-    /// The plugin configured by `msgsync.conf`, writing through `kafka`.
-    pub fn new(kafka: Arc<KafkaPlugin>) -> Arc<Self> {
-        Self::build(kafka, None)
+    /// The plugin name, config file stem and log target.
+    pub const NAME: &'static str = "msgsync";
+
+    /// The plugin configured by `msgsync.conf`, writing through the agent's [`KafkaPlugin`].
+    pub fn new() -> Arc<Self> {
+        Self::builder().build()
     }
 
-    /// The plugin with a fixed config instead of `msgsync.conf`.
-    pub fn with_config(kafka: Arc<KafkaPlugin>, config: MsgSyncConfig) -> Arc<Self> {
-        Self::build(kafka, Some(config))
+    /// A builder, for a config given in code.
+    pub fn builder() -> MsgSyncPluginBuilder {
+        MsgSyncPluginBuilder::default()
     }
 
-    fn build(kafka: Arc<KafkaPlugin>, preset: Option<MsgSyncConfig>) -> Arc<Self> {
-        Arc::new(Self {
-            kafka,
-            preset,
-            publisher: OnceLock::new(),
-        })
-    }
-
-    /// The publisher once `init` ran; `None` before and when disabled.
-    pub fn publisher(&self) -> Option<&MsgSyncPublisher> {
-        self.publisher.get()
+    /// The publisher once `init` ran: `None` when disabled.
+    ///
+    /// # Errors
+    /// [`NotReady`] before `init` (or when it failed).
+    pub fn publisher(&self) -> Result<Option<&MsgSyncPublisher>, NotReady> {
+        self.publisher.get().map(Option::as_ref)
     }
 }
 
 #[async_trait]
 impl Plugin for MsgSyncPlugin {
     fn name(&self) -> &str {
-        NAME
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        vec![Arc::clone(&self.kafka) as Arc<dyn Plugin>]
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::of::<KafkaPlugin>()]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
-            tracing::info!(target: NAME, "no msgsync config: the plugin is disabled");
+            tracing::info!(target: MsgSyncPlugin::NAME, "no msgsync config: the plugin is disabled");
+            self.publisher.set(None)?;
             return Ok(());
         };
-        let Some(mux) = self.kafka.multiplexer() else {
-            tracing::info!(target: NAME, kafka = LOG, "kafka is disabled: msgsync is too");
+        let kafka = ctx.dep::<KafkaPlugin>()?;
+        let Some(mux) = kafka.multiplexer()? else {
+            tracing::info!(target: MsgSyncPlugin::NAME, kafka = LOG, "kafka is disabled: msgsync is too");
+            self.publisher.set(None)?;
             return Ok(());
         };
-        let conn = mux.connection("msgsync-connection");
+        let conn = mux.connection(&format!("{}-connection", ctx.plugin_name()));
         let publisher = MsgSyncPublisher::new(&conn, &config).await?;
-        tracing::info!(target: NAME, topic = %config.topic, "msgsync writes to kafka");
-        let _ = self.publisher.set(publisher);
+        tracing::info!(target: MsgSyncPlugin::NAME, topic = %config.topic, "msgsync writes to kafka");
+        self.publisher.set(Some(publisher))?;
         Ok(())
     }
 }

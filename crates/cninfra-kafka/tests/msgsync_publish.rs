@@ -20,8 +20,9 @@ struct Port {
     number: u32,
 }
 
-async fn start(msgsync: Arc<MsgSyncPlugin>) -> cninfra_core::RunningAgent {
+async fn start(kafka: Arc<KafkaPlugin>, msgsync: Arc<MsgSyncPlugin>) -> cninfra_core::RunningAgent {
     Agent::builder()
+        .plugin(kafka)
         .plugin(msgsync)
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
@@ -42,14 +43,13 @@ fn kafka() -> Arc<KafkaPlugin> {
 async fn puts_and_deletes_arrive_as_keyed_values_and_tombstones() {
     let broker = broker();
     let topic = create_topic(&broker, 3).await;
-    let msgsync = MsgSyncPlugin::with_config(
-        kafka(),
-        MsgSyncConfig {
+    let msgsync = MsgSyncPlugin::builder()
+        .with_config(MsgSyncConfig {
             topic: topic.clone(),
-        },
-    );
-    let running = start(msgsync.clone()).await;
-    let publisher = msgsync.publisher().expect("msgsync is configured");
+        })
+        .build();
+    let running = start(kafka(), msgsync.clone()).await;
+    let publisher = msgsync.publisher().unwrap().expect("msgsync is configured");
     assert_eq!(publisher.topic(), topic);
 
     publisher
@@ -114,8 +114,11 @@ async fn puts_and_deletes_arrive_as_keyed_values_and_tombstones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_topic_fails_the_start_naming_the_config() {
-    let msgsync = MsgSyncPlugin::with_config(kafka(), MsgSyncConfig::default());
+    let msgsync = MsgSyncPlugin::builder()
+        .with_config(MsgSyncConfig::default())
+        .build();
     let err = Agent::builder()
+        .plugin(kafka())
         .plugin(msgsync)
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
@@ -130,8 +133,8 @@ async fn an_empty_topic_fails_the_start_naming_the_config() {
 
 #[tokio::test]
 async fn without_config_there_is_no_publisher() {
-    let msgsync = MsgSyncPlugin::new(KafkaPlugin::new());
-    let running = start(msgsync.clone()).await;
-    assert!(msgsync.publisher().is_none());
+    let msgsync = MsgSyncPlugin::new();
+    let running = start(KafkaPlugin::new(), msgsync.clone()).await;
+    assert!(msgsync.publisher().unwrap().is_none());
     running.stop().await.unwrap();
 }

@@ -43,14 +43,13 @@ async fn unreachable_brokers_fail_in_time_naming_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_reachability_feeds_the_status_check() {
-    let status = StatusCheckPlugin::builder()
-        .with_probe_interval(Duration::from_millis(100))
-        .build();
+    let status = StatusCheckPlugin::new();
     let kafka = KafkaPlugin::builder()
         .with_config(support::config(&support::broker()))
-        .with_status_check(status.clone())
+        .with_check_interval(Duration::from_millis(100))
         .build();
     let running = Agent::builder()
+        .plugin(status.clone())
         .plugin(kafka.clone())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
@@ -68,6 +67,6 @@ async fn broker_reachability_feeds_the_status_check() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(kafka.multiplexer().is_some());
+    assert!(kafka.multiplexer().unwrap().is_some());
     running.stop().await.unwrap();
 }

@@ -79,18 +79,16 @@ fn stream(
 async fn async_sends_are_all_reported_across_a_broker_restart() {
     let mut broker = TansuServer::start();
     let topic = create_topic(&broker.addr(), 2).await;
-    let status = StatusCheckPlugin::builder()
-        .with_probe_interval(Duration::from_millis(100))
-        .with_probe_timeout(Duration::from_secs(2))
-        .build();
+    let status = StatusCheckPlugin::new();
     let mut kafka_config = config(&broker.addr());
-    // Messages that cannot be delivered fail after 2 s; the status probe waits as long.
+    // Messages that cannot be delivered fail after 2 s; the connection check waits as long.
     kafka_config.timeout = Duration::from_secs(2);
     let kafka = KafkaPlugin::builder()
         .with_config(kafka_config)
-        .with_status_check(status.clone())
+        .with_check_interval(Duration::from_millis(100))
         .build();
     let running = Agent::builder()
+        .plugin(status.clone())
         .plugin(kafka.clone())
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())
@@ -106,6 +104,7 @@ async fn async_sends_are_all_reported_across_a_broker_restart() {
     let (ok, failed) = (outcomes.clone(), outcomes.clone());
     let publisher = kafka
         .multiplexer()
+        .unwrap()
         .unwrap()
         .connection("fault")
         .async_publisher(

@@ -92,6 +92,8 @@ pub mod testserver;
 mod tls;
 mod watch;
 
+/// The connection state the plugin publishes, shared by every connector.
+pub use cninfra_health::ConnectionState;
 pub use config::{
     ConsulConfig, ConsulTlsConfig, DEFAULT_ADDRESS, DEFAULT_DIAL_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
 };
@@ -99,5 +101,5 @@ pub use error::ConsulError;
 pub use plugin::{ConsulPlugin, ConsulPluginBuilder};
 pub use store::{Check, ConsulStore};
 
-/// The plugin name and log target.
-const LOG: &str = "consul";
+/// Log target of the connector: the plugin's name.
+const LOG: &str = ConsulPlugin::NAME;

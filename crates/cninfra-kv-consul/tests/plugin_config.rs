@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cninfra_core::Agent;
 use cninfra_health::{State, StatusCheckPlugin};
-use cninfra_kv::{KvStore, PutOptions};
+use cninfra_kv::{KvConnector, KvStore, PutOptions};
 use cninfra_kv_consul::testserver::ConsulTestServer;
 use cninfra_kv_consul::{ConsulConfig, ConsulPlugin};
 use cninfra_testsupport::wait_for_state;
@@ -34,7 +34,8 @@ async fn without_config_the_plugin_is_disabled() {
         .start()
         .await
         .unwrap();
-    assert!(consul.is_disabled() && consul.store().is_none() && consul.kv().is_none());
+    assert!(consul.is_disabled());
+    assert!(consul.store().unwrap().is_none() && consul.kv().unwrap().is_none());
     running.stop().await.unwrap();
 }
 
@@ -64,7 +65,7 @@ async fn the_config_file_is_chosen_by_variable_or_flag() {
             .start()
             .await
             .unwrap();
-        let store = consul.kv().expect("enabled by its config file");
+        let store = consul.kv().unwrap().expect("enabled by its config file");
         store
             .put("/p/k", "v".into(), PutOptions::default())
             .await
@@ -76,18 +77,16 @@ async fn the_config_file_is_chosen_by_variable_or_flag() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_goes_error_while_the_agent_is_away() {
     let mut server = ConsulTestServer::start().await.unwrap();
-    let status = StatusCheckPlugin::builder()
-        .with_probe_interval(Duration::from_millis(100))
-        .with_probe_timeout(Duration::from_secs(1))
-        .build();
+    let status = StatusCheckPlugin::new();
     let consul = ConsulPlugin::builder()
         .with_config(ConsulConfig {
             request_timeout: Duration::from_millis(500),
             ..ConsulConfig::new(server.address().to_string())
         })
-        .with_status_check(status.clone())
+        .with_check_interval(Duration::from_millis(100))
         .build();
     let running = Agent::builder()
+        .plugin(status.clone())
         .plugin(consul)
         .with_args(["test"])
         .with_env(Vec::<(String, String)>::new())

@@ -5,9 +5,9 @@ use std::time::Duration;
 use etcd_client::{Client, ConnectOptions};
 use tracing::debug;
 
+use crate::LOG;
 use crate::config::EtcdConfig;
 use crate::error::{EtcdError, gist, is_unavailable};
-use crate::store::LOG;
 
 /// What a probe of the server reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

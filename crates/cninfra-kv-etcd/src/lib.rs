@@ -55,10 +55,15 @@ mod error;
 mod plugin;
 mod store;
 
+/// The connection state the plugin publishes, shared by every connector.
+pub use cninfra_health::ConnectionState;
 pub use config::{DEFAULT_ENDPOINT, ENDPOINT_VARIABLES, EtcdConfig};
 pub use error::{ClientError, EtcdError};
-pub use plugin::{ConnectionState, EtcdPlugin, EtcdPluginBuilder, PLUGIN_NAME};
+pub use plugin::{EtcdPlugin, EtcdPluginBuilder};
 pub use store::EtcdStore;
+
+/// Log target of the connector: the plugin's name.
+const LOG: &str = EtcdPlugin::NAME;
 
 /// The `etcd-client` crate, for the raw access of [`EtcdStore::client`].
 pub use etcd_client;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cninfra_core::{Agent, RunningAgent};
 use cninfra_health::{State, StatusCheckPlugin};
-use cninfra_kv::{KvStore, PutOptions};
+use cninfra_kv::{KvConnector, KvStore, PutOptions};
 use cninfra_kv_etcd::{ConnectionState, EtcdPlugin};
 use cninfra_testsupport::{error_chain, wait_for_state};
 use support::EtcdServer;
@@ -36,6 +36,17 @@ async fn start(
     config: Option<&Path>,
     dir: &Path,
 ) -> Result<RunningAgent, cninfra_core::AgentError> {
+    start_with(plugin, None, config, dir, Vec::new()).await
+}
+
+/// An agent with the plugin, a status check if given, and only the environment `env`.
+async fn start_with(
+    plugin: Arc<EtcdPlugin>,
+    status: Option<Arc<StatusCheckPlugin>>,
+    config: Option<&Path>,
+    dir: &Path,
+    env: Vec<(String, String)>,
+) -> Result<RunningAgent, cninfra_core::AgentError> {
     let mut args = vec![
         "test".to_owned(),
         "--config-dir".to_owned(),
@@ -44,10 +55,14 @@ async fn start(
     if let Some(path) = config {
         args.extend(["--etcd-config".to_owned(), path.display().to_string()]);
     }
-    Agent::builder()
+    let mut builder = Agent::builder();
+    if let Some(status) = status {
+        builder = builder.plugin(status);
+    }
+    builder
         .plugin(plugin)
         .with_args(args)
-        .with_env(Vec::<(String, String)>::new())
+        .with_env(env)
         .build()?
         .start()
         .await
@@ -64,10 +79,16 @@ async fn status_goes_error_then_ok_across_an_etcd_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), &config_text(&server.endpoint(), ""));
     let status = StatusCheckPlugin::new();
-    let etcd = EtcdPlugin::builder()
-        .with_status_check(status.clone())
-        .build();
-    let agent = start(etcd.clone(), Some(&path), dir.path()).await.unwrap();
+    let etcd = EtcdPlugin::new();
+    let agent = start_with(
+        etcd.clone(),
+        Some(status.clone()),
+        Some(&path),
+        dir.path(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(etcd_state(&status), (State::Ok, None));
     assert_eq!(*etcd.connection().borrow(), ConnectionState::Connected);
     let mut connection = etcd.connection();
@@ -97,7 +118,7 @@ async fn status_goes_error_then_ok_across_an_etcd_restart() {
         *connection.borrow_and_update(),
         ConnectionState::Reconnected { resync: true }
     );
-    let store = etcd.store().unwrap();
+    let store = etcd.store().unwrap().unwrap();
     store
         .put("/plugin/a", "1".into(), PutOptions::default())
         .await
@@ -112,11 +133,19 @@ async fn status_goes_error_then_ok_across_an_etcd_restart() {
 async fn no_config_file_disables_the_plugin() {
     let dir = tempfile::tempdir().unwrap();
     let status = StatusCheckPlugin::new();
-    let etcd = EtcdPlugin::builder()
-        .with_status_check(status.clone())
-        .build();
-    let agent = start(etcd.clone(), None, dir.path()).await.unwrap();
-    assert!(etcd.is_disabled() && etcd.store().is_none() && etcd.kv().is_none());
+    let etcd = EtcdPlugin::new();
+    assert!(etcd.store().is_err(), "not ready before init");
+    assert!(!etcd.is_disabled(), "disabled means: init found no config");
+    let agent = start_with(
+        etcd.clone(),
+        Some(status.clone()),
+        None,
+        dir.path(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    assert!(etcd.is_disabled() && etcd.store().unwrap().is_none() && etcd.kv().unwrap().is_none());
     assert_eq!(*etcd.connection().borrow(), ConnectionState::Disabled);
     assert!(
         status.plugin_status("etcd").is_none(),
@@ -168,14 +197,23 @@ async fn delayed_start_connects_when_etcd_appears() {
     let text = config_text(&server.endpoint(), "allow-delayed-start: true\n");
     let path = write_config(dir.path(), &text);
     let status = StatusCheckPlugin::new();
-    let etcd = EtcdPlugin::builder()
-        .with_status_check(status.clone())
-        .build();
-    let agent = start(etcd.clone(), Some(&path), dir.path()).await.unwrap();
+    let etcd = EtcdPlugin::new();
+    let agent = start_with(
+        etcd.clone(),
+        Some(status.clone()),
+        Some(&path),
+        dir.path(),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(*etcd.connection().borrow(), ConnectionState::Connecting);
     assert_eq!(etcd_state(&status).0, State::Error);
-    let store = etcd.store().expect("the store exists before etcd does");
+    let store = etcd
+        .store()
+        .unwrap()
+        .expect("the store exists before etcd does");
     let err = store.get("/late/a").await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");
 
@@ -198,11 +236,12 @@ async fn endpoints_come_from_the_environment_when_the_config_has_none() {
     let endpoint = support::shared_endpoint();
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), "dial-timeout: 2s\n");
-    let etcd = EtcdPlugin::builder()
-        .with_env([("ETCD_ENDPOINTS", endpoint.as_str())])
-        .build();
-    let agent = start(etcd.clone(), Some(&path), dir.path()).await.unwrap();
-    let kv = etcd.kv().expect("enabled");
+    let etcd = EtcdPlugin::new();
+    let env = vec![("ETCD_ENDPOINTS".to_owned(), endpoint.clone())];
+    let agent = start_with(etcd.clone(), None, Some(&path), dir.path(), env)
+        .await
+        .unwrap();
+    let kv = etcd.kv().unwrap().expect("enabled");
     assert!(kv.name().contains(&endpoint), "{}", kv.name());
     kv.revision().await.unwrap();
     agent.stop().await.unwrap();

@@ -83,14 +83,10 @@ mod writer;
 pub use config::FileDbConfig;
 pub use error::FileDbError;
 pub use format::FileProblem;
-pub use plugin::FileDbPlugin;
+pub use plugin::{FileDbPlugin, FileDbPluginBuilder};
 pub use store::FileDbStore;
 
-/// The plugin's name: its config file is `filedb.conf`, its flag `--filedb-config`, its log
-/// target `filedb`.
-pub const PLUGIN_NAME: &str = "filedb";
-
-/// The tracing target of this crate (the plugin name).
-const LOG: &str = PLUGIN_NAME;
+/// The tracing target of this crate: the plugin's name.
+const LOG: &str = FileDbPlugin::NAME;
 /// The store's name in errors.
-const STORE_NAME: &str = PLUGIN_NAME;
+const STORE_NAME: &str = LOG;

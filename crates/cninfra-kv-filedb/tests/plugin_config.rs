@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use cninfra_core::Agent;
+use cninfra_kv::{ConnectionState, KvConnector, KvStore};
 use cninfra_kv_filedb::FileDbPlugin;
 
 fn agent(plugin: &Arc<FileDbPlugin>, config_dir: &std::path::Path) -> Agent {
@@ -20,7 +21,7 @@ async fn without_a_config_file_the_plugin_is_disabled() {
     let dir = tempfile::tempdir().unwrap();
     let filedb = FileDbPlugin::new();
     let running = agent(&filedb, dir.path()).start().await.unwrap();
-    assert!(filedb.store().is_none());
+    assert!(filedb.is_disabled() && filedb.store().unwrap().is_none());
     running.stop().await.unwrap();
 }
 
@@ -44,7 +45,7 @@ async fn filedb_conf_loads_the_files_and_stop_closes_the_store() {
     .unwrap();
     let filedb = FileDbPlugin::new();
     let running = agent(&filedb, dir.path()).start().await.unwrap();
-    let store = filedb.store().expect("enabled by filedb.conf");
+    let store = filedb.store().unwrap().expect("enabled by filedb.conf");
     let a = store
         .get("/vnf-agent/vpp1/config/a")
         .await
@@ -61,7 +62,7 @@ async fn filedb_conf_loads_the_files_and_stop_closes_the_store() {
         .unwrap();
     assert!(dir.path().join("out/status.json").is_file());
     running.stop().await.unwrap();
-    assert!(filedb.store().is_none());
+    assert_eq!(*filedb.connection().borrow(), ConnectionState::Closed);
     assert!(
         store
             .get("/vnf-agent/vpp1/config/a")

@@ -58,12 +58,8 @@ mod writer;
 
 pub use config::RedbConfig;
 pub use error::RedbError;
-pub use plugin::RedbPlugin;
+pub use plugin::{RedbPlugin, RedbPluginBuilder};
 pub use store::RedbStore;
 
-/// The plugin's name: its config file is `redb.conf`, its flag `--redb-config`, its log
-/// target `redb`.
-pub const PLUGIN_NAME: &str = "redb";
-
-/// The tracing target of this crate (the plugin name).
-const LOG: &str = PLUGIN_NAME;
+/// The tracing target of this crate: the plugin's name.
+const LOG: &str = RedbPlugin::NAME;

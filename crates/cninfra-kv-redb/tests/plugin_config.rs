@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cninfra_core::Agent;
-use cninfra_kv::KvStore;
+use cninfra_kv::{ConnectionState, KvConnector, KvStore};
 use cninfra_kv_redb::{RedbConfig, RedbPlugin, RedbStore};
 
 fn agent(plugin: &Arc<RedbPlugin>, config_dir: &std::path::Path) -> Agent {
@@ -21,7 +21,8 @@ async fn without_a_config_file_the_plugin_is_disabled() {
     let dir = tempfile::tempdir().unwrap();
     let redb = RedbPlugin::new();
     let running = agent(&redb, dir.path()).start().await.unwrap();
-    assert!(redb.store().is_none());
+    assert!(redb.is_disabled() && redb.store().unwrap().is_none());
+    assert_eq!(*redb.connection().borrow(), ConnectionState::Disabled);
     running.stop().await.unwrap();
 }
 
@@ -36,14 +37,16 @@ async fn redb_conf_opens_the_store_and_stop_releases_the_file() {
     .unwrap();
     let redb = RedbPlugin::new();
     let running = agent(&redb, dir.path()).start().await.unwrap();
-    let store = redb.store().expect("enabled by redb.conf");
-    assert_eq!(redb.redb_store().unwrap().path(), db);
+    let store = redb.store().unwrap().expect("enabled by redb.conf");
+    assert_eq!(store.path(), db);
+    assert_eq!(*redb.connection().borrow(), ConnectionState::Connected);
     let rev = store
         .put("a", "1".into(), Default::default())
         .await
         .unwrap();
     running.stop().await.unwrap();
-    assert!(redb.store().is_none());
+    assert_eq!(*redb.connection().borrow(), ConnectionState::Closed);
+    assert!(store.get("a").await.unwrap_err().is_closed());
 
     let reopened = RedbStore::open(RedbConfig::at(&db)).await.unwrap();
     assert_eq!(
@@ -58,7 +61,9 @@ async fn a_held_file_fails_the_start_naming_the_plugin_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kv.redb");
     let holder = RedbStore::open(RedbConfig::at(&db)).await.unwrap();
-    let redb = RedbPlugin::with_config(RedbConfig::at(&db));
+    let redb = RedbPlugin::builder()
+        .with_config(RedbConfig::at(&db))
+        .build();
     let err = agent(&redb, dir.path()).start().await.unwrap_err();
     let mut text = err.to_string();
     let mut source = std::error::Error::source(&err);

@@ -129,14 +129,15 @@ mod state;
 mod store;
 mod watch;
 
+/// The connection state the store publishes, shared by every connector.
+pub use cninfra_health::ConnectionState;
 pub use config::{
     DEFAULT_DIAL_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT, PoolConfig, RedisConfig,
     TlsConfig, Topology,
 };
 pub use error::RedisError;
 pub use plugin::{RedisPlugin, RedisPluginBuilder};
-pub use state::ConnectionState;
 pub use store::RedisStore;
 
-/// The plugin name and log target.
-const LOG: &str = "redis";
+/// Log target of the connector: the plugin's name.
+const LOG: &str = RedisPlugin::NAME;

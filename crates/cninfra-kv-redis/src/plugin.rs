@@ -1,24 +1,32 @@
 //! [`RedisPlugin`]: the `redis` plugin that owns the [`RedisStore`] of an agent.
 
-use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::time::Duration;
 
-use cninfra_core::{BoxError, ErrorChain, InitContext, Plugin, async_trait};
-use cninfra_health::{Criticality, Probe, StatusCheckPlugin};
-use cninfra_kv::KvStore;
+use cninfra_core::{
+    BoxError, ErrorChain, InitContext, NotReady, Plugin, Ready, Requirement, async_trait,
+};
+use cninfra_health::{
+    Connection, ConnectionState, DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, StatusCheckPlugin,
+};
+use cninfra_kv::{KvConnector, KvStore};
 use tokio::sync::watch;
 
 use crate::LOG;
 use crate::config::RedisConfig;
-use crate::state::ConnectionState;
 use crate::store::RedisStore;
 
 /// The `redis` plugin: reads `redis.conf` (`--redis-config`, `REDIS_CONFIG`), connects in
 /// `init` (an unreachable server fails the start, naming it), and hands out the
 /// [`RedisStore`]. Without a config file it stays disabled, as upstream.
 ///
-/// With a status check ([`RedisPluginBuilder::with_status_check`]) it registers as an
-/// external dependency ([`Criticality::Readiness`]) with a `PING` probe, so a lost server
+/// Every command, and a `PING` every 5 s
+/// ([`RedisPluginBuilder::with_check_interval`]), moves its [`ConnectionState`]
+/// ([`connection`](Self::connection)); a return after a loss is
+/// `Reconnected { resync: false }`: Redis has no `resync-after-reconnect` key, since its
+/// watches ask for a resync by themselves when they re-subscribe. With a
+/// [`StatusCheckPlugin`] in the agent it registers as an external dependency
+/// ([`Criticality::Readiness`](cninfra_health::Criticality::Readiness)), so a lost server
 /// turns its status to ERROR and its return back to OK.
 ///
 /// # Examples
@@ -27,38 +35,35 @@ use crate::store::RedisStore;
 /// use cninfra_health::StatusCheckPlugin;
 /// use cninfra_kv_redis::RedisPlugin;
 ///
-/// # async fn demo() -> Result<(), cninfra_core::AgentError> {
-/// let redis = RedisPlugin::builder().with_status_check(StatusCheckPlugin::new()).build();
-/// let running = Agent::builder().plugin(redis.clone()).build()?.start().await?;
-/// if let Some(store) = redis.store() {
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let redis = RedisPlugin::new();
+/// let running = Agent::builder()
+///     .plugin(StatusCheckPlugin::new())
+///     .plugin(redis.clone())
+///     .build()?
+///     .start()
+///     .await?;
+/// if let Some(store) = redis.store()? {
 ///     // share it as Arc<dyn KvStore>, wrap it in prefixed views and typed brokers
 ///     # let _ = store;
 /// }
 /// running.stop().await?;
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
 pub struct RedisPlugin {
     preset: Option<RedisConfig>,
-    status: Option<Arc<StatusCheckPlugin>>,
-    store: OnceLock<RedisStore>,
-    disabled: OnceLock<bool>,
-}
-
-impl fmt::Debug for RedisPlugin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisPlugin")
-            .field("store", &self.store.get())
-            .field("disabled", &self.disabled.get())
-            .finish_non_exhaustive()
-    }
+    check_interval: Duration,
+    store: Ready<Option<RedisStore>>,
+    connection: Connection,
 }
 
 /// Builds a [`RedisPlugin`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use]
 pub struct RedisPluginBuilder {
     preset: Option<RedisConfig>,
-    status: Option<Arc<StatusCheckPlugin>>,
+    check_interval: Duration,
 }
 
 impl RedisPluginBuilder {
@@ -68,9 +73,9 @@ impl RedisPluginBuilder {
         self
     }
 
-    /// Reports the connection to this status check (which becomes a dependency).
-    pub fn with_status_check(mut self, status: Arc<StatusCheckPlugin>) -> Self {
-        self.status = Some(status);
+    /// How often the server is asked whether it answers; 5 s.
+    pub fn with_check_interval(mut self, every: Duration) -> Self {
+        self.check_interval = every;
         self
     }
 
@@ -78,73 +83,79 @@ impl RedisPluginBuilder {
     pub fn build(self) -> Arc<RedisPlugin> {
         Arc::new(RedisPlugin {
             preset: self.preset,
-            status: self.status,
-            store: OnceLock::new(),
-            disabled: OnceLock::new(),
+            check_interval: self.check_interval,
+            store: Ready::new(RedisPlugin::NAME),
+            connection: Connection::new(RedisPlugin::NAME),
         })
     }
 }
 
 impl RedisPlugin {
-    /// The plugin name, also its config file stem and log target.
-    pub const NAME: &'static str = LOG;
+    /// The plugin name, also its config file stem, log target and status-check entry.
+    pub const NAME: &'static str = "redis";
 
-    /// The plugin configured by `redis.conf`, without status reporting.
+    /// The plugin configured by `redis.conf`.
     pub fn new() -> Arc<Self> {
         Self::builder().build()
     }
 
-    /// A builder, for a fixed config or a status check.
+    /// A builder, for a config given in code or another check interval.
     pub fn builder() -> RedisPluginBuilder {
-        RedisPluginBuilder::default()
+        RedisPluginBuilder {
+            preset: None,
+            check_interval: DEFAULT_CHECK_INTERVAL,
+        }
     }
 
-    /// The store, once `init` connected; `None` before and when disabled.
-    pub fn store(&self) -> Option<RedisStore> {
+    /// The store once `init` ran: `None` when disabled.
+    ///
+    /// # Errors
+    /// [`NotReady`] before `init` (or when it failed).
+    pub fn store(&self) -> Result<Option<RedisStore>, NotReady> {
         self.store.get().cloned()
     }
 
-    /// The store as the shared broker API, once `init` connected.
-    pub fn kv(&self) -> Option<Arc<dyn KvStore>> {
-        self.store
-            .get()
-            .map(|store| Arc::new(store.clone()) as Arc<dyn KvStore>)
+    /// A receiver of the connection state; `changed()` wakes on every transition.
+    pub fn connection(&self) -> watch::Receiver<ConnectionState> {
+        self.connection.subscribe()
+    }
+}
+
+impl KvConnector for RedisPlugin {
+    fn kv(&self) -> Result<Option<Arc<dyn KvStore>>, NotReady> {
+        Ok(self
+            .store()?
+            .map(|store| Arc::new(store) as Arc<dyn KvStore>))
     }
 
-    /// True when `init` found no config, so nothing connected.
-    pub fn is_disabled(&self) -> bool {
-        self.disabled.get().copied().unwrap_or(false)
-    }
-
-    /// The connection state of the store, once connected.
-    pub fn connection_state(&self) -> Option<watch::Receiver<ConnectionState>> {
-        self.store.get().map(RedisStore::connection_state)
+    fn connection(&self) -> watch::Receiver<ConnectionState> {
+        self.connection.subscribe()
     }
 }
 
 #[async_trait]
 impl Plugin for RedisPlugin {
     fn name(&self) -> &str {
-        LOG
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        self.status
-            .iter()
-            .map(|status| Arc::clone(status) as Arc<dyn Plugin>)
-            .collect()
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::optional::<StatusCheckPlugin>()]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let Some(config) = ctx.config_or_preset(self.preset.as_ref())? else {
             tracing::info!(target: LOG, "no redis config: the plugin is disabled");
-            let _ = self.disabled.set(true);
+            self.store.set(None)?;
             return Ok(());
         };
-        let store = RedisStore::connect(&config).await?;
-        if let Some(status) = &self.status {
-            let probed = store.clone();
-            let probe = Probe::new(move || {
+        let store = RedisStore::connect_with(&config, self.connection.clone()).await?;
+        if let Some(status) = ctx.try_dep::<StatusCheckPlugin>() {
+            self.connection.report_to(ctx, status);
+        }
+        let probed = store.clone();
+        self.connection
+            .check_every(ctx, self.check_interval, DEFAULT_CHECK_TIMEOUT, move || {
                 let store = probed.clone();
                 async move {
                     store
@@ -153,16 +164,14 @@ impl Plugin for RedisPlugin {
                         .map_err(|err| ErrorChain(&err).to_string())
                 }
             });
-            status.register_as(LOG, Criticality::Readiness, Some(probe));
-        }
-        let _ = self.disabled.set(false);
-        let _ = self.store.set(store);
+        self.store.set(Some(store))?;
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        if let Some(store) = self.store.get() {
+        if let Some(Some(store)) = self.store.try_get() {
             store.close().await?;
+            self.connection.set(ConnectionState::Closed);
         }
         Ok(())
     }

@@ -1,60 +1,34 @@
-//! [`ConnectionState`]: whether the server was reachable at the last command, published on
-//! a `tokio::sync::watch` channel for the status check and data sync.
+//! [`StateTracker`]: the store's [`Connection`] moved by the outcome of every command and
+//! watch connection.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::fmt;
 
+use cninfra_health::{Connection, ConnectionState};
 use tokio::sync::watch;
 
-/// Whether the connector reaches its server, as seen by the last command or watch
-/// connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectionState {
-    /// The last command got an answer.
-    Connected,
-    /// The connection was lost or refused; the client keeps reconnecting.
-    Disconnected {
-        /// What the client reported.
-        error: String,
-    },
-}
-
-/// Tracks the state cheaply: the channel is touched only when the state flips.
+/// Follows the connection cheaply: shared state is touched only when it flips.
 #[derive(Debug)]
 pub(crate) struct StateTracker {
-    endpoint: String,
-    connected: AtomicBool,
-    sender: watch::Sender<ConnectionState>,
+    connection: Connection,
 }
 
 impl StateTracker {
-    /// Starts as connected (the store is built from an open connection).
-    pub(crate) fn new(endpoint: &str) -> Self {
-        Self {
-            endpoint: endpoint.to_owned(),
-            connected: AtomicBool::new(true),
-            sender: watch::Sender::new(ConnectionState::Connected),
-        }
+    /// Tracks `connection`, which is connected now (the store is built from an open one).
+    pub(crate) fn new(connection: Connection) -> Self {
+        connection.set(ConnectionState::Connected);
+        Self { connection }
     }
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<ConnectionState> {
-        self.sender.subscribe()
+        self.connection.subscribe()
     }
 
     pub(crate) fn connected(&self) {
-        // A plain load first: the common case (still connected) writes nothing shared.
-        if !self.connected.load(Ordering::Acquire) && !self.connected.swap(true, Ordering::AcqRel) {
-            tracing::info!(target: crate::LOG, endpoint = %self.endpoint, "connection to redis is back");
-            self.sender.send_replace(ConnectionState::Connected);
-        }
+        self.connection.up();
     }
 
-    pub(crate) fn disconnected(&self, error: &dyn std::fmt::Display) {
-        if self.connected.load(Ordering::Acquire) && self.connected.swap(false, Ordering::AcqRel) {
-            tracing::warn!(target: crate::LOG, endpoint = %self.endpoint, %error, "lost the connection to redis");
-            self.sender.send_replace(ConnectionState::Disconnected {
-                error: error.to_string(),
-            });
-        }
+    pub(crate) fn disconnected(&self, error: &dyn fmt::Display) {
+        self.connection.down(error);
     }
 
     /// Updates the state from the outcome of a command.
@@ -76,8 +50,9 @@ mod tests {
 
     #[test]
     fn only_flips_reach_the_channel() {
-        let tracker = StateTracker::new("127.0.0.1:1");
+        let tracker = StateTracker::new(Connection::new("redis"));
         let mut receiver = tracker.subscribe();
+        receiver.borrow_and_update();
         tracker.observe::<()>(&Ok(()));
         assert!(!receiver.has_changed().unwrap());
         let lost =
@@ -90,6 +65,9 @@ mod tests {
             ConnectionState::Disconnected { .. }
         ));
         tracker.observe::<()>(&Ok(()));
-        assert_eq!(*receiver.borrow_and_update(), ConnectionState::Connected);
+        assert_eq!(
+            *receiver.borrow_and_update(),
+            ConnectionState::Reconnected { resync: false }
+        );
     }
 }

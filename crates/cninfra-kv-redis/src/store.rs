@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cluster::Con;
 use bytes::Bytes;
+use cninfra_health::{Connection, ConnectionState};
 use cninfra_kv::{
     Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
     WatchStream, async_trait, validate_key,
@@ -20,7 +21,7 @@ use crate::connect::{Target, timed};
 use crate::error::{RedisError, kv_error};
 use crate::list;
 use crate::scripts;
-use crate::state::{ConnectionState, StateTracker};
+use crate::state::StateTracker;
 
 /// What this connector supports: no revisions (Redis has none), lists unsorted (SCAN
 /// order), previous values only with exact watch values (writes announce them), no
@@ -108,6 +109,15 @@ impl RedisStore {
     /// before any connection is tried; [`NoMaster`](RedisError::NoMaster) in sentinel mode; [`KeyspaceEventsConfig`](RedisError::KeyspaceEventsConfig)
     /// when enabling them was asked for and failed.
     pub async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
+        Self::connect_with(config, Connection::new(crate::LOG)).await
+    }
+
+    /// [`connect`](Self::connect), publishing the connection state on `connection` (the
+    /// plugin's, which exists before the store).
+    pub(crate) async fn connect_with(
+        config: &RedisConfig,
+        connection: Connection,
+    ) -> Result<Self, RedisError> {
         let target = Target::new(config)?;
         if config.pool != crate::PoolConfig::default() {
             tracing::warn!(target: crate::LOG, "`pool` settings have no effect: commands share one multiplexed connection");
@@ -131,7 +141,7 @@ impl RedisStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 name: format!("redis {}", target.endpoint),
-                state: StateTracker::new(&target.endpoint),
+                state: StateTracker::new(connection),
                 target,
                 master: RwLock::new((address, con)),
                 following: AtomicBool::new(false),
@@ -154,7 +164,7 @@ impl RedisStore {
         self.inner.state.subscribe()
     }
 
-    /// Sends `PING` (the status check's probe).
+    /// Sends `PING` (the plugin's connection check).
     ///
     /// # Errors
     /// [`KvError::Unavailable`] or [`KvError::Timeout`] when the server does not answer.

@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cninfra_core::Agent;
 use cninfra_health::{State, StatusCheckPlugin};
+use cninfra_kv::KvConnector;
 use cninfra_kv_redis::{ConnectionState, RedisConfig, RedisPlugin};
 use cninfra_testsupport::wait_for_state;
 use support::RedisServer;
@@ -15,20 +15,10 @@ use support::ServerConfig as _;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn agent(plugin: Arc<RedisPlugin>) -> cninfra_core::AgentBuilder {
-    Agent::builder()
-        .plugin(plugin)
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
     let mut server = RedisServer::start(&[]);
-    let status = StatusCheckPlugin::builder()
-        .with_probe_interval(Duration::from_millis(100))
-        .with_probe_timeout(Duration::from_secs(1))
-        .build();
+    let status = StatusCheckPlugin::new();
     let config = RedisConfig {
         dial_timeout: Duration::from_millis(500),
         read_timeout: Duration::from_millis(500),
@@ -37,11 +27,21 @@ async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
     };
     let redis = RedisPlugin::builder()
         .with_config(config)
-        .with_status_check(status.clone())
+        .with_check_interval(Duration::from_millis(100))
         .build();
-    let running = agent(redis.clone()).build().unwrap().start().await.unwrap();
-    let mut connection = redis.connection_state().expect("connected");
-    redis.kv().expect("connected").get("k").await.unwrap();
+    let running = Agent::builder()
+        .plugin(status.clone())
+        .plugin(redis.clone())
+        .with_args(["test"])
+        .with_env(Vec::<(String, String)>::new())
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let mut connection = redis.connection();
+    let store = redis.kv().unwrap().expect("connected");
+    store.get("k").await.unwrap();
     let redis_state = || status.plugin_status("redis").map(|s| s.state);
 
     wait_for_state("redis status", WAIT, Some(State::Ok), redis_state).await;
@@ -62,13 +62,11 @@ async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
 
     server.restart();
     wait_for_state("redis status", WAIT, Some(State::Ok), redis_state).await;
-    tokio::time::timeout(
-        WAIT,
-        connection.wait_for(|s| *s == ConnectionState::Connected),
-    )
-    .await
-    .expect("the connection state flips back")
-    .unwrap();
+    tokio::time::timeout(WAIT, connection.wait_for(ConnectionState::is_connected))
+        .await
+        .expect("the connection state flips back")
+        .unwrap();
+
     running.stop().await.unwrap();
 }
 
@@ -86,8 +84,8 @@ async fn without_config_the_plugin_is_disabled() {
         .await
         .unwrap();
     assert!(redis.is_disabled());
-    assert!(redis.store().is_none() && redis.kv().is_none());
-    assert!(redis.connection_state().is_none());
+    assert!(redis.store().unwrap().is_none() && redis.kv().unwrap().is_none());
+    assert_eq!(*redis.connection().borrow(), ConnectionState::Disabled);
     running.stop().await.unwrap();
 }
 

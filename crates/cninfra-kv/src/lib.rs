@@ -32,6 +32,7 @@
 //! | name | what | default |
 //! |---|---|---|
 //! | `testkit` | `testkit`: the conformance checks connectors run against their store | no |
+//! | `connector` | `KvConnector`, the trait of connector plugins, and their shared `ConnectionState` | no |
 //!
 //! # Capabilities
 //! Stores differ (the etcd connector can do everything, the file store cannot delete by
@@ -81,6 +82,8 @@
 //! store under a unique key prefix; each connector's `tests/conformance.rs` calls it on its
 //! real server, and this crate runs it on [`MemoryStore`].
 
+#[cfg(feature = "connector")]
+mod connector;
 mod error;
 mod memory;
 mod prefixed;
@@ -91,6 +94,9 @@ mod txn;
 mod typed;
 pub mod watch;
 
+#[cfg(feature = "connector")]
+#[cfg_attr(docsrs, doc(cfg(feature = "connector")))]
+pub use connector::{Connection, ConnectionState, KvConnector};
 pub use error::{BoxError, KvError};
 pub use memory::{DEFAULT_HISTORY_LIMIT, DEFAULT_WATCH_BUFFER, MemoryStore, MemoryStoreBuilder};
 pub use prefixed::Prefixed;

@@ -229,14 +229,16 @@ async fn without_descriptors_nothing_is_watched_and_local_txns_still_apply() -> 
     use cninfra_kvscheduler::orchestrator::OrchestratorPlugin;
 
     let status = StatusCheckPlugin::new();
-    let resync = ResyncPlugin::new(status.clone());
+    let resync = ResyncPlugin::new();
     let store = Arc::new(MemoryStore::new());
-    let sync = KvdbSyncPlugin::new(status.clone(), resync, StoreSource::fixed(store));
+    let sync = KvdbSyncPlugin::new(StoreSource::fixed(store));
     let scheduler = KvSchedulerPlugin::new();
     let plugin = OrchestratorPlugin::new();
     let early = plugin.orchestrator().unwrap_err();
     assert_eq!(early.plugin(), OrchestratorPlugin::NAME);
     let agent = Agent::builder()
+        .plugin(status.clone())
+        .plugin(resync)
         .plugin(plugin.clone())
         .plugin(scheduler.clone())
         .plugin(sync)

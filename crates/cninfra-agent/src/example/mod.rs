@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use cninfra::datasync::{JsonWatcher, KvdbSyncPlugin, TypedSyncEvent};
 use cninfra::grpc::GrpcPlugin;
-use cninfra::health::{State, StatusCheckPlugin};
+use cninfra::health::{Criticality, StatusCheckPlugin, StatusReporter};
 use cninfra::idxmap::WatchHandle;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::prelude::*;
@@ -29,36 +29,27 @@ use self::kafka::ExampleConfig;
 use self::items::{ITEMS_PREFIX, Item, ItemChange, ItemView, Origin};
 
 /// The logger (tracing target) and plugin name.
-const NAME: &str = "example";
+const NAME: &str = ExamplePlugin::NAME;
 
 /// The example plugin.
 #[derive(Debug)]
 pub(crate) struct ExamplePlugin {
-    status: Arc<StatusCheckPlugin>,
-    http: Arc<HttpPlugin>,
-    grpc: Arc<GrpcPlugin>,
-    sync: Arc<KvdbSyncPlugin>,
-    kafka: Arc<KafkaPlugin>,
-    view: ItemView,
+    /// The items, indexed by kind; made in `init`.
+    view: Ready<ItemView>,
+    status: Ready<StatusReporter>,
     /// Keeps the publishing of changes to Kafka on.
     publishing: Mutex<Option<WatchHandle>>,
 }
 
 impl ExamplePlugin {
-    pub(crate) fn new(
-        status: Arc<StatusCheckPlugin>,
-        http: Arc<HttpPlugin>,
-        grpc: Arc<GrpcPlugin>,
-        sync: Arc<KvdbSyncPlugin>,
-        kafka: Arc<KafkaPlugin>,
-    ) -> Result<Self, BoxError> {
-        Ok(Self {
-            status,
-            http,
-            grpc,
-            sync,
-            kafka,
-            view: ItemView::new()?,
+    /// The plugin's name and log target.
+    pub(crate) const NAME: &str = "example";
+
+    /// The plugin; its item view is made in `init`.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            view: Ready::new(Self::NAME),
+            status: Ready::new(Self::NAME),
             publishing: Mutex::new(None),
         })
     }
@@ -70,25 +61,32 @@ impl Plugin for ExamplePlugin {
         NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+    fn requires(&self) -> Vec<Requirement> {
         vec![
-            self.status.clone(),
-            self.http.clone(),
-            self.grpc.clone(),
-            self.sync.clone(),
-            self.kafka.clone(),
+            Requirement::of::<StatusCheckPlugin>(),
+            Requirement::of::<HttpPlugin>(),
+            Requirement::of::<GrpcPlugin>(),
+            Requirement::of::<KvdbSyncPlugin>(),
+            Requirement::of::<KafkaPlugin>(),
         ]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let config: ExampleConfig = ctx.config_or_default()?;
-        self.status.register(NAME, None);
-        EchoService::register(&self.grpc)?;
-        self.http.merge(rest::router(self.view.clone()))?;
-        let watcher = self.sync.watch_json::<Item>(NAME, &[ITEMS_PREFIX])?;
-        ctx.spawn(follow(watcher, self.view.clone(), ctx.shutdown_token()));
-        if let Some(mux) = self.kafka.multiplexer() {
-            let handle = kafka::connect(mux, &config, &self.view).await?;
+        self.view.set(ItemView::new()?)?;
+        let view = self.view.get()?;
+        let status = ctx.dep::<StatusCheckPlugin>()?;
+        self.status
+            .set(status.reporter(ctx, Criticality::Liveness, None))?;
+        EchoService::register(&*ctx.dep::<GrpcPlugin>()?)?;
+        ctx.dep::<HttpPlugin>()?.merge(rest::router(view.clone()))?;
+        let watcher = ctx
+            .dep::<KvdbSyncPlugin>()?
+            .watch_json::<Item>(ctx, &[ITEMS_PREFIX])?;
+        ctx.spawn(follow(watcher, view.clone(), ctx.shutdown_token()));
+        let kafka = ctx.dep::<KafkaPlugin>()?;
+        if let Some(mux) = kafka.multiplexer()? {
+            let handle = kafka::connect(mux, &config, view).await?;
             *self.publishing.lock() = Some(handle);
             tracing::info!(target: NAME, changes = %config.changes_topic, items = %config.items_topic, "example items over Kafka");
         }
@@ -96,7 +94,7 @@ impl Plugin for ExamplePlugin {
     }
 
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        self.status.report_state_change(NAME, State::Ok, None)?;
+        self.status.get()?.ok();
         tracing::info!(target: NAME, prefix = %ctx.service_label().agent_prefix(), "example plugin ready");
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cninfra_core::InitContext;
+use cninfra_core::{InitContext, Ready};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_kv::KvStore;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -17,19 +17,29 @@ use crate::registry::{Command, Registration, Registry};
 use crate::resync::{ResyncHandle, ResyncParticipant, WatchOutcome};
 use crate::watcher::Watcher;
 
+/// What the data sync plugin's `init` found.
+pub(crate) struct Found {
+    pub(crate) status: Arc<StatusCheckPlugin>,
+    pub(crate) resync: ResyncHandle,
+    pub(crate) config: SyncConfig,
+    pub(crate) store: Option<Arc<dyn KvStore>>,
+}
+
 /// Shared by the plugin, its per-watch tasks, [`KvPublisher`](crate::KvPublisher)s and the
 /// [`LocalTransport`](crate::LocalTransport).
 #[derive(Debug)]
 pub(crate) struct SyncCore {
     pub(crate) name: String,
-    pub(crate) status: Arc<StatusCheckPlugin>,
-    pub(crate) resync: ResyncHandle,
+    /// Found by type in `init`.
+    pub(crate) status: Ready<Arc<StatusCheckPlugin>>,
+    /// The orchestrator's handle, found by type in `init`.
+    pub(crate) resync: Ready<ResyncHandle>,
     pub(crate) registry: Registry,
     /// The config given in code, or the default; replaced by the file's in `init`.
     preset: SyncConfig,
     config: OnceLock<SyncConfig>,
     /// The store under the agent prefix, set in `init`; `None` inside when there is none.
-    store: OnceLock<Option<Arc<dyn KvStore>>>,
+    store: Ready<Option<Arc<dyn KvStore>>>,
     ctx: OnceLock<InitContext>,
     /// Bumped whenever the store reconnected (status keys are written again).
     reconnects: watch::Sender<u64>,
@@ -38,20 +48,15 @@ pub(crate) struct SyncCore {
 }
 
 impl SyncCore {
-    pub(crate) fn new(
-        name: String,
-        status: Arc<StatusCheckPlugin>,
-        resync: ResyncHandle,
-        preset: SyncConfig,
-    ) -> Self {
+    pub(crate) fn new(name: &'static str, preset: SyncConfig) -> Self {
         Self {
-            name,
-            status,
-            resync,
+            name: name.to_owned(),
+            status: Ready::new(name),
+            resync: Ready::new(name),
             registry: Registry::default(),
             preset,
             config: OnceLock::new(),
-            store: OnceLock::new(),
+            store: Ready::new(name),
             ctx: OnceLock::new(),
             reconnects: watch::Sender::new(0),
             local: tokio::sync::Mutex::default(),
@@ -63,20 +68,22 @@ impl SyncCore {
         self.config.get().unwrap_or(&self.preset)
     }
 
-    /// Sets what `init` found: the config, the store (already under the agent prefix) and
-    /// the context to spawn tasks with; then starts the tasks of earlier registrations.
+    /// Sets what `init` found: the status check, the orchestrator, the config, the store
+    /// (already under the agent prefix) and the context to spawn tasks with.
+    ///
+    /// # Errors
+    /// [`NotReady`](cninfra_core::NotReady) when `init` ran before.
     pub(crate) fn start(
-        self: &Arc<Self>,
-        config: SyncConfig,
-        store: Option<Arc<dyn KvStore>>,
+        &self,
+        found: Found,
         ctx: &InitContext,
-    ) {
-        let _ = self.config.set(config);
-        let _ = self.store.set(store);
+    ) -> Result<(), cninfra_core::NotReady> {
+        self.status.set(found.status)?;
+        self.resync.set(found.resync)?;
+        self.store.set(found.store)?;
+        let _ = self.config.set(found.config);
         let _ = self.ctx.set(ctx.clone());
-        for registration in self.registry.snapshot() {
-            self.spawn_task(registration, None);
-        }
+        Ok(())
     }
 
     /// The store under the agent prefix.
@@ -84,14 +91,27 @@ impl SyncCore {
     /// # Errors
     /// [`DatasyncError::NotReady`] before `init`, [`DatasyncError::NoStore`] without one.
     pub(crate) fn store(&self) -> Result<Arc<dyn KvStore>, DatasyncError> {
-        match self.store.get() {
-            Some(Some(store)) => Ok(Arc::clone(store)),
-            Some(None) => Err(DatasyncError::NoStore {
+        match self.store.get()? {
+            Some(store) => Ok(Arc::clone(store)),
+            None => Err(DatasyncError::NoStore {
                 sync: self.name.clone(),
             }),
-            None => Err(DatasyncError::NotReady {
-                sync: self.name.clone(),
-            }),
+        }
+    }
+
+    /// Tells the orchestrator how a watch's resync outside a round went.
+    pub(crate) fn record_outcome(&self, watch: &str, result: &Result<(), DatasyncError>) {
+        if let Ok(resync) = self.resync.get() {
+            resync.record_outcome(watch, result);
+        }
+    }
+
+    /// The store's connector came back: the statuses are written again, and with `resync`
+    /// (the connector's `resync-after-reconnect`) a resync round is requested.
+    pub(crate) fn reconnected(&self, connector: &str, resync: bool) {
+        self.note_reconnect();
+        if resync && let Ok(handle) = self.resync.get() {
+            handle.request_resync(format!("{connector} reconnected"));
         }
     }
 
@@ -111,6 +131,7 @@ impl SyncCore {
         name: &str,
         prefixes: &[&str],
     ) -> Result<Watcher, DatasyncError> {
+        let status = Arc::clone(self.status.get()?);
         if prefixes.is_empty() {
             return Err(DatasyncError::NoPrefix {
                 name: name.to_owned(),
@@ -118,15 +139,10 @@ impl SyncCore {
         }
         let prefixes: Vec<String> = prefixes.iter().map(|p| (*p).to_owned()).collect();
         let (events, receiver) = mpsc::channel(self.config().channel_capacity.max(1));
-        let registration = Arc::new(Registration::new(
-            name,
-            prefixes.clone(),
-            events,
-            Arc::clone(&self.status),
-        ));
+        let registration = Arc::new(Registration::new(name, prefixes.clone(), events, status));
         let activated = self.registry.add(Arc::clone(&registration))?;
         registration.reporter.register();
-        if activated && matches!(self.store.get(), Some(None)) {
+        if activated && matches!(self.store.get(), Ok(None)) {
             registration.reporter.ok();
         }
         self.spawn_task(registration, activated.then_some(ResyncCause::Registered));
@@ -136,7 +152,7 @@ impl SyncCore {
     /// Starts the store task of `registration` once there is a store and a context; the
     /// first resync comes from the orchestrator unless `initial` says to run one now.
     fn spawn_task(self: &Arc<Self>, registration: Arc<Registration>, initial: Option<ResyncCause>) {
-        let (Some(ctx), Some(Some(store))) = (self.ctx.get(), self.store.get()) else {
+        let (Some(ctx), Ok(Some(store))) = (self.ctx.get(), self.store.get()) else {
             return;
         };
         let Some(commands) = registration.take_commands() else {

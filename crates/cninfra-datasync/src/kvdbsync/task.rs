@@ -121,9 +121,7 @@ impl Task {
             info!(target: LOG, plugin = %self.registration.name, "watcher dropped; watch removed");
             self.core.registry.remove(&self.registration.name);
             // A watch that is gone no longer fails.
-            self.core
-                .resync
-                .record_outcome(&self.registration.name, &Ok(()));
+            self.core.record_outcome(&self.registration.name, &Ok(()));
         }
     }
 
@@ -234,9 +232,7 @@ impl Task {
             return;
         };
         if !matches!(result, Err(DatasyncError::Closed { .. })) {
-            self.core
-                .resync
-                .record_outcome(&self.registration.name, &result);
+            self.core.record_outcome(&self.registration.name, &result);
         }
     }
 

@@ -8,11 +8,12 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{Agent, BoxError, InitContext, Plugin, RunningAgent, async_trait};
+use cninfra_core::{Agent, BoxError, InitContext, NotReady, Plugin, RunningAgent, async_trait};
 use cninfra_datasync::{
     ChangeEvent, Event, KvdbSyncPlugin, ResyncEvent, ResyncPlugin, StoreSource, SyncConfig, Watcher,
 };
 use cninfra_health::{PluginStatus, State, StatusCheckPlugin};
+use cninfra_kv::{Connection, ConnectionState, KvConnector, KvStore};
 use parking_lot::Mutex;
 
 /// The label every test agent runs with.
@@ -42,9 +43,9 @@ impl Plugin for Watching {
     fn has_config(&self) -> bool {
         false
     }
-    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+    async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let prefixes: Vec<&str> = self.prefixes.iter().map(String::as_str).collect();
-        let watcher = self.sync.watch(&self.name, &prefixes)?;
+        let watcher = self.sync.watch(ctx, &prefixes)?;
         *self.slot.lock() = Some(watcher);
         Ok(())
     }
@@ -69,11 +70,11 @@ impl Stack {
         watches: &[(&str, &[&str])],
     ) -> Self {
         let status = StatusCheckPlugin::new();
-        let resync = ResyncPlugin::new(status.clone());
-        let sync = KvdbSyncPlugin::builder(status.clone(), resync.clone(), source)
-            .with_config(config)
-            .build();
-        let mut builder = Agent::builder();
+        let resync = ResyncPlugin::new();
+        let sync = KvdbSyncPlugin::builder(source).with_config(config).build();
+        let mut builder = Agent::builder()
+            .plugin(status.clone())
+            .plugin(resync.clone());
         let mut watchers = Vec::new();
         for (name, prefixes) in watches {
             let slot = Arc::new(Mutex::new(None));
@@ -123,6 +124,55 @@ impl Stack {
 
     pub async fn stop(self) {
         self.agent.stop().await.expect("agent stops");
+    }
+}
+
+/// The context a plugin named `name` would get, to watch from outside a plugin.
+pub fn ctx(name: &str) -> InitContext {
+    InitContext::for_tests(name)
+}
+
+/// A connector over a store the test holds, whose connection the test moves by hand.
+#[derive(Debug)]
+pub struct HandConnector {
+    store: Arc<dyn KvStore>,
+    pub connection: Connection,
+}
+
+impl HandConnector {
+    pub fn new(store: Arc<dyn KvStore>, resync_after_reconnect: bool) -> Arc<Self> {
+        let connection = Connection::new("hand");
+        connection.set_resync_after_reconnect(resync_after_reconnect);
+        Arc::new(Self { store, connection })
+    }
+
+    /// The connection drops and comes back.
+    pub fn reconnect(&self) {
+        self.connection.down("cable pulled");
+        self.connection.up();
+    }
+}
+
+#[async_trait]
+impl Plugin for HandConnector {
+    fn name(&self) -> &str {
+        "hand"
+    }
+    fn has_config(&self) -> bool {
+        false
+    }
+    async fn init(&self, _ctx: &InitContext) -> Result<(), BoxError> {
+        self.connection.set(ConnectionState::Connected);
+        Ok(())
+    }
+}
+
+impl KvConnector for HandConnector {
+    fn kv(&self) -> Result<Option<Arc<dyn KvStore>>, NotReady> {
+        Ok(Some(Arc::clone(&self.store)))
+    }
+    fn connection(&self) -> tokio::sync::watch::Receiver<ConnectionState> {
+        self.connection.subscribe()
     }
 }
 

@@ -1,146 +1,117 @@
 //! [`EtcdPlugin`]: the connector as a plugin named `etcd`.
 
 mod monitor;
-mod state;
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
-use cninfra_health::{Criticality, StatusCheckPlugin};
-use cninfra_kv::KvStore;
+use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
+use cninfra_health::{Connection, ConnectionState, StatusCheckPlugin};
+use cninfra_kv::{KvConnector, KvStore};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-pub use state::ConnectionState;
-
+use crate::LOG;
 use crate::config::EtcdConfig;
 use crate::connect::Connector;
 use crate::error::EtcdError;
-use crate::store::{EtcdStore, LOG};
-use monitor::{Monitor, Reporter};
-
-/// Name of the plugin: its config file is `etcd.conf` (`--etcd-config`, `ETCD_CONFIG`), its
-/// logger and its status-check entry are `etcd`.
-pub const PLUGIN_NAME: &str = LOG;
+use crate::store::EtcdStore;
+use monitor::Monitor;
 
 /// Upstream warns when `auto-compact` is shorter than this.
 const SHORT_COMPACTION: Duration = Duration::from_secs(60 * 60);
 
 /// The etcd connector plugin.
 ///
-/// - No config file: disabled; [`store`](Self::store) is `None` (logged at start).
+/// - No config file: disabled; [`store`](Self::store) is `Ok(None)` (logged at start).
 /// - `init` connects within `dial-timeout`; if etcd does not answer, `init` fails naming
 ///   the endpoints — unless `allow-delayed-start`, where the agent starts anyway, the
 ///   store answers [`Unavailable`](cninfra_kv::KvError::Unavailable) and the plugin
 ///   connects when etcd appears.
+/// - Endpoints missing from the config come from `ETCD_ENDPOINTS` / `ETCDV3_ENDPOINTS`
+///   of the agent's environment ([`InitContext::env_var`]).
 /// - Every `reconnect-interval` it checks the connection and publishes the
-///   [`ConnectionState`] ([`connection`](Self::connection)); with a status check it
-///   registers as an external dependency (losing etcd fails readiness, not liveness) and
-///   reports ERROR on loss and OK on return.
+///   [`ConnectionState`] ([`connection`](Self::connection)); a return after a loss is
+///   `Reconnected { resync }` with `resync-after-reconnect` (on by default), on which data
+///   sync re-reads everything. With a [`StatusCheckPlugin`] in the agent it registers as an
+///   external dependency (losing etcd fails readiness, not liveness) and reports ERROR on
+///   loss and OK on return.
 /// - `auto-compact` compacts the history periodically; `close` closes the store.
 ///
 /// # Examples
 /// ```no_run
-/// use std::sync::Arc;
 /// use cninfra_core::Agent;
 /// use cninfra_health::StatusCheckPlugin;
+/// use cninfra_kv::KvStore;
 /// use cninfra_kv_etcd::EtcdPlugin;
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// let status = StatusCheckPlugin::new();
-/// let etcd = EtcdPlugin::builder().with_status_check(status.clone()).build();
+/// let etcd = EtcdPlugin::new();
 /// let running = Agent::builder()
+///     .plugin(StatusCheckPlugin::new())
 ///     .plugin(etcd.clone())
 ///     .with_args(["agent", "--etcd-config", "etcd.conf"])
 ///     .build()?
 ///     .start()
 ///     .await?;
-/// if let Some(kv) = etcd.kv() {
-///     kv.put("/vnf-agent/vpp1/config/a", "1".into(), Default::default()).await?;
+/// if let Some(store) = etcd.store()? {
+///     store.put("/vnf-agent/vpp1/config/a", "1".into(), Default::default()).await?;
 /// }
 /// running.stop().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct EtcdPlugin {
-    status: Option<Arc<StatusCheckPlugin>>,
-    env: Option<HashMap<String, String>>,
-    store: OnceLock<EtcdStore>,
-    config: OnceLock<EtcdConfig>,
-    state: watch::Sender<ConnectionState>,
+    preset: Option<EtcdConfig>,
+    store: Ready<Option<EtcdStore>>,
+    connection: Connection,
 }
 
 /// Builds an [`EtcdPlugin`].
 #[derive(Debug, Default)]
 #[must_use]
 pub struct EtcdPluginBuilder {
-    status: Option<Arc<StatusCheckPlugin>>,
-    env: Option<HashMap<String, String>>,
+    preset: Option<EtcdConfig>,
 }
 
 impl EtcdPluginBuilder {
-    /// Reports the connection to this status check (which becomes a dependency).
-    pub fn with_status_check(mut self, status: Arc<StatusCheckPlugin>) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Reads `ETCD_ENDPOINTS` / `ETCDV3_ENDPOINTS` from these variables instead of the
-    /// process environment (for tests and embedding).
-    pub fn with_env<I, K, V>(mut self, env: I) -> Self
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
-    {
-        self.env = Some(env.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+    /// Uses this config instead of reading `etcd.conf` (upstream's `UseConf`).
+    pub fn with_config(mut self, config: EtcdConfig) -> Self {
+        self.preset = Some(config);
         self
     }
 
     /// The plugin.
     pub fn build(self) -> Arc<EtcdPlugin> {
         Arc::new(EtcdPlugin {
-            status: self.status,
-            env: self.env,
-            store: OnceLock::new(),
-            config: OnceLock::new(),
-            state: watch::Sender::new(ConnectionState::Disabled),
+            preset: self.preset,
+            store: Ready::new(EtcdPlugin::NAME),
+            connection: Connection::new(EtcdPlugin::NAME),
         })
     }
 }
 
 impl EtcdPlugin {
-    /// The plugin without a status check, reading the process environment.
+    /// The plugin name: its config file is `etcd.conf` (`--etcd-config`, `ETCD_CONFIG`),
+    /// its log target and its status-check entry are `etcd`.
+    pub const NAME: &'static str = "etcd";
+
+    /// The plugin configured by `etcd.conf`.
     pub fn new() -> Arc<Self> {
         Self::builder().build()
     }
 
-    /// A builder, to add a status check or another environment.
+    /// A builder, for a config given in code.
     pub fn builder() -> EtcdPluginBuilder {
         EtcdPluginBuilder::default()
     }
 
-    /// The store, once `init` ran with a config file; `None` when disabled.
-    pub fn store(&self) -> Option<EtcdStore> {
+    /// The store once `init` ran: `None` when disabled.
+    ///
+    /// # Errors
+    /// [`NotReady`] before `init` (or when it failed).
+    pub fn store(&self) -> Result<Option<EtcdStore>, NotReady> {
         self.store.get().cloned()
-    }
-
-    /// The store as the broker API, for code that works with any store.
-    pub fn kv(&self) -> Option<Arc<dyn KvStore>> {
-        self.store()
-            .map(|store| Arc::new(store) as Arc<dyn KvStore>)
-    }
-
-    /// True without a config file (and before `init`).
-    pub fn is_disabled(&self) -> bool {
-        self.store.get().is_none()
-    }
-
-    /// The config in use, once `init` read one.
-    pub fn config(&self) -> Option<&EtcdConfig> {
-        self.config.get()
     }
 
     /// A receiver of the connection state; `changed()` wakes on every transition.
@@ -148,7 +119,7 @@ impl EtcdPlugin {
     /// # Examples
     /// ```
     /// # async fn demo(etcd: &cninfra_kv_etcd::EtcdPlugin) {
-    /// use cninfra_kv_etcd::ConnectionState;
+    /// use cninfra_health::ConnectionState;
     ///
     /// let mut connection = etcd.connection();
     /// while connection.changed().await.is_ok() {
@@ -159,68 +130,67 @@ impl EtcdPlugin {
     /// # }
     /// ```
     pub fn connection(&self) -> watch::Receiver<ConnectionState> {
-        self.state.subscribe()
+        self.connection.subscribe()
+    }
+}
+
+impl KvConnector for EtcdPlugin {
+    fn kv(&self) -> Result<Option<Arc<dyn KvStore>>, NotReady> {
+        Ok(self
+            .store()?
+            .map(|store| Arc::new(store) as Arc<dyn KvStore>))
     }
 
-    fn env_var(&self, name: &str) -> Option<String> {
-        match &self.env {
-            Some(env) => env.get(name).cloned(),
-            None => std::env::var(name).ok(),
-        }
-    }
-
-    fn reporter(&self) -> Reporter {
-        Reporter {
-            state: self.state.clone(),
-            status: self.status.clone(),
-        }
+    fn connection(&self) -> watch::Receiver<ConnectionState> {
+        self.connection.subscribe()
     }
 }
 
 #[async_trait]
 impl Plugin for EtcdPlugin {
     fn name(&self) -> &str {
-        PLUGIN_NAME
+        Self::NAME
     }
 
-    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
-        self.status
-            .iter()
-            .map(|status| Arc::clone(status) as Arc<dyn Plugin>)
-            .collect()
+    fn requires(&self) -> Vec<Requirement> {
+        vec![Requirement::optional::<StatusCheckPlugin>()]
     }
 
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let Some(config) = ctx.config::<EtcdConfig>().map_err(EtcdError::from)? else {
+        let Some(config) = ctx
+            .config_or_preset(self.preset.as_ref())
+            .map_err(EtcdError::from)?
+        else {
             info!(target: LOG, "no config file: the etcd plugin is disabled");
+            self.store.set(None)?;
             return Ok(());
         };
-        let endpoints = config.resolve_endpoints(|name| self.env_var(name));
+        let endpoints = config.resolve_endpoints(|name| ctx.env_var(name).map(str::to_owned));
         let connector = Connector::new(&config, endpoints)?;
         if !config.auto_compact.is_zero() && config.auto_compact < SHORT_COMPACTION {
             warn!(target: LOG, every = ?config.auto_compact, "auto-compact below one hour: watchers away longer than that will need a resync");
         }
-        if let Some(status) = &self.status {
-            status.register_as(PLUGIN_NAME, Criticality::Readiness, None);
-        }
-        let reporter = self.reporter();
+        self.connection
+            .set_resync_after_reconnect(config.resync_after_reconnect);
         let store = EtcdStore::unconnected(&config, &connector);
         match connector.connect().await {
             Ok((client, _)) => {
                 store.install(client);
-                reporter.set(ConnectionState::Connected);
+                self.connection.set(ConnectionState::Connected);
             }
             Err(err) if config.allow_delayed_start && err.is_retryable() => {
                 warn!(target: LOG, error = %err, "etcd is not reachable; starting anyway (allow-delayed-start)");
-                reporter.set(ConnectionState::Connecting);
+                self.connection.set(ConnectionState::Connecting);
             }
             Err(err) => return Err(err.into()),
+        }
+        if let Some(status) = ctx.try_dep::<StatusCheckPlugin>() {
+            self.connection.report_to(ctx, status);
         }
         let monitor = Monitor {
             store: store.clone(),
             connector,
-            reporter,
-            resync_after_reconnect: config.resync_after_reconnect,
+            connection: self.connection.clone(),
             interval: config.reconnect_interval,
         };
         ctx.spawn(monitor.run(ctx.shutdown_token()));
@@ -232,15 +202,14 @@ impl Plugin for EtcdPlugin {
             );
             ctx.spawn(task);
         }
-        let _ = self.store.set(store);
-        let _ = self.config.set(config);
+        self.store.set(Some(store))?;
         Ok(())
     }
 
     async fn close(&self) -> Result<(), BoxError> {
-        if let Some(store) = self.store.get() {
+        if let Some(Some(store)) = self.store.try_get() {
             store.close().await?;
-            self.reporter().set(ConnectionState::Closed);
+            self.connection.set(ConnectionState::Closed);
         }
         Ok(())
     }

@@ -17,14 +17,12 @@ use cninfra_kv::{
 use etcd_client::{Client, CompactionOptions, KvClient, LeaseClient, WatchClient};
 use tokio_util::sync::CancellationToken;
 
+use crate::LOG;
 use crate::config::EtcdConfig;
 use crate::connect::{Connector, ServerMark};
 use crate::error::{EtcdError, kv_error};
 
 pub(crate) use keys::KeyRange;
-
-/// Log target of the connector (the plugin's name).
-pub(crate) const LOG: &str = "etcd";
 
 /// Largest response the client decodes (a list page, a watch response): etcd values may
 /// reach the server's request limit, and a page holds many.

@@ -26,7 +26,7 @@ pub(super) fn watch(ctx: &InitContext, orchestrator: &Orchestrator) -> Result<()
     let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
     // Every `init` is done: the descriptors are registered. A watch registered after
     // data sync's first round gets a resync of its own, so none is missed.
-    let watcher = sync.watch(ctx.plugin_name(), &refs)?;
+    let watcher = sync.watch(ctx, &refs)?;
     tracing::info!(target: LOG, ?prefixes, "watching the KV store");
     let source = orchestrator.source(DATASYNC_SOURCE);
     ctx.spawn(run(watcher, source, ctx.shutdown_token()));

@@ -61,15 +61,14 @@ impl Stack {
 
     async fn start_full(store: &MemoryStore, dataplane: Dataplane, with_grpc: bool) -> Self {
         let status = StatusCheckPlugin::new();
-        let resync = ResyncPlugin::new(status.clone());
+        let resync = ResyncPlugin::new();
         let store: Arc<dyn KvStore> = Arc::new(store.clone());
-        let sync =
-            KvdbSyncPlugin::builder(status.clone(), resync.clone(), StoreSource::fixed(store))
-                .with_config(SyncConfig {
-                    retry_interval: Duration::from_millis(100),
-                    ..SyncConfig::default()
-                })
-                .build();
+        let sync = KvdbSyncPlugin::builder(StoreSource::fixed(store))
+            .with_config(SyncConfig {
+                retry_interval: Duration::from_millis(100),
+                ..SyncConfig::default()
+            })
+            .build();
         let scheduler = KvSchedulerPlugin::builder()
             .with_config(SchedulerConfig::default())
             .build();
@@ -78,6 +77,8 @@ impl Stack {
             .build();
         let orchestrator = OrchestratorPlugin::new();
         let mut builder = Agent::builder()
+            .plugin(status.clone())
+            .plugin(resync.clone())
             .plugin(example.clone())
             .plugin(orchestrator.clone())
             .plugin(scheduler.clone())
