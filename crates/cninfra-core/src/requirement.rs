@@ -82,9 +82,58 @@ impl fmt::Debug for Requirement {
     }
 }
 
-/// `cninfra_rpc::rest::HttpPlugin` → `HttpPlugin`.
+/// `cninfra_rpc::rest::HttpPlugin` → `HttpPlugin`;
+/// `cninfra_kv::ConnectorPlugin<cninfra_kv_etcd::EtcdStore>` → `ConnectorPlugin<EtcdStore>`.
 pub(crate) fn short_type_name<P: ?Sized>() -> &'static str {
     let full = std::any::type_name::<P>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
+    if !full.contains('<') {
+        return full.rsplit("::").next().unwrap_or(full);
+    }
+    // Generic names are shortened once per type and kept for the life of the process.
+    static SHORT: std::sync::Mutex<Vec<(&'static str, &'static str)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut known = SHORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, short)) = known.iter().find(|(long, _)| *long == full) {
+        return short;
+    }
+    let short: &'static str = Box::leak(shorten_paths(full).into_boxed_str());
+    known.push((full, short));
+    short
+}
+
+/// Drops the module path of every type name in `name`.
+fn shorten_paths(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut segment = String::new();
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Store;
+    struct Plugin<S>(S);
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(short_type_name::<Store>(), "Store");
+        assert_eq!(short_type_name::<Plugin<Store>>(), "Plugin<Store>");
+        assert_eq!(
+            shorten_paths("a::b::Plugin<c::d::Store, [e::F; 2]>"),
+            "Plugin<Store, [F; 2]>"
+        );
+    }
 }

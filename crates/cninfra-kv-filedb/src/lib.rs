@@ -87,6 +87,6 @@ pub use plugin::{FileDbPlugin, FileDbPluginBuilder};
 pub use store::FileDbStore;
 
 /// The tracing target of this crate: the plugin's name.
-const LOG: &str = FileDbPlugin::NAME;
+const LOG: &str = <FileDbStore as cninfra_kv::Connect>::PLUGIN;
 /// The store's name in errors.
 const STORE_NAME: &str = LOG;

@@ -62,4 +62,4 @@ pub use plugin::{RedbPlugin, RedbPluginBuilder};
 pub use store::RedbStore;
 
 /// The tracing target of this crate: the plugin's name.
-const LOG: &str = RedbPlugin::NAME;
+const LOG: &str = <RedbStore as cninfra_kv::Connect>::PLUGIN;

@@ -96,7 +96,9 @@ pub mod watch;
 
 #[cfg(feature = "connector")]
 #[cfg_attr(docsrs, doc(cfg(feature = "connector")))]
-pub use connector::{Connection, ConnectionState, KvConnector};
+pub use connector::{
+    Connect, Connection, ConnectionState, ConnectorPlugin, ConnectorPluginBuilder, KvConnector,
+};
 pub use error::{BoxError, KvError};
 pub use memory::{DEFAULT_HISTORY_LIMIT, DEFAULT_WATCH_BUFFER, MemoryStore, MemoryStoreBuilder};
 pub use prefixed::Prefixed;

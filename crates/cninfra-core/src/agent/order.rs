@@ -251,7 +251,7 @@ mod tests {
         let err = resolve(&[one]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plugin `one` needs a `Typed` plugin, and the agent has none: add one"
+            "plugin `one` needs a `Typed<0>` plugin, and the agent has none: add one"
         );
     }
 

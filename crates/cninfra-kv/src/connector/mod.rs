@@ -1,10 +1,13 @@
 //! [`KvConnector`]: what every connector plugin (etcd, Redis, Consul, redb, file DB) offers,
 //! so that data sync and agents treat them alike.
 
+mod plugin;
+
 use std::sync::Arc;
 
 use cninfra_core::{NotReady, Plugin};
 pub use cninfra_health::{Connection, ConnectionState};
+pub use plugin::{Connect, ConnectorPlugin, ConnectorPluginBuilder};
 use tokio::sync::watch;
 
 use crate::store::KvStore;
