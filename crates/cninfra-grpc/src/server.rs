@@ -7,7 +7,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_core::InitContext;
+use cninfra_core::{ErrorChain, InitContext};
 use cninfra_health::AgentStatus;
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use tokio::sync::watch;
@@ -81,7 +81,7 @@ impl Prepared {
                 .map_err(|err| GrpcError::Tls {
                     field: "key-file",
                     path: config.key_file.clone(),
-                    reason: error_chain(&err),
+                    reason: ErrorChain(&err).to_string(),
                 })?;
         }
         let listener = Listener::bind(&config).await?;
@@ -160,7 +160,7 @@ impl Prepared {
             builder = builder.tls_config(tls).map_err(|err| GrpcError::Tls {
                 field: "key-file",
                 path: config.key_file.clone(),
-                reason: error_chain(&err),
+                reason: ErrorChain(&err).to_string(),
             })?;
         }
         let router = builder.layer(layers).add_routes(routes.routes());
@@ -205,7 +205,7 @@ async fn run(
     match outcome {
         Some(Ok(())) => info!(target: GrpcPlugin::NAME, "gRPC server stopped"),
         Some(Err(err)) => {
-            error!(target: GrpcPlugin::NAME, error = %error_chain(&err), "gRPC server failed")
+            error!(target: GrpcPlugin::NAME, error = %ErrorChain(&err), "gRPC server failed")
         }
         None => {
             warn!(target: GrpcPlugin::NAME, limit = ?DRAIN_LIMIT, "gRPC calls still open after the drain limit; left to finish")
@@ -216,14 +216,3 @@ async fn run(
     }
 }
 
-/// The error's message with all its causes.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

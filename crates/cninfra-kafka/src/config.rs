@@ -66,10 +66,6 @@ impl Default for KafkaConfig {
     }
 }
 
-/// Upstream's `tls` block: the client TLS settings every connector shares (keys
-/// `enabled`, `skip-verify`, `cert-file`, `key-file`, `ca-file`; an empty path is unset).
-/// librdkafka reads the files itself.
-pub type TlsConfig = ClientTlsConfig;
 
 /// SASL settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

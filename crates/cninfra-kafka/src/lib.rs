@@ -64,7 +64,7 @@ mod plugin;
 mod producer;
 mod typed;
 
-pub use config::{KafkaConfig, SaslConfig, TlsConfig};
+pub use config::{KafkaConfig, SaslConfig};
 pub use error::KafkaError;
 pub use message::{Delivered, Handler, Message, Partitioner, Record};
 pub use mux::{Connection, Multiplexer};

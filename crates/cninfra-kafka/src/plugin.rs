@@ -12,6 +12,8 @@ use cninfra_health::{
 };
 use tokio::sync::watch;
 
+use cninfra_core::tls::TlsKeys;
+
 use crate::LOG;
 use crate::config::KafkaConfig;
 use crate::mux::Multiplexer;
@@ -138,6 +140,11 @@ impl Plugin for KafkaPlugin {
             self.mux.set(None)?;
             return Ok(());
         };
+        if config.tls.enabled {
+            // librdkafka reads the files itself; reading them here first fails the start
+            // with an error naming the key and the file, as for every other connector.
+            config.tls.load(TlsKeys::NESTED)?;
+        }
         let mux = Multiplexer::connect(config, ctx.service_label().label()).await?;
         self.connection.set(ConnectionState::Connected);
         if let Some(status) = ctx.try_dep::<StatusCheckPlugin>() {

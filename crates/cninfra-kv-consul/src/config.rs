@@ -65,9 +65,6 @@ impl Default for ConsulConfig {
     }
 }
 
-/// The `tls:` block: the client TLS settings every connector shares (keys `enabled`,
-/// `ca-file`, `cert-file`, `key-file`, `insecure-skip-verify` or `skip-verify`).
-pub type ConsulTlsConfig = ClientTlsConfig;
 
 impl ConsulConfig {
     /// A config for the agent at `address`.

@@ -64,9 +64,9 @@
 //!   key between two answers arrive as one put of the latest value: a watch sees every
 //!   state it is shown, not every write.
 //! - Failed requests are retried with back-off; the answer after the failure is compared
-//!   with the last one, so nothing is lost. `resync-after-reconnect: true` adds a
-//!   [`ResyncReason::Reconnected`](cninfra_kv::ResyncReason::Reconnected) after such a
-//!   failure for consumers that want to re-read anyway.
+//!   with the last one, so nothing is lost. `resync-after-reconnect: true` makes data sync
+//!   resync its watchers when the plugin's connection comes back (decided in data sync, as
+//!   for every connector; the watch stream itself sends no extra signal).
 //! - An index that goes backwards (a server that lost or restored its data) always sends
 //!   [`ResyncReason::Reconnected`](cninfra_kv::ResyncReason::Reconnected).
 //!
@@ -95,7 +95,7 @@ mod watch;
 /// The connection state the plugin publishes, shared by every connector.
 pub use cninfra_health::ConnectionState;
 pub use config::{
-    ConsulConfig, ConsulTlsConfig, DEFAULT_ADDRESS, DEFAULT_DIAL_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
+    ConsulConfig, DEFAULT_ADDRESS, DEFAULT_DIAL_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
 };
 pub use error::ConsulError;
 pub use plugin::{ConsulPlugin, ConsulPluginBuilder};

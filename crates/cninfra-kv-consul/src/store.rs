@@ -69,8 +69,7 @@ pub struct ConsulStore {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) api: Api,
-    pub(crate) resync_after_reconnect: bool,
+    pub(crate) api: Arc<Api>,
     pub(crate) closed: CancellationToken,
 }
 
@@ -124,15 +123,14 @@ impl ConsulStore {
         let http = tls::http_client(config)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                api: Api {
+                api: Arc::new(Api {
                     http,
                     store: format!("consul {base}"),
                     base,
                     token: config.effective_token(&env),
                     datacenter: (!config.datacenter.is_empty()).then(|| config.datacenter.clone()),
                     timeout: config.request_timeout,
-                },
-                resync_after_reconnect: config.resync_after_reconnect,
+                }),
                 closed: CancellationToken::new(),
             }),
         })
@@ -410,7 +408,12 @@ impl KvStore for ConsulStore {
             ));
         }
         self.open()?;
-        crate::watch::start(self.clone(), prefixes).await
+        crate::watch::start(
+            Arc::clone(&self.inner.api),
+            self.inner.closed.clone(),
+            prefixes,
+        )
+        .await
     }
 
     async fn revision(&self) -> Result<u64, KvError> {

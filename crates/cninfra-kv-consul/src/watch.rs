@@ -9,12 +9,14 @@
 //! previous value is the one from the answer before).
 //!
 //! A failed request is retried with jittered back-off; the next answer is compared with the last
-//! one seen, so what changed meanwhile arrives as events (a resync signal follows only
-//! with `resync-after-reconnect`). An index that goes backwards (the server lost or
-//! restored its data) sends [`ResyncReason::Reconnected`] and the new listing becomes the
-//! base, as Consul's documentation asks.
+//! one seen, so what changed meanwhile arrives as events. (`resync-after-reconnect` is data
+//! sync's business: it follows the plugin's connection state, as for every connector.) An
+//! index that goes backwards (the server lost or restored its data) sends
+//! [`ResyncReason::Reconnected`] and the new listing becomes the base, as Consul's
+//! documentation asks.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,9 +25,10 @@ use cninfra_kv::{
     ChangeKind, DEFAULT_WATCH_BUFFER, KeyChange, KvError, ResyncReason, WatchEvent, WatchStream,
 };
 
-use crate::api::Entry;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{Api, Entry};
 use crate::keys;
-use crate::store::ConsulStore;
 
 /// How long one blocking query waits for a change.
 const WAIT: Duration = Duration::from_secs(60);
@@ -36,14 +39,20 @@ type Sender = EventSender<Result<WatchEvent, KvError>>;
 
 /// Opens a watch: reads each prefix once (the base the changes are found against), then
 /// starts the loops. Every change committed after this returns is reported.
-pub(crate) async fn start(store: ConsulStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
+/// The loops stop when `closed` is cancelled (the store closed) or the stream is dropped.
+pub(crate) async fn start(
+    api: Arc<Api>,
+    closed: CancellationToken,
+    prefixes: &[&str],
+) -> Result<WatchStream, KvError> {
     let (sender, receiver) = event_channel(DEFAULT_WATCH_BUFFER);
     let mut loops = Vec::new();
     // No change is reported twice: a key is under one of these prefixes at most.
     for prefix in minimal_prefixes(prefixes) {
-        let (index, entries) = store.inner.api.list(&prefix, None).await?;
+        let (index, entries) = api.list(&prefix, None).await?;
         loops.push(PrefixWatch {
-            store: store.clone(),
+            api: Arc::clone(&api),
+            closed: closed.clone(),
             sender: sender.clone(),
             known: known(entries),
             index,
@@ -64,7 +73,8 @@ fn known(entries: Vec<Entry>) -> BTreeMap<String, (Bytes, u64)> {
 }
 
 struct PrefixWatch {
-    store: ConsulStore,
+    api: Arc<Api>,
+    closed: CancellationToken,
     sender: Sender,
     prefix: String,
     /// The last listing: Consul key → (value, modify index).
@@ -74,7 +84,7 @@ struct PrefixWatch {
 
 impl PrefixWatch {
     async fn run(mut self) {
-        let closed = self.store.inner.closed.clone();
+        let closed = self.closed.clone();
         let mut failing = false;
         let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
         loop {
@@ -83,7 +93,7 @@ impl PrefixWatch {
             let answer = tokio::select! {
                 () = closed.cancelled() => return,
                 () = self.sender.closed() => return,
-                answer = self.store.inner.api.list(&self.prefix, Some((since, WAIT))) => answer,
+                answer = self.api.list(&self.prefix, Some((since, WAIT))) => answer,
             };
             match answer {
                 Ok((index, entries)) => {
@@ -91,9 +101,6 @@ impl PrefixWatch {
                         failing = false;
                         backoff.reset();
                         tracing::info!(target: crate::LOG, prefix = %self.prefix, "watch works again");
-                        if self.store.inner.resync_after_reconnect {
-                            self.emit(Ok(WatchEvent::Resync(ResyncReason::Reconnected)));
-                        }
                     }
                     if index < self.index {
                         tracing::warn!(target: crate::LOG, prefix = %self.prefix, from = self.index, to = index, "consul index went backwards; asking for a resync");

@@ -170,7 +170,9 @@ async fn after_an_outage_the_watch_resumes_without_loss() {
             .iter()
             .filter(|e| matches!(e, WatchEvent::Resync(_)))
             .count();
-        assert_eq!(resyncs, usize::from(resync_after_reconnect), "{seen:?}");
+        // A reconnect is data sync's to resync on (from the plugin's connection state);
+        // the stream itself compares the listings and loses nothing.
+        assert_eq!(resyncs, 0, "{seen:?}");
         let changes: Vec<_> = seen
             .iter()
             .filter_map(WatchEvent::as_change)

@@ -138,10 +138,6 @@ pub struct PoolConfig {
     pub idle_check_frequency: Duration,
 }
 
-/// The `tls:` block: the client TLS settings every connector shares (keys `enabled`,
-/// `skip-verify`, `cert-file`, `key-file`, `ca-file`).
-pub type TlsConfig = ClientTlsConfig;
-
 /// The kind of Redis deployment a [`RedisConfig`] describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Topology {

@@ -133,7 +133,7 @@ mod watch;
 pub use cninfra_health::ConnectionState;
 pub use config::{
     DEFAULT_DIAL_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT, PoolConfig, RedisConfig,
-    TlsConfig, Topology,
+    Topology,
 };
 pub use error::RedisError;
 pub use plugin::{RedisPlugin, RedisPluginBuilder};

@@ -62,16 +62,9 @@ pub fn unique_prefix(test: &str) -> String {
 }
 
 /// The error's message followed by each of its causes, `: `-separated, as a test wants to
-/// search it.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+/// search it (`cninfra_core::ErrorChain` as a string).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    cninfra_core::ErrorChain(err).to_string()
 }
 
 /// Polls the plain condition `check` every 20 ms (without blocking the runtime) until it
