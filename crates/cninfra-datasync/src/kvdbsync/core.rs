@@ -8,7 +8,7 @@ use cninfra_health::StatusCheckPlugin;
 use cninfra_kv::KvStore;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::task::Task;
+use super::task::{Host, Task};
 use crate::config::SyncConfig;
 use crate::error::DatasyncError;
 use crate::event::ResyncCause;
@@ -160,9 +160,27 @@ impl SyncCore {
         };
         let (core, store, stop) = (Arc::clone(self), Arc::clone(store), ctx.shutdown_token());
         ctx.spawn(async move {
-            let task = Task::new(core, registration, store);
+            let task = Task::new(core as Arc<dyn Host>, registration, store);
             task.run(commands, stop, initial).await;
         });
+    }
+}
+
+impl Host for SyncCore {
+    fn config(&self) -> &SyncConfig {
+        SyncCore::config(self)
+    }
+
+    fn remove_watch(&self, name: &str) {
+        self.registry.remove(name);
+    }
+
+    fn record_outcome(&self, name: &str, result: &Result<(), DatasyncError>) {
+        SyncCore::record_outcome(self, name, result);
+    }
+
+    fn note_reconnect(&self) {
+        SyncCore::note_reconnect(self);
     }
 }
 

@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::acks::AckQueue;
-use super::core::SyncCore;
 use crate::LOG;
 use crate::config::SyncConfig;
 use crate::delivery;
@@ -27,6 +26,19 @@ use crate::registry::{Command, Registration};
 /// Most store events handled in one pass of the main loop.
 const BATCH: usize = 64;
 
+/// What a store task needs of the sync core that started it (the core implements it, so
+/// the task does not depend on the core's type).
+pub(super) trait Host: Send + Sync + 'static {
+    /// Data sync's config.
+    fn config(&self) -> &SyncConfig;
+    /// Forgets the watch `name` (its watcher was dropped).
+    fn remove_watch(&self, name: &str);
+    /// Records how the last resync of the watch `name` went, for the resync orchestrator.
+    fn record_outcome(&self, name: &str, result: &Result<(), DatasyncError>);
+    /// Notes that the store reconnected without history.
+    fn note_reconnect(&self);
+}
+
 /// What the loop does after an event.
 enum Flow {
     Continue,
@@ -34,7 +46,7 @@ enum Flow {
 }
 
 pub(super) struct Task {
-    core: Arc<SyncCore>,
+    core: Arc<dyn Host>,
     registration: Arc<Registration>,
     store: Arc<dyn KvStore>,
     config: SyncConfig,
@@ -47,7 +59,7 @@ pub(super) struct Task {
 
 impl Task {
     pub(super) fn new(
-        core: Arc<SyncCore>,
+        core: Arc<dyn Host>,
         registration: Arc<Registration>,
         store: Arc<dyn KvStore>,
     ) -> Self {
@@ -119,7 +131,7 @@ impl Task {
         }
         if self.registration.events.is_closed() {
             info!(target: LOG, plugin = %self.registration.name, "watcher dropped; watch removed");
-            self.core.registry.remove(&self.registration.name);
+            self.core.remove_watch(&self.registration.name);
             // A watch that is gone no longer fails.
             self.core.record_outcome(&self.registration.name, &Ok(()));
         }
