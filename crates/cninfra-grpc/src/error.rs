@@ -65,8 +65,8 @@ pub enum GrpcError {
     },
 }
 
-impl From<cninfra_rpc::tls_files::TlsFileError> for GrpcError {
-    fn from(err: cninfra_rpc::tls_files::TlsFileError) -> Self {
+impl From<cninfra_core::tls::server::TlsFileError> for GrpcError {
+    fn from(err: cninfra_core::tls::server::TlsFileError) -> Self {
         Self::Tls {
             field: err.field,
             path: err.path,
@@ -75,8 +75,8 @@ impl From<cninfra_rpc::tls_files::TlsFileError> for GrpcError {
     }
 }
 
-impl From<cninfra_rpc::tls_files::TlsPairError> for GrpcError {
-    fn from(err: cninfra_rpc::tls_files::TlsPairError) -> Self {
+impl From<cninfra_core::tls::server::TlsPairError> for GrpcError {
+    fn from(err: cninfra_core::tls::server::TlsPairError) -> Self {
         Self::InvalidConfig {
             field: err.field,
             reason: err.reason,

@@ -5,16 +5,18 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use cninfra_rpc::prometheus::PrometheusPlugin;
 use parking_lot::RwLock;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
+#[cfg(feature = "prometheus")]
+use prometheus_client::registry::Registry;
 use tonic::Code;
 
 /// Upper bounds of the latency buckets, in seconds (Prometheus' default buckets, as
 /// go-grpc-prometheus uses).
+#[cfg(feature = "prometheus")]
 const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -94,25 +96,26 @@ impl MethodMetrics {
 }
 
 impl GrpcMetrics {
-    /// Registers the families on the Prometheus plugin.
-    pub(crate) fn register(prometheus: &PrometheusPlugin) -> Arc<Self> {
+    /// Registers the families on the Prometheus plugin's registry.
+    #[cfg(feature = "prometheus")]
+    pub(crate) fn register(registry: &mut Registry) -> Arc<Self> {
         let metrics = Self {
             started: Family::default(),
             handled: Family::default(),
             handling: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             methods: RwLock::new(HashMap::new()),
         };
-        prometheus.register(
+        registry.register(
             "grpc_server_started",
             "Calls started on the gRPC server",
             metrics.started.clone(),
         );
-        prometheus.register(
+        registry.register(
             "grpc_server_handled",
             "Calls completed on the gRPC server, by status code",
             metrics.handled.clone(),
         );
-        prometheus.register(
+        registry.register(
             "grpc_server_handling_seconds",
             "Time from the start of a call to its status, in seconds",
             metrics.handling.clone(),
@@ -163,6 +166,7 @@ impl GrpcMetrics {
     }
 }
 
+#[cfg(feature = "prometheus")]
 fn latency_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cninfra_core::{BoxError, InitContext, Plugin, Ready, Requirement, async_trait};
 use cninfra_health::StatusCheckPlugin;
+#[cfg(feature = "prometheus")]
 use cninfra_rpc::prometheus::PrometheusPlugin;
 use parking_lot::Mutex;
 use tonic::body::Body;
@@ -19,6 +20,7 @@ use tracing::{debug, info, warn};
 use crate::config::GrpcConfig;
 use crate::error::GrpcError;
 use crate::listen;
+use crate::metrics::GrpcMetrics;
 use crate::reflection;
 use crate::server::{Prepared, Services};
 
@@ -243,6 +245,7 @@ impl Plugin for GrpcPlugin {
     fn requires(&self) -> Vec<Requirement> {
         vec![
             Requirement::of::<StatusCheckPlugin>(),
+            #[cfg(feature = "prometheus")]
             Requirement::optional::<PrometheusPlugin>(),
         ]
     }
@@ -273,11 +276,11 @@ impl Plugin for GrpcPlugin {
             self.max_send
                 .store(config.max_send_msg_size, Ordering::Relaxed);
         }
-        let prometheus = ctx.try_dep::<PrometheusPlugin>();
-        if config.prometheus_metrics && prometheus.is_none() {
-            warn!(target: GrpcPlugin::NAME, "prometheus-metrics is set, but the agent has no Prometheus plugin: no call metrics");
-        }
-        let ready = Prepared::new(config, prometheus.as_deref()).await?;
+        let metrics = config
+            .prometheus_metrics
+            .then(|| call_metrics(ctx))
+            .flatten();
+        let ready = Prepared::new(config, metrics).await?;
         if let State::Building { prepared, .. } = &mut *self.state.lock() {
             *prepared = Some(Box::new(ready));
         }
@@ -340,4 +343,16 @@ impl Plugin for GrpcPlugin {
         }
         Ok(())
     }
+}
+
+/// The call metrics, registered on the agent's Prometheus plugin; `None` (with a warning)
+/// when there is none, or when the crate is built without its `prometheus` feature.
+fn call_metrics(ctx: &InitContext) -> Option<Arc<GrpcMetrics>> {
+    #[cfg(feature = "prometheus")]
+    if let Some(prometheus) = ctx.try_dep::<PrometheusPlugin>() {
+        return Some(prometheus.registry_mut(GrpcMetrics::register));
+    }
+    let _ = ctx;
+    warn!(target: GrpcPlugin::NAME, "prometheus-metrics is set, but the agent has no Prometheus plugin: no call metrics");
+    None
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use cninfra_core::{ErrorChain, InitContext};
 use cninfra_health::AgentStatus;
-use cninfra_rpc::prometheus::PrometheusPlugin;
 use tokio::sync::watch;
 use tokio_stream::wrappers::UnixListenerStream;
 use tokio_util::sync::CancellationToken;
@@ -58,11 +57,11 @@ pub(crate) struct Services {
 }
 
 impl Prepared {
-    /// Checks `config`, loads its certificates, registers the metrics (when `prometheus` is
-    /// given) and binds the endpoint.
+    /// Checks `config`, loads its certificates and binds the endpoint; `metrics` are the call
+    /// metrics, when they are on.
     pub(crate) async fn new(
         config: GrpcConfig,
-        prometheus: Option<&PrometheusPlugin>,
+        metrics: Option<Arc<GrpcMetrics>>,
     ) -> Result<Self, GrpcError> {
         if config.rate_limit.limit.is_nan() || config.rate_limit.limit < 0.0 {
             return Err(GrpcError::InvalidConfig {
@@ -85,9 +84,6 @@ impl Prepared {
                 })?;
         }
         let listener = Listener::bind(&config).await?;
-        let metrics = prometheus
-            .filter(|_| config.prometheus_metrics)
-            .map(GrpcMetrics::register);
         info!(target: GrpcPlugin::NAME,
             endpoint = %config.endpoint,
             network = %config.network,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cninfra_rpc::tls_files::{self, TlsFields};
+use cninfra_core::tls::server::{self as server_tls, TlsFields};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tracing::warn;
 
@@ -37,15 +37,15 @@ pub(crate) fn server_tls(config: &GrpcConfig) -> Result<Option<ServerTlsConfig>,
     // tonic builds its rustls config with the process-wide provider; make it ring even if
     // another crate of the program enabled a second provider. An installed one is kept.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    let (cert, _) = tls_files::read_certs(&config.cert_file, FIELDS.cert)?;
-    let (key, _) = tls_files::read_key(&config.key_file, FIELDS.key)?;
+    let (cert, _) = server_tls::read_certs(&config.cert_file, FIELDS.cert)?;
+    let (key, _) = server_tls::read_key(&config.key_file, FIELDS.key)?;
     let mut tls = ServerTlsConfig::new()
         .identity(Identity::from_pem(cert, key))
         .timeout(HANDSHAKE_TIMEOUT);
     if !config.ca_files.is_empty() {
         let mut roots = Vec::new();
         for path in &config.ca_files {
-            roots.extend(tls_files::read_certs(path, FIELDS.client_ca)?.0);
+            roots.extend(server_tls::read_certs(path, FIELDS.client_ca)?.0);
             roots.push(b'\n');
         }
         tls = tls.client_ca_root(Certificate::from_pem(roots));

@@ -41,7 +41,6 @@
 pub mod probe;
 pub mod prometheus;
 pub mod rest;
-pub mod tls_files;
 
 /// The axum version the REST server is built on, for handlers and routers.
 pub use ::axum;

@@ -52,8 +52,8 @@ pub enum RestError {
     NotReady,
 }
 
-impl From<crate::tls_files::TlsFileError> for RestError {
-    fn from(err: crate::tls_files::TlsFileError) -> Self {
+impl From<cninfra_core::tls::server::TlsFileError> for RestError {
+    fn from(err: cninfra_core::tls::server::TlsFileError) -> Self {
         Self::Tls {
             field: err.field,
             path: err.path,
@@ -62,8 +62,8 @@ impl From<crate::tls_files::TlsFileError> for RestError {
     }
 }
 
-impl From<crate::tls_files::TlsPairError> for RestError {
-    fn from(err: crate::tls_files::TlsPairError) -> Self {
+impl From<cninfra_core::tls::server::TlsPairError> for RestError {
+    fn from(err: cninfra_core::tls::server::TlsPairError) -> Self {
         Self::InvalidConfig {
             field: err.field,
             reason: err.reason,

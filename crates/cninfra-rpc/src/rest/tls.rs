@@ -9,7 +9,7 @@ use tokio_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::config::HttpConfig;
 use super::error::RestError;
-use crate::tls_files::{self, TlsFields};
+use cninfra_core::tls::server::{self as server_tls, TlsFields};
 
 const FIELDS: TlsFields = TlsFields {
     cert: "server-cert-file",
@@ -29,11 +29,11 @@ pub(super) fn acceptor(config: &HttpConfig) -> Result<Option<TlsAcceptor>, RestE
         return Ok(None);
     }
     let provider = Arc::new(ring::default_provider());
-    let (_, certs) = tls_files::read_certs(&config.server_cert_file, FIELDS.cert)?;
-    let (_, key) = tls_files::read_key(&config.server_key_file, FIELDS.key)?;
+    let (_, certs) = server_tls::read_certs(&config.server_cert_file, FIELDS.cert)?;
+    let (_, key) = server_tls::read_key(&config.server_key_file, FIELDS.key)?;
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|err| tls_files::refused(FIELDS.cert, &config.server_cert_file, err))?;
+        .map_err(|err| server_tls::refused(FIELDS.cert, &config.server_cert_file, err))?;
     let builder = if config.client_cert_files.is_empty() {
         builder.with_no_client_auth()
     } else {
@@ -41,7 +41,7 @@ pub(super) fn acceptor(config: &HttpConfig) -> Result<Option<TlsAcceptor>, RestE
     };
     let mut server = builder
         .with_single_cert(certs, key)
-        .map_err(|err| tls_files::refused(FIELDS.key, &config.server_key_file, err))?;
+        .map_err(|err| server_tls::refused(FIELDS.key, &config.server_key_file, err))?;
     server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Some(TlsAcceptor::from(Arc::new(server))))
 }
@@ -52,10 +52,10 @@ fn client_verifier(
 ) -> Result<Arc<dyn tokio_rustls::rustls::server::danger::ClientCertVerifier>, RestError> {
     let mut roots = RootCertStore::empty();
     for path in &config.client_cert_files {
-        for cert in tls_files::read_certs(path, FIELDS.client_ca)?.1 {
+        for cert in server_tls::read_certs(path, FIELDS.client_ca)?.1 {
             roots
                 .add(cert)
-                .map_err(|err| tls_files::refused(FIELDS.client_ca, path, err))?;
+                .map_err(|err| server_tls::refused(FIELDS.client_ca, path, err))?;
         }
     }
     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)

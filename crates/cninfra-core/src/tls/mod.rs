@@ -24,6 +24,8 @@
 //! # Ok::<(), serde_yaml_ng::Error>(())
 //! ```
 
+pub mod server;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -1,12 +1,13 @@
 //! The PEM files of a server's TLS settings, shared by the REST and the gRPC server: which
 //! settings turn TLS on, and reading certificates and keys (with the PEM readers of
-//! [`cninfra_core::tls`], which clients use too) with errors that name the config field and
-//! the file.
+//! [`tls`](super), which clients use too) with errors that name the config field and the
+//! file.
 
 use std::path::{Path, PathBuf};
 
-use cninfra_core::tls::{self as core_tls, TlsConfigError};
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::{self as core_tls, TlsConfigError};
 
 /// A certificate or key file that could not be used.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -45,14 +46,14 @@ pub struct TlsPairError {
 /// # Examples
 /// ```
 /// use std::path::Path;
-/// use cninfra_rpc::tls_files::TlsFields;
+/// use cninfra_core::tls::server::TlsFields;
 ///
 /// let fields = TlsFields { cert: "cert-file", key: "key-file", client_ca: "ca-files", protocol: "TLS" };
 /// assert!(!fields.requested(Path::new(""), Path::new(""), 0)?);
 /// assert!(fields.requested(Path::new("s.pem"), Path::new("s.key"), 0)?);
 /// let err = fields.requested(Path::new("s.pem"), Path::new(""), 0).unwrap_err();
 /// assert_eq!(err.field, "key-file");
-/// # Ok::<(), cninfra_rpc::tls_files::TlsPairError>(())
+/// # Ok::<(), cninfra_core::tls::server::TlsPairError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct TlsFields {
