@@ -211,4 +211,3 @@ async fn run(
         listen::remove_socket(&path);
     }
 }
-

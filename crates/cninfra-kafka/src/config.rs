@@ -66,7 +66,6 @@ impl Default for KafkaConfig {
     }
 }
 
-
 /// SASL settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]

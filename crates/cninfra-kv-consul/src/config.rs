@@ -65,7 +65,6 @@ impl Default for ConsulConfig {
     }
 }
 
-
 impl ConsulConfig {
     /// A config for the agent at `address`.
     ///

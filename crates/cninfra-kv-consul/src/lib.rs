@@ -94,9 +94,7 @@ mod watch;
 
 /// The connection state the plugin publishes, shared by every connector.
 pub use cninfra_health::ConnectionState;
-pub use config::{
-    ConsulConfig, DEFAULT_ADDRESS, DEFAULT_DIAL_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
-};
+pub use config::{ConsulConfig, DEFAULT_ADDRESS, DEFAULT_DIAL_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use error::ConsulError;
 pub use plugin::{ConsulPlugin, ConsulPluginBuilder};
 pub use store::{Check, ConsulStore};
