@@ -151,15 +151,7 @@ async fn a_config_given_in_code_enables_the_plugin() {
             ..ManagerConfig::default()
         })
         .build();
-    let agent = Agent::builder()
-        .plugin(pm.clone())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let agent = cninfra_testsupport::start_agent(Agent::builder().plugin(pm.clone())).await;
     assert_eq!(
         pm.manager().unwrap().config().poll_interval,
         Duration::from_millis(100)

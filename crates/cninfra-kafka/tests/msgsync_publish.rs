@@ -21,16 +21,7 @@ struct Port {
 }
 
 async fn start(kafka: Arc<KafkaPlugin>, msgsync: Arc<MsgSyncPlugin>) -> cninfra_core::RunningAgent {
-    Agent::builder()
-        .plugin(kafka)
-        .plugin(msgsync)
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    cninfra_testsupport::start_agent(Agent::builder().plugin(kafka).plugin(msgsync)).await
 }
 
 fn kafka() -> Arc<KafkaPlugin> {

@@ -11,15 +11,7 @@ use cninfra_kafka::{KafkaConfig, KafkaPlugin, Multiplexer};
 #[tokio::test]
 async fn without_config_the_plugin_is_disabled() {
     let kafka = KafkaPlugin::new();
-    let running = Agent::builder()
-        .plugin(kafka.clone())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = cninfra_testsupport::start_agent(Agent::builder().plugin(kafka.clone())).await;
     assert!(kafka.is_disabled());
     running.stop().await.unwrap();
 }
@@ -48,16 +40,12 @@ async fn broker_reachability_feeds_the_status_check() {
         .with_config(support::config(&support::broker()))
         .with_check_interval(Duration::from_millis(100))
         .build();
-    let running = Agent::builder()
-        .plugin(status.clone())
-        .plugin(kafka.clone())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = cninfra_testsupport::start_agent(
+        Agent::builder()
+            .plugin(status.clone())
+            .plugin(kafka.clone()),
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while status.plugin_status("kafka").map(|s| s.state) != Some(State::Ok) {
         assert!(

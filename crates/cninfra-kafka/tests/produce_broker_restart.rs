@@ -87,16 +87,12 @@ async fn async_sends_are_all_reported_across_a_broker_restart() {
         .with_config(kafka_config)
         .with_check_interval(Duration::from_millis(100))
         .build();
-    let running = Agent::builder()
-        .plugin(status.clone())
-        .plugin(kafka.clone())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = cninfra_testsupport::start_agent(
+        Agent::builder()
+            .plugin(status.clone())
+            .plugin(kafka.clone()),
+    )
+    .await;
     let state = || status.plugin_status("kafka").map(|s| s.state);
     until("status OK at start", || state() == Some(State::Ok)).await;
 

@@ -85,16 +85,9 @@ async fn status_goes_error_while_the_agent_is_away() {
         })
         .with_check_interval(Duration::from_millis(100))
         .build();
-    let running = Agent::builder()
-        .plugin(status.clone())
-        .plugin(consul)
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running =
+        cninfra_testsupport::start_agent(Agent::builder().plugin(status.clone()).plugin(consul))
+            .await;
     let consul_state = || status.plugin_status("consul").map(|s| s.state);
     let wait = Duration::from_secs(20);
     wait_for_state("consul status", wait, Some(State::Ok), consul_state).await;

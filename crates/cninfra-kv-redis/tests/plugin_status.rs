@@ -29,16 +29,12 @@ async fn status_goes_error_when_redis_dies_and_ok_when_it_returns() {
         .with_config(config)
         .with_check_interval(Duration::from_millis(100))
         .build();
-    let running = Agent::builder()
-        .plugin(status.clone())
-        .plugin(redis.clone())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let running = cninfra_testsupport::start_agent(
+        Agent::builder()
+            .plugin(status.clone())
+            .plugin(redis.clone()),
+    )
+    .await;
     let mut connection = redis.connection();
     let store = redis.kv().unwrap().expect("connected");
     store.get("k").await.unwrap();

@@ -422,19 +422,15 @@ async fn calls_before_the_orchestrator_exists_are_unavailable() {
     let grpc = GrpcPlugin::builder()
         .with_config(GrpcConfig::loopback())
         .build();
-    let agent = Agent::builder()
-        .plugin(Arc::new(Early {
-            grpc: grpc.clone(),
-            orchestrator: OrchestratorPlugin::new(),
-        }))
-        .plugin(StatusCheckPlugin::new())
-        .with_args(["test"])
-        .with_env(Vec::<(String, String)>::new())
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let agent = cninfra_testsupport::start_agent(
+        Agent::builder()
+            .plugin(Arc::new(Early {
+                grpc: grpc.clone(),
+                orchestrator: OrchestratorPlugin::new(),
+            }))
+            .plugin(StatusCheckPlugin::new()),
+    )
+    .await;
     let mut client = connect(grpc.local_addr().expect("bound")).await;
 
     let key = interface_key("if1");

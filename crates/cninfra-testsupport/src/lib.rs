@@ -61,6 +61,26 @@ pub fn unique_prefix(test: &str) -> String {
     format!("/cninfra-test/{test}/{}-{nanos}-{n}/", std::process::id())
 }
 
+/// Builds and starts the test agent of `builder` with no command-line flags and no
+/// environment variables, so nothing of the developer's shell leaks into the test.
+///
+/// # Panics
+/// When the agent does not build or start, with the error and its causes.
+pub async fn start_agent(builder: cninfra_core::AgentBuilder) -> cninfra_core::RunningAgent {
+    let started = async {
+        builder
+            .with_args(["test"])
+            .with_env(Vec::<(String, String)>::new())
+            .build()?
+            .start()
+            .await
+    };
+    match started.await {
+        Ok(running) => running,
+        Err(err) => panic!("the test agent did not start: {}", error_chain(&err)),
+    }
+}
+
 /// The error's message followed by each of its causes, `: `-separated, as a test wants to
 /// search it (`cninfra_core::ErrorChain` as a string).
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {

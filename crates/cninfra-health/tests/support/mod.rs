@@ -37,19 +37,15 @@ impl Stack {
         let probe = ProbePlugin::builder()
             .with_non_fatal_plugins(non_fatal.iter().copied())
             .build();
-        let agent = Agent::builder()
-            .plugin(probe)
-            .plugin(http.clone())
-            .plugin(status.clone())
-            .plugin(prometheus)
-            .with_build_info(BuildInfo::new(VERSION, COMMIT, DATE))
-            .with_args(["test"])
-            .with_env(Vec::<(String, String)>::new())
-            .build()
-            .expect("agent builds")
-            .start()
-            .await
-            .expect("agent starts");
+        let agent = cninfra_testsupport::start_agent(
+            Agent::builder()
+                .plugin(probe)
+                .plugin(http.clone())
+                .plugin(status.clone())
+                .plugin(prometheus)
+                .with_build_info(BuildInfo::new(VERSION, COMMIT, DATE)),
+        )
+        .await;
         let addr = http.local_addr().expect("bound");
         Self {
             agent,
