@@ -4,8 +4,9 @@
 mod support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use cninfra_testsupport::wait_until_blocking;
 use support::{AGENT, free_port};
 
 #[test]
@@ -32,17 +33,12 @@ fn an_unreachable_etcd_is_reported_once_and_the_exit_code_is_non_zero() {
         .spawn()
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the agent did not exit although etcd is unreachable");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    wait_until_blocking(
+        "the agent exits although etcd is unreachable",
+        Duration::from_secs(20),
+        || child.try_wait().unwrap().is_some(),
+    );
+    let status = child.wait().unwrap();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
 
     assert!(!status.success(), "exit status {status}; stderr:\n{stderr}");

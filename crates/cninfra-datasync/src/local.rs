@@ -193,7 +193,7 @@ impl LocalTxn {
         let limit = self.core.config().change_ack_timeout;
         let registered = self.core.registry.snapshot();
         let (revision, changes, turns) = {
-            let mut state = self.core.local.lock().await;
+            let mut state = self.core.local.lock();
             let changes: Vec<(String, Option<Bytes>, Option<Bytes>)> = self
                 .ops
                 .into_iter()
@@ -304,7 +304,7 @@ impl LocalResync {
         let limits = self.core.config().resync_limits();
         let targets = self.core.registry.snapshot();
         let (revision, turns) = {
-            let mut state = self.core.local.lock().await;
+            let mut state = self.core.local.lock();
             state.values = self
                 .values
                 .iter()

@@ -43,8 +43,9 @@ pub(crate) struct SyncCore {
     ctx: OnceLock<InitContext>,
     /// Bumped whenever the store reconnected (status keys are written again).
     reconnects: watch::Sender<u64>,
-    /// The local transport's state; its lock also orders local commits.
-    pub(crate) local: tokio::sync::Mutex<LocalState>,
+    /// The local transport's state; a commit takes its lock only to take its revision and its
+    /// place at each watch (never across an await).
+    pub(crate) local: parking_lot::Mutex<LocalState>,
 }
 
 impl SyncCore {
@@ -59,7 +60,7 @@ impl SyncCore {
             store: Ready::new(name),
             ctx: OnceLock::new(),
             reconnects: watch::Sender::new(0),
-            local: tokio::sync::Mutex::default(),
+            local: parking_lot::Mutex::default(),
         }
     }
 
