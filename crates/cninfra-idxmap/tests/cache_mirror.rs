@@ -1,56 +1,19 @@
 //! The cache helper against the real in-memory store: initial load, changes, resync
 //! reloads, decode errors, shutdown.
 
+mod cache_fixture;
+
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use cache_fixture::{Iface, PREFIX, iface, mtus, new_map, put};
 use cninfra_idxmap::{CacheHelper, EventKind, IdxMap, Notification, Subscription};
 use cninfra_kv::{DeleteOptions, JsonCodec, KvStore, MemoryStore, PutOptions};
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-const PREFIX: &str = "/vnf-agent/vpp1/config/if/";
 const DEADLINE: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Iface {
-    kind: String,
-    mtu: u32,
-}
-
-fn iface(kind: &str, mtu: u32) -> Bytes {
-    Bytes::from(
-        serde_json::to_vec(&Iface {
-            kind: kind.into(),
-            mtu,
-        })
-        .unwrap(),
-    )
-}
-
-fn new_map() -> IdxMap<Iface> {
-    IdxMap::builder("interfaces")
-        .with_index_emit("by-kind", |v: &Iface, emit| emit(&v.kind))
-        .build()
-        .unwrap()
-}
-
-async fn put(store: &dyn KvStore, name: &str, value: Bytes) {
-    store
-        .put(&format!("{PREFIX}{name}"), value, PutOptions::default())
-        .await
-        .unwrap();
-}
-
-fn mtus(map: &IdxMap<Iface>) -> BTreeMap<String, u32> {
-    map.list_all()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.mtu))
-        .collect()
-}
 
 /// Waits (polling, with a deadline) until the map holds exactly `expected`.
 async fn wait_for(map: &IdxMap<Iface>, expected: &[(&str, u32)]) {
@@ -237,60 +200,6 @@ async fn compacted_watch_triggers_a_full_reload() {
 }
 
 /// Collects formatted log output.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn undecodable_values_are_logged_with_their_key_and_left_out() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-    put(&*store, "good", iface("x", 1)).await;
-    put(&*store, "bad", Bytes::from_static(b"{not json")).await;
-    let map = new_map();
-    let mut helper = CacheHelper::new(Arc::clone(&store), PREFIX, map.clone(), JsonCodec);
-    let stats = helper.reload().await.unwrap();
-    assert_eq!(
-        (stats.listed, stats.changed, stats.failed, stats.deleted),
-        (2, 1, 1, 0)
-    );
-    assert_eq!(mtus(&map), BTreeMap::from([("good".into(), 1)]));
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains(&format!("{PREFIX}bad")),
-        "log names the key: {text}"
-    );
-
-    // A good entry that turns bad leaves the map; fixed again, it comes back.
-    put(&*store, "good", Bytes::from_static(b"[]")).await;
-    let stats = helper.reload().await.unwrap();
-    assert_eq!((stats.deleted, stats.failed), (1, 2));
-    assert!(map.is_empty());
-    put(&*store, "good", iface("x", 7)).await;
-    put(&*store, "bad", iface("x", 8)).await;
-    helper.reload().await.unwrap();
-    assert_eq!(
-        mtus(&map),
-        BTreeMap::from([("bad".into(), 8), ("good".into(), 7)])
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_change_events_remove_the_entry_and_the_task_goes_on() {
     let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());

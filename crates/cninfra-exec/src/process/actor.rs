@@ -13,7 +13,7 @@ use tracing::{error, warn};
 use super::policy::{Decision, RestartTracker};
 use super::shared::{Shared, send_signal};
 use super::spawn::spawn_process;
-use super::{ExitInfo, ProcStatus, ProcessState};
+use super::{Event, ExitInfo, ProcStatus, ProcessState};
 use crate::LOG;
 use crate::error::ExecError;
 
@@ -311,12 +311,21 @@ impl Actor {
         self.kill_at = None;
         self.pin_at = None;
         let ran_for = self.ran_since.elapsed();
+        // The pid goes and the status becomes TERMINATED in one step, so that a watcher
+        // reading of the old pid (say ZOMBIE, taken just before the reaping) finds no pid to
+        // apply to and cannot overwrite it.
+        let mut terminated = false;
         self.shared.info.send_modify(|info| {
             info.pid = None;
             info.exits += 1;
             info.last_exit = Some(exit);
+            terminated = info.status != ProcStatus::Terminated;
+            info.status = ProcStatus::Terminated;
         });
-        self.shared.set_status(pid, ProcStatus::Terminated);
+        if terminated {
+            self.shared
+                .publish(pid, Event::Status(ProcStatus::Terminated));
+        }
         if std::mem::take(&mut self.stopping) {
             self.shared.set_state(ProcessState::Stopped);
             for waiter in self.exit_waiters.drain(..) {

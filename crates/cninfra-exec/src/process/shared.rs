@@ -54,11 +54,11 @@ impl Shared {
         }
     }
 
-    /// Records `status` if the process still has `pid` (a watcher reading may be older than
-    /// the latest exit); publishes it when it changed.
+    /// Records `status` if the process still runs as `pid` (a watcher reading may be older
+    /// than the latest exit, which clears the pid); publishes it when it changed.
     pub(crate) fn set_status(&self, pid: Option<u32>, status: ProcStatus) -> bool {
         let changed = self.info.send_if_modified(|info| {
-            let current = info.pid.is_none() || info.pid == pid;
+            let current = pid.is_some() && info.pid == pid;
             let changed = current && info.status != status;
             if changed {
                 info.status = status;
