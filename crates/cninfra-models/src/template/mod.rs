@@ -45,3 +45,7 @@ pub enum Datum<'a> {
     /// Named values (a nested message read out, or a helper's result such as `ipnet`'s).
     Map(Vec<(Cow<'a, str>, Datum<'a>)>),
 }
+
+// Stop-gap until the evaluator lands: `{{.Field}}` placeholders only.
+mod stopgap;
+pub use stopgap::{NameTemplate, TemplateError};
