@@ -85,29 +85,21 @@ impl Protos {
         let fds = protox::compile(&self.files, &self.includes)?;
         std::fs::write(out_dir.join("file_descriptor_set.bin"), fds.encode_to_vec())?;
 
-        let mut config = prost_build::Config::new();
-        let mut serde_types = Vec::new();
-        let mut packages = Vec::new();
+        let mut messages = Vec::new();
+        let mut top_level = Vec::new();
         for file in &fds.file {
             let package = file.package();
             if package.starts_with("google.protobuf") {
                 continue;
             }
-            if !packages.iter().any(|p| p == package) {
-                packages.push(package.to_owned());
-            }
+            let module = format!("{}::{}", self.module, module_path(package));
             for message in &file.message_type {
-                let full = format!("{package}.{}", message.name());
-                tag_nested(&mut config, &self.module, &full, message);
-                serde_types.push(format!(
-                    "{}::{}::{}",
-                    self.module,
-                    module_path(package),
-                    heck_upper_camel(message.name())
-                ));
+                let path = format!("{module}::{}", heck_upper_camel(message.name()));
+                top_level.push(path.clone());
+                collect(&mut messages, &module, package, message);
             }
         }
-        config
+        prost_build::Config::new()
             .out_dir(&out_dir)
             .include_file("cninfra_modules.rs")
             .compile_fds(fds)?;
@@ -119,11 +111,21 @@ impl Protos {
              include_bytes!(concat!(env!(\"OUT_DIR\"), \"/file_descriptor_set.bin\"));\n",
         );
         out.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/cninfra_modules.rs\"));\n");
-        if !serde_types.is_empty() {
+        for (full, path) in &messages {
+            let _ = writeln!(
+                out,
+                "impl ::prost_reflect::ReflectMessage for {path} {{\n    \
+                 fn descriptor(&self) -> ::prost_reflect::MessageDescriptor {{\n        \
+                 ::cninfra_models::__private::message_descriptor({}::FILE_DESCRIPTOR_SET, \"{full}\")\n    \
+                 }}\n}}",
+                self.module
+            );
+        }
+        if !top_level.is_empty() {
             let _ = writeln!(
                 out,
                 "::cninfra_models::proto_json!({});",
-                serde_types.join(", ")
+                top_level.join(", ")
             );
         }
         std::fs::write(out_dir.join(OUTPUT_FILE), out)?;
@@ -131,26 +133,25 @@ impl Protos {
     }
 }
 
-/// Adds the descriptor derive to a message and its nested messages.
-fn tag_nested(
-    config: &mut prost_build::Config,
+/// Collects `(full proto name, Rust path)` of a message and its nested messages, as
+/// prost-build names them (nested types in a module named after their parent).
+fn collect(
+    out: &mut Vec<(String, String)>,
     module: &str,
-    full: &str,
+    parent: &str,
     message: &prost_types::DescriptorProto,
 ) {
     if message.options.as_ref().is_some_and(|o| o.map_entry()) {
         return;
     }
-    config.message_attribute(
-        format!(".{full}"),
-        format!(
-            "#[derive(::prost_reflect::ReflectMessage)] \
-             #[prost_reflect(file_descriptor_set_bytes = \"{module}::FILE_DESCRIPTOR_SET\", \
-             message_name = \"{full}\")]"
-        ),
-    );
+    let full = format!("{parent}.{}", message.name());
+    out.push((
+        full.clone(),
+        format!("{module}::{}", heck_upper_camel(message.name())),
+    ));
+    let nested_module = format!("{module}::{}", heck_snake(message.name()));
     for nested in &message.nested_type {
-        tag_nested(config, module, &format!("{full}.{}", nested.name()), nested);
+        collect(out, &nested_module, &full, nested);
     }
 }
 
