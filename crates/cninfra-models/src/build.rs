@@ -83,26 +83,60 @@ impl Protos {
             println!("cargo:rerun-if-changed={}", include.display());
         }
         let fds = protox::compile(&self.files, &self.includes)?;
-        std::fs::write(out_dir.join("file_descriptor_set.bin"), fds.encode_to_vec())?;
 
+        let bytes = fds.encode_to_vec();
+        std::fs::write(out_dir.join("file_descriptor_set.bin"), &bytes)?;
+
+        // Every message with its Rust path; packages as a module tree.
         let mut messages = Vec::new();
-        let mut top_level = Vec::new();
+        let mut packages = ModuleTree::default();
         for file in &fds.file {
             let package = file.package();
             if package.starts_with("google.protobuf") {
                 continue;
             }
+            packages.insert(package);
             let module = format!("{}::{}", self.module, module_path(package));
             for message in &file.message_type {
-                let path = format!("{module}::{}", heck_upper_camel(message.name()));
-                top_level.push(path.clone());
-                collect(&mut messages, &module, package, message);
+                collect(&mut messages, &module, package, message, true);
             }
         }
+        // Plain messages get generated serde impls (pbjson: as fast as serde's derive);
+        // messages that reach a well-known type (`Any`, `Duration`, ...) go through the
+        // descriptor (prost-reflect), which maps those types as protojson does.
+        let types = TypeIndex::new(&fds);
+        let reflected: Vec<&Message> = messages
+            .iter()
+            .filter(|m| m.top_level && types.reaches_well_known(&m.full))
+            .collect();
+        let package_names: Vec<String> = packages.names().map(|p| format!(".{p}")).collect();
+
         prost_build::Config::new()
             .out_dir(&out_dir)
-            .include_file("cninfra_modules.rs")
             .compile_fds(fds)?;
+        if !package_names.is_empty() {
+            pbjson_build::Builder::new()
+                .out_dir(&out_dir)
+                .register_descriptors(&bytes)
+                .map_err(BuildError::Io)?
+                .exclude(reflected.iter().map(|m| format!(".{}", m.full)))
+                .build(&package_names)
+                .map_err(BuildError::Io)?;
+            // The generated code names `::pbjson`; point it at our re-export so the crate
+            // needs no dependency of its own on it, and its numbers at our faster helper.
+            for package in packages.names() {
+                let path = out_dir.join(format!("{package}.serde.rs"));
+                let code = std::fs::read_to_string(&path)?;
+                std::fs::write(
+                    &path,
+                    code.replace(
+                        "::pbjson::private::NumberDeserialize",
+                        "::cninfra_models::__private::NumberDeserialize",
+                    )
+                    .replace("::pbjson::", "::cninfra_models::__private::pbjson::"),
+                )?;
+            }
+        }
 
         let mut out = String::new();
         out.push_str("/// The compiled files, for the global descriptor pool.\n");
@@ -110,49 +144,152 @@ impl Protos {
             "pub const FILE_DESCRIPTOR_SET: &[u8] = \
              include_bytes!(concat!(env!(\"OUT_DIR\"), \"/file_descriptor_set.bin\"));\n",
         );
-        out.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/cninfra_modules.rs\"));\n");
-        for (full, path) in &messages {
+        packages.write(&mut out, "");
+        for message in &messages {
             let _ = writeln!(
                 out,
-                "impl ::prost_reflect::ReflectMessage for {path} {{\n    \
+                "impl ::prost_reflect::ReflectMessage for {} {{\n    \
                  fn descriptor(&self) -> ::prost_reflect::MessageDescriptor {{\n        \
-                 ::cninfra_models::__private::message_descriptor({}::FILE_DESCRIPTOR_SET, \"{full}\")\n    \
+                 ::cninfra_models::__private::message_descriptor({}::FILE_DESCRIPTOR_SET, \"{}\")\n    \
                  }}\n}}",
-                self.module
+                message.path, self.module, message.full
             );
         }
-        if !top_level.is_empty() {
-            let _ = writeln!(
-                out,
-                "::cninfra_models::proto_json!({});",
-                top_level.join(", ")
-            );
+        for message in &reflected {
+            let _ = writeln!(out, "::cninfra_models::proto_json!({});", message.path);
         }
         std::fs::write(out_dir.join(OUTPUT_FILE), out)?;
         Ok(())
     }
 }
 
-/// Collects `(full proto name, Rust path)` of a message and its nested messages, as
-/// prost-build names them (nested types in a module named after their parent).
+/// A message of the compiled files.
+#[derive(Debug)]
+struct Message {
+    /// Full proto name.
+    full: String,
+    /// Rust path, as prost-build names it.
+    path: String,
+    top_level: bool,
+}
+
+/// Packages as nested modules: `ligato.vpp.l2` → `pub mod ligato { pub mod vpp { pub mod l2
+/// { include!(...) } } }`.
+#[derive(Debug, Default)]
+struct ModuleTree {
+    /// The package ending here, if one does.
+    package: Option<String>,
+    children: std::collections::BTreeMap<String, ModuleTree>,
+}
+
+impl ModuleTree {
+    fn insert(&mut self, package: &str) {
+        let mut node = self;
+        for part in package.split('.') {
+            node = node.children.entry(heck_snake(part)).or_default();
+        }
+        node.package = Some(package.to_owned());
+    }
+
+    fn names(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(
+            self.package
+                .as_deref()
+                .into_iter()
+                .chain(self.children.values().flat_map(ModuleTree::names)),
+        )
+    }
+
+    fn write(&self, out: &mut String, indent: &str) {
+        if let Some(package) = &self.package {
+            let _ = writeln!(
+                out,
+                "{indent}#[allow(unused_imports)]\n{indent}use ::cninfra_models::__private::serde;\n\
+                 {indent}include!(concat!(env!(\"OUT_DIR\"), \"/{package}.rs\"));\n\
+                 {indent}include!(concat!(env!(\"OUT_DIR\"), \"/{package}.serde.rs\"));"
+            );
+        }
+        for (name, child) in &self.children {
+            let _ = writeln!(out, "{indent}pub mod {name} {{");
+            child.write(out, &format!("{indent}    "));
+            let _ = writeln!(out, "{indent}}}");
+        }
+    }
+}
+
+/// Message types by full name, to find the messages that reach a well-known type.
+struct TypeIndex<'a> {
+    messages: std::collections::HashMap<String, &'a prost_types::DescriptorProto>,
+}
+
+impl<'a> TypeIndex<'a> {
+    fn new(fds: &'a prost_types::FileDescriptorSet) -> Self {
+        fn add<'a>(
+            map: &mut std::collections::HashMap<String, &'a prost_types::DescriptorProto>,
+            parent: &str,
+            message: &'a prost_types::DescriptorProto,
+        ) {
+            let full = format!("{parent}.{}", message.name());
+            for nested in &message.nested_type {
+                add(map, &full, nested);
+            }
+            map.insert(full, message);
+        }
+        let mut messages = std::collections::HashMap::new();
+        for file in &fds.file {
+            for message in &file.message_type {
+                add(&mut messages, file.package(), message);
+            }
+        }
+        Self { messages }
+    }
+
+    fn reaches_well_known(&self, full: &str) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        self.reaches(full, &mut seen)
+    }
+
+    fn reaches(&self, full: &str, seen: &mut std::collections::HashSet<String>) -> bool {
+        if full.starts_with("google.protobuf.") {
+            return true;
+        }
+        if !seen.insert(full.to_owned()) {
+            return false;
+        }
+        let Some(message) = self.messages.get(full) else {
+            return false;
+        };
+        message.field.iter().any(|field| {
+            field
+                .type_name
+                .as_deref()
+                .is_some_and(|name| self.reaches(name.trim_start_matches('.'), seen))
+        })
+    }
+}
+
+/// Collects a message and its nested messages, with their Rust paths as prost-build names
+/// them (nested types in a module named after their parent).
 fn collect(
-    out: &mut Vec<(String, String)>,
+    out: &mut Vec<Message>,
     module: &str,
     parent: &str,
     message: &prost_types::DescriptorProto,
+    top_level: bool,
 ) {
     if message.options.as_ref().is_some_and(|o| o.map_entry()) {
         return;
     }
     let full = format!("{parent}.{}", message.name());
-    out.push((
-        full.clone(),
-        format!("{module}::{}", heck_upper_camel(message.name())),
-    ));
     let nested_module = format!("{module}::{}", heck_snake(message.name()));
     for nested in &message.nested_type {
-        collect(out, &nested_module, &full, nested);
+        collect(out, &nested_module, &full, nested, false);
     }
+    out.push(Message {
+        path: format!("{module}::{}", heck_upper_camel(message.name())),
+        full,
+        top_level,
+    });
 }
 
 /// `ligato.vpp.l2` → `ligato::vpp::l2`, as prost-build names package modules.

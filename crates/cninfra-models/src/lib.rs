@@ -21,38 +21,7 @@ pub use registry::{Model, ModelInfo, ModelRegistry, NAME_FIELD_TEMPLATE};
 pub use spec::ModelSpec;
 
 #[doc(hidden)]
-pub mod __private {
-    pub use serde;
-
-    use prost_reflect::{DescriptorPool, MessageDescriptor};
-
-    /// The descriptor of a generated message: the crate's compiled files go into the global
-    /// pool once (so `Any` fields resolve messages of every crate), then the message is
-    /// looked up there.
-    ///
-    /// # Panics
-    /// When `name` is not in `file_descriptor_set`: generated code passes its own files and
-    /// names, so this is a bug in the build helper.
-    pub fn message_descriptor(file_descriptor_set: &'static [u8], name: &str) -> MessageDescriptor {
-        use std::collections::HashSet;
-        use std::sync::{LazyLock, Mutex};
-        static ADDED: LazyLock<Mutex<HashSet<usize>>> = LazyLock::new(Mutex::default);
-        let id = file_descriptor_set.as_ptr() as usize;
-        let mut added = ADDED
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if added.insert(id) {
-            #[allow(clippy::expect_used)]
-            DescriptorPool::decode_global_file_descriptor_set(file_descriptor_set)
-                .expect("the build helper's descriptor set decodes");
-        }
-        drop(added);
-        #[allow(clippy::expect_used)]
-        DescriptorPool::global()
-            .get_message_by_name(name)
-            .expect("the build helper names messages of its own descriptor set")
-    }
-}
+pub mod __private;
 
 /// Makes prost messages serde types whose JSON is proto3 JSON, so they work wherever a
 /// serde value does (the KVScheduler's typed descriptors, `JsonBroker`, REST bodies).
