@@ -150,3 +150,41 @@ fn models_have_upstreams_keys() {
         "{err}"
     );
 }
+
+#[test]
+fn typed_messages_render_templates_as_their_dynamic_form() {
+    use cninfra_models::template::NameTemplate;
+    use prost_reflect::ReflectMessage;
+
+    let iface: Interface = json::decode(
+        br#"{"name":"memif1","type":"MEMIF","mtu":1500,"ip_addresses":["10.0.0.1/24"],
+             "rx_modes":[{"queue":1,"mode":"POLLING"}],"memif":{"id":7,"master":true}}"#,
+    )
+    .unwrap();
+    let dynamic = iface.transcode_to_dynamic();
+    for (template, expected) in [
+        ("{{.Name}}/{{.Type}}/{{.Mtu}}", "memif1/MEMIF/1500"),
+        ("{{.name}}-{{.physAddress}}-{{.Vrf}}", "memif1--0"),
+        ("{{with .Memif}}id/{{.Id}}{{end}}", "id/7"),
+        ("{{if .Tap}}tap{{else}}not-tap{{end}}", "not-tap"),
+        // upstream's `field` prints protoreflect's Value.String(): an enum as its number.
+        ("{{field . 2}}/{{len .IpAddresses}}", "4/1"),
+        ("{{printf \"%d\" .Type}}", "4"),
+    ] {
+        let t = NameTemplate::parse(template).unwrap();
+        let typed = t.render(&iface);
+        let from_dynamic = t.render(&dynamic);
+        assert_eq!(
+            typed.as_deref().ok(),
+            Some(expected),
+            "{template}: {typed:?}"
+        );
+        assert_eq!(typed, from_dynamic, "{template}");
+    }
+    let err = NameTemplate::parse("{{.Colour}}")
+        .unwrap()
+        .render(&iface)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Colour"), "{err}");
+}
