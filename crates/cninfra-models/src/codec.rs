@@ -103,8 +103,8 @@ fn locate<T: DeserializeOwned>(bytes: &[u8]) -> Option<DecodeError> {
 }
 
 /// Proto3 JSON of a prost message generated with descriptors and proto3-JSON serde impls
-/// ([`build`](crate::build), [`proto_json!`](crate::proto_json)); decode errors name the
-/// message by its proto name. See [`json`](crate::json).
+/// (the `build` module (feature `build`), [`proto_json!`](crate::proto_json)); decode errors name the
+/// message by its proto name. See [`json`](mod@crate::json).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProtoJsonCodec;
 
