@@ -3,13 +3,13 @@
 //! # Examples
 //! ```
 //! # use prost_reflect::{DescriptorPool, DynamicMessage, Value};
-//! # let fds = protox::compile(["fib.proto"], ["tests/protos"]).unwrap();
+//! # let fds = protox::compile(["ligato/vpp/l2/fib.proto"], ["../cninfra-ligato/proto"]).unwrap();
 //! # let pool = DescriptorPool::from_file_descriptor_set(fds).unwrap();
-//! # let desc = pool.get_message_by_name("test.fib.Fib").unwrap();
+//! # let desc = pool.get_message_by_name("ligato.vpp.l2.FIBEntry").unwrap();
 //! let mut fib = DynamicMessage::new(desc);
 //! fib.set_field_by_name("bridge_domain", Value::String("bd1".into()));
 //! let any = cninfra_models::any::pack(&fib);
-//! assert_eq!(any.type_url, "models.ligato.io/test.fib.Fib");
+//! assert_eq!(any.type_url, "models.ligato.io/ligato.vpp.l2.FIBEntry");
 //! let back = cninfra_models::any::unpack(&any, &pool)?;
 //! assert_eq!(back, fib);
 //! # Ok::<(), cninfra_models::any::AnyError>(())

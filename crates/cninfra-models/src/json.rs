@@ -14,9 +14,9 @@
 //! # Examples
 //! ```
 //! # use prost_reflect::{DescriptorPool, DynamicMessage};
-//! # let fds = protox::compile(["fib.proto"], ["tests/protos"]).unwrap();
+//! # let fds = protox::compile(["ligato/vpp/l2/fib.proto"], ["../cninfra-ligato/proto"]).unwrap();
 //! # let pool = DescriptorPool::from_file_descriptor_set(fds).unwrap();
-//! # let fib = pool.get_message_by_name("test.fib.Fib").unwrap();
+//! # let fib = pool.get_message_by_name("ligato.vpp.l2.FIBEntry").unwrap();
 //! let msg = cninfra_models::json::decode_dynamic(
 //!     fib.clone(),
 //!     br#"{"bridge_domain": "bd1", "action": "DROP"}"#,
