@@ -56,8 +56,9 @@ fn walk<'v>(nodes: &'v [Node], scope: Scope<'v>, out: &mut String) -> Result<(),
         match node {
             Node::Text(text) => out.push_str(text),
             Node::Print(pipe) => {
-                let value = pipeline(pipe, scope)?;
-                gofmt::write_value(out, &value).map_err(other(pipe.offset))?;
+                if let Some(value) = run(pipe, scope, Some(&mut *out))? {
+                    gofmt::write_value(out, &value).map_err(other(pipe.offset))?;
+                }
             }
             Node::Branch {
                 kind,
@@ -86,25 +87,49 @@ fn walk<'v>(nodes: &'v [Node], scope: Scope<'v>, out: &mut String) -> Result<(),
     Ok(())
 }
 
+/// The value of a pipeline.
 fn pipeline<'v>(pipe: &'v Pipeline, scope: Scope<'v>) -> Result<Datum<'v>, Failure> {
-    let mut value = None;
-    for cmd in &pipe.cmds {
-        value = Some(command(cmd, scope, value.take())?);
+    Ok(run(pipe, scope, None)?.unwrap_or(Datum::Nil))
+}
+
+/// Runs a pipeline; given `out`, a final `print`/`printf`/`println` writes its text there
+/// (and gives `None`) instead of making a string to copy.
+fn run<'v>(
+    pipe: &'v Pipeline,
+    scope: Scope<'v>,
+    out: Option<&mut String>,
+) -> Result<Option<Datum<'v>>, Failure> {
+    let Some((last, first)) = pipe.cmds.split_last() else {
+        return Ok(Some(Datum::Nil));
+    };
+    let mut piped = None;
+    for cmd in first {
+        piped = command(cmd, scope, piped, None)?;
     }
-    Ok(value.unwrap_or(Datum::Nil))
+    command(last, scope, piped, out)
 }
 
 fn command<'v>(
     cmd: &'v Command,
     scope: Scope<'v>,
     piped: Option<Datum<'v>>,
-) -> Result<Datum<'v>, Failure> {
+    out: Option<&mut String>,
+) -> Result<Option<Datum<'v>>, Failure> {
     let (func, args, offset) = match cmd {
-        Command::Value(op) => return operand(op, scope),
+        Command::Value(op) => return operand(op, scope).map(Some),
         Command::Call { func, args, offset } => (*func, args, *offset),
     };
-    let mut values = Vec::with_capacity(args.len() + 1);
-    for arg in args {
+    // Arguments in place on the stack (functions take up to three, and printf rarely more).
+    let n = args.len() + usize::from(piped.is_some());
+    let mut inline = [const { Datum::Nil }; 4];
+    let mut heap = Vec::new();
+    let slots: &mut [Datum<'v>] = if n <= inline.len() {
+        &mut inline[..n]
+    } else {
+        heap.resize(n, Datum::Nil);
+        &mut heap
+    };
+    for (slot, arg) in slots.iter_mut().zip(args) {
         let value = operand(arg, scope)?;
         // and/or stop at the first argument that decides (Go 1.18 and later).
         let decides = match func {
@@ -113,12 +138,19 @@ fn command<'v>(
             _ => false,
         };
         if decides {
-            return Ok(value);
+            return Ok(Some(value));
         }
-        values.push(value);
+        *slot = value;
     }
-    values.extend(piped);
-    funcs::apply(func, values).map_err(other(offset))
+    if let Some(value) = piped {
+        slots[n - 1] = value;
+    }
+    if let Some(out) = out
+        && funcs::print_into(func, slots, out).map_err(other(offset))?
+    {
+        return Ok(None);
+    }
+    funcs::apply(func, slots).map(Some).map_err(other(offset))
 }
 
 fn operand<'v>(op: &'v Operand, scope: Scope<'v>) -> Result<Datum<'v>, Failure> {

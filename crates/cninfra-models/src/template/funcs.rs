@@ -103,25 +103,24 @@ impl Func {
     }
 }
 
-/// Calls `func` on its evaluated arguments, whose number the parser has checked. (The
-/// evaluator runs `and`/`or` itself, evaluating arguments only as far as needed.)
-pub(super) fn apply<'v>(func: Func, args: Vec<Datum<'v>>) -> Result<Datum<'v>, String> {
-    let text = |f: fn(&mut String, &[Datum<'_>]) -> Result<(), String>| {
-        let mut out = String::new();
-        f(&mut out, &args).map(|()| Datum::Str(Cow::Owned(out)))
-    };
+/// Calls `func` on its evaluated arguments, whose number the parser has checked (the
+/// arguments are taken: `and`/`or` return one of them). The evaluator runs `and`/`or`
+/// itself, evaluating arguments only as far as needed.
+pub(super) fn apply<'v>(func: Func, args: &mut [Datum<'v>]) -> Result<Datum<'v>, String> {
     Ok(match func {
+        Func::Print | Func::Printf | Func::Println => {
+            let mut text = String::new();
+            print_into(func, args, &mut text)?;
+            Datum::Str(Cow::Owned(text))
+        }
         Func::And | Func::Or => {
             // The first argument that decides (false for and, true for or), else the last.
             let decides = func == Func::Or;
-            let mut last = Datum::Nil;
-            for arg in args {
-                if arg.is_true() == decides {
-                    return Ok(arg);
-                }
-                last = arg;
-            }
-            last
+            let at = args
+                .iter()
+                .position(|arg| arg.is_true() == decides)
+                .unwrap_or(args.len() - 1);
+            std::mem::replace(&mut args[at], Datum::Nil)
         }
         Func::Not => Datum::Bool(!args[0].is_true()),
         Func::Eq => Datum::Bool(eq(&args[0], &args[1..])?),
@@ -131,16 +130,6 @@ pub(super) fn apply<'v>(func: Func, args: Vec<Datum<'v>>) -> Result<Datum<'v>, S
         Func::Gt => Datum::Bool(!(lt(&args[0], &args[1])? || eq(&args[0], &args[1..])?)),
         Func::Ge => Datum::Bool(!lt(&args[0], &args[1])?),
         Func::Len => len(&args[0])?,
-        Func::Print => text(gofmt::sprint)?,
-        Func::Println => text(gofmt::sprintln)?,
-        Func::Printf => {
-            let Datum::Str(format) = &args[0] else {
-                return Err(wrong_type("string", &args[0]));
-            };
-            let mut out = String::new();
-            gofmt::sprintf(&mut out, format, &args[1..])?;
-            Datum::Str(Cow::Owned(out))
-        }
         Func::Ip => {
             Datum::Str(ip(string_arg(&args[0])?).map_or(Cow::Borrowed(INVALID), Cow::Owned))
         }
@@ -148,6 +137,23 @@ pub(super) fn apply<'v>(func: Func, args: Vec<Datum<'v>>) -> Result<Datum<'v>, S
         Func::IpNet => ipnet(string_arg(&args[0])?),
         Func::Field => field(&args[0], &args[1])?,
     })
+}
+
+/// Runs `print`, `printf` or `println` writing to `out` (a template prints their text
+/// without a copy); false for other functions.
+pub(super) fn print_into(func: Func, args: &[Datum<'_>], out: &mut String) -> Result<bool, String> {
+    match func {
+        Func::Print => gofmt::sprint(out, args)?,
+        Func::Println => gofmt::sprintln(out, args)?,
+        Func::Printf => {
+            let Datum::Str(format) = &args[0] else {
+                return Err(wrong_type("string", &args[0]));
+            };
+            gofmt::sprintf(out, format, &args[1..])?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn wrong_type(want: &str, got: &Datum<'_>) -> String {

@@ -63,7 +63,7 @@ use parse::{Node, ParseError};
 ///
 /// Parse once with [`NameTemplate::parse`], then [`render`](NameTemplate::render) names of
 /// any number of messages; the template is immutable and can be shared between threads.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NameTemplate {
     source: Box<str>,
     nodes: Vec<Node>,
@@ -139,6 +139,12 @@ impl NameTemplate {
     /// The template text.
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+}
+
+impl fmt::Debug for NameTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NameTemplate").field(&self.source).finish()
     }
 }
 

@@ -309,13 +309,22 @@ impl<'s> Cursor<'_, 's> {
     fn pipe(&mut self, offset: usize) -> Result<Pipeline, ParseError> {
         let offset = self.peek().map_or(offset, |t| t.offset);
         let mut cmds = Vec::new();
+        // Where a missing command is reported: the pipeline's start, then each `|`.
+        let mut before = offset;
         loop {
-            let start = self.peek().map_or(offset, |t| t.offset);
+            let start = self.peek().map_or(before, |t| t.offset);
             cmds.push(self.command(start, !cmds.is_empty())?);
-            if !matches!(self.peek().map(|t| &t.kind), Some(Tok::Pipe)) {
-                return Ok(Pipeline { offset, cmds });
+            match self.peek() {
+                Some(Token {
+                    kind: Tok::Pipe,
+                    offset,
+                    ..
+                }) => {
+                    before = *offset;
+                    self.at += 1;
+                }
+                _ => return Ok(Pipeline { offset, cmds }),
             }
-            self.at += 1;
         }
     }
 
