@@ -11,6 +11,7 @@ pub mod any;
 pub mod build;
 pub mod codec;
 pub mod json;
+pub mod key;
 mod registry;
 mod spec;
 pub mod template;
@@ -19,6 +20,7 @@ pub use codec::{Codec, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec};
 pub use json::DecodeError;
 pub use registry::{Model, ModelInfo, ModelRegistry, NAME_FIELD_TEMPLATE};
 pub use spec::ModelSpec;
+pub use template::{NameTemplate, TemplateError};
 
 #[doc(hidden)]
 pub mod __private;

@@ -48,7 +48,7 @@ fn check(cases: &[Case]) {
         };
         let (got, want) = match case.want {
             Want::Name(want) => (name, want),
-            Want::Key { prefix, key } => (support::upstream_key(prefix, &name), key),
+            Want::Key { prefix, key } => (cninfra_models::key::join(prefix, &name), key),
         };
         if got != want {
             failures.push(format!(
@@ -552,17 +552,4 @@ fn field_helper_reads_by_number() {
         render("{{field . 4}}|{{field . 5}}|{{field . 99}}"),
         "|false|<invalid>"
     );
-}
-
-#[test]
-fn upstream_key_is_go_path_join() {
-    // Expectations from Go's path.Join.
-    assert_eq!(
-        support::upstream_key("config/vpp/v2/route/", "vrf/0/dst/10.0.0.0/8/"),
-        "config/vpp/v2/route/vrf/0/dst/10.0.0.0/8"
-    );
-    assert_eq!(support::upstream_key("a/b/", "c//d/./e/../f"), "a/b/c/d/f");
-    assert_eq!(support::upstream_key("a/", "../../.."), "../..");
-    assert_eq!(support::upstream_key("/a", "../.."), "/");
-    assert_eq!(support::upstream_key("a/", ""), "a");
 }

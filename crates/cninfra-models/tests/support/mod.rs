@@ -403,33 +403,3 @@ pub fn message(full_name: &str, json: serde_json::Value) -> DynamicMessage {
         .unwrap_or_else(|| panic!("no message {full_name}"));
     DynamicMessage::deserialize(desc, json).unwrap_or_else(|e| panic!("{full_name}: {e}"))
 }
-
-/// The key upstream builds from a model's key prefix and an instance name: Go's
-/// `path.Join(prefix, name)` (`pkg/models/models.go`), i.e. joined with `/` and cleaned:
-/// repeated slashes collapsed, `.` and `a/..` elements dropped, no trailing slash.
-pub fn upstream_key(prefix: &str, name: &str) -> String {
-    let joined = match (prefix.is_empty(), name.is_empty()) {
-        (true, true) => return String::new(),
-        (false, true) => prefix.to_owned(),
-        (true, false) => name.to_owned(),
-        (false, false) => format!("{prefix}/{name}"),
-    };
-    let rooted = joined.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|last| *last != "..") => {
-                parts.pop();
-            }
-            ".." if rooted => {}
-            part => parts.push(part),
-        }
-    }
-    let body = parts.join("/");
-    match (rooted, body.is_empty()) {
-        (true, _) => format!("/{body}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => body,
-    }
-}
