@@ -103,8 +103,11 @@
 //! "action":"DROP"}`) reach a plugin as they are, and ours read there. Binary protobuf is
 //! chosen explicitly ([`ProtoBinaryWatcher`], [`KvPublisher::put_proto_binary`]). A value that
 //! does not decode is left out and acknowledged as an error naming the key, the message and
-//! the field (`cannot decode the value of `config/…`: not a valid `ligato.vpp.l2.FIBEntry`:
-//! field `action`: …`); the other values and later changes go on.
+//! the field; the other values and later changes go on:
+//! ```text
+//! cannot decode the value of `config/vpp/l2/v2/fib/bd1/mac/…`: not a valid
+//! `ligato.vpp.l2.FIBEntry`: field `action`: …
+//! ```
 //!
 //! # Time limits
 //! | what | default | config key |

@@ -53,9 +53,11 @@ pub enum KvError {
         reason: &'static str,
     },
     /// A stored value could not be decoded. The source names the message (or Rust type)
-    /// and the path of the field that broke: `cannot decode the value of
-    /// `config/vpp/l2/v2/fib/bd1/mac/…`: not a valid `ligato.vpp.l2.FIBEntry`: field
-    /// `action`: …`.
+    /// and the path of the field that broke; with it (`cninfra_core::ErrorChain`):
+    /// ```text
+    /// cannot decode the value of `config/vpp/l2/v2/fib/bd1/mac/…`: not a valid
+    /// `ligato.vpp.l2.FIBEntry`: field `action`: …
+    /// ```
     #[error("cannot decode the value of `{key}`")]
     Decode {
         /// Key of the value (relative to the broker's prefix).
