@@ -8,8 +8,9 @@
 //!   [`local`](KvdbSyncPlugin::local). Its store comes from a [`StoreSource`].
 //! - [`ResyncPlugin`] (`resync`): starts the first resync round by itself once every plugin
 //!   finished `init`, and one more on [`ResyncHandle::request_resync`].
-//! - [`Watcher`] / [`TypedWatcher`]: the events, bytes or decoded ([`JsonWatcher`],
-//!   [`ProtoWatcher`]).
+//! - [`Watcher`] / [`TypedWatcher`]: the events, bytes or decoded: [`ProtoWatcher`] (prost
+//!   messages as proto3 JSON, the default), [`JsonWatcher`] (serde), [`ProtoBinaryWatcher`]
+//!   (binary protobuf, chosen explicitly).
 //! - [`LocalTransport`]: in-process transactions to the same watches.
 //! - [`StatusKvPublisher`]: statuses under `check/status/v1/`.
 //!
@@ -95,6 +96,19 @@
 //! - **Stop on shutdown.** Select on the plugin's shutdown token in the event loop: the
 //!   watcher ends only when the data sync plugin closes, which is after its dependents.
 //!
+//! # Values
+//! Prost messages travel as **proto3 JSON**: [`KvdbSyncPlugin::watch_proto`] decodes it and
+//! [`KvPublisher::put_proto`] writes it, as upstream's Go agents (cn-infra, vpp-agent) do, so
+//! values written by them or by `etcdctl put` in their form (`{"bridge_domain":"bd1",
+//! "action":"DROP"}`) reach a plugin as they are, and ours read there. Binary protobuf is
+//! chosen explicitly ([`ProtoBinaryWatcher`], [`KvPublisher::put_proto_binary`]). A value that
+//! does not decode is left out and acknowledged as an error naming the key, the message and
+//! the field; the other values and later changes go on:
+//! ```text
+//! cannot decode the value of `config/vpp/l2/v2/fib/bd1/mac/…`: not a valid
+//! `ligato.vpp.l2.FIBEntry`: field `action`: …
+//! ```
+//!
 //! # Time limits
 //! | what | default | config key |
 //! |---|---|---|
@@ -139,7 +153,8 @@ pub use publisher::KvPublisher;
 pub use resync::{ResyncHandle, ResyncParticipant, ResyncPlugin, ResyncStatus, WatchOutcome};
 pub use status::{AGENT_STATUS_KEY, PLUGIN_STATUS_PREFIX, StatusKvPublisher};
 pub use typed::{
-    JsonWatcher, ProtoWatcher, TypedChangeEvent, TypedResyncEvent, TypedSyncEvent, TypedWatcher,
+    JsonWatcher, ProtoBinaryWatcher, ProtoWatcher, TypedChangeEvent, TypedResyncEvent,
+    TypedSyncEvent, TypedWatcher,
 };
 pub use watcher::Watcher;
 

@@ -4,7 +4,9 @@ use std::any::type_name;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cninfra_kv::{DeleteOptions, KvError, PutOptions};
+use cninfra_kv::{
+    Codec, DeleteOptions, EncodeError, KvError, ProtoBinaryCodec, ProtoJsonCodec, PutOptions,
+};
 use serde::Serialize;
 
 use crate::error::DatasyncError;
@@ -23,6 +25,11 @@ use crate::kvdbsync::SyncCore;
 /// publisher.put("config/example/v1/a", None).await?;    // deletes, as upstream
 /// publisher.put_json("config/example/v1/b", &serde_json::json!({"port": 81})).await?;
 /// assert!(publisher.delete("config/example/v1/b").await?);
+///
+/// // A prost message goes as proto3 JSON: {"bridgeDomain":"bd1","action":"DROP"}.
+/// use cninfra_ligato::vpp::l2::{FibEntry, fib_entry::Action};
+/// let entry = FibEntry { bridge_domain: "bd1".into(), action: Action::Drop.into(), ..Default::default() };
+/// publisher.put_proto("config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a", &entry).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -75,22 +82,50 @@ impl KvPublisher {
     ) -> Result<(), DatasyncError> {
         let bytes = serde_json::to_vec(value).map_err(|err| KvError::Encode {
             key: key.to_owned(),
-            type_name: type_name::<T>(),
-            source: err.into(),
+            source: EncodeError {
+                type_name: type_name::<T>(),
+                reason: err.to_string(),
+            },
         })?;
         self.put(key, Some(bytes.into())).await
     }
 
-    /// Stores `value` in protobuf binary encoding (prost).
+    /// Stores a prost message (with a descriptor) as proto3 JSON, as upstream's agents
+    /// store values, so they read it.
     ///
     /// # Errors
     /// As [`put`](Self::put).
-    pub async fn put_proto<M: prost::Message>(
+    pub async fn put_proto<M>(&self, key: &str, value: &M) -> Result<(), DatasyncError>
+    where
+        M: prost_reflect::ReflectMessage + Default,
+    {
+        self.put_coded(key, value, &ProtoJsonCodec).await
+    }
+
+    /// Stores a prost message in binary encoding, chosen explicitly (a Go agent reads it
+    /// only when configured for binary too).
+    ///
+    /// # Errors
+    /// As [`put`](Self::put).
+    pub async fn put_proto_binary<M: prost::Message + Default>(
         &self,
         key: &str,
         value: &M,
     ) -> Result<(), DatasyncError> {
-        self.put(key, Some(value.encode_to_vec().into())).await
+        self.put_coded(key, value, &ProtoBinaryCodec).await
+    }
+
+    async fn put_coded<T, C: Codec<T>>(
+        &self,
+        key: &str,
+        value: &T,
+        codec: &C,
+    ) -> Result<(), DatasyncError> {
+        let bytes = codec.encode(value).map_err(|source| KvError::Encode {
+            key: key.to_owned(),
+            source,
+        })?;
+        self.put(key, Some(bytes.into())).await
     }
 
     async fn timed<T>(

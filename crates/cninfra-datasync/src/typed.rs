@@ -1,20 +1,30 @@
-//! [`TypedWatcher`]: a watcher whose values are decoded (JSON, protobuf or any codec).
+//! [`TypedWatcher`]: a watcher whose values are decoded (proto3 JSON, serde JSON, binary
+//! protobuf or any codec).
+//!
+//! Prost messages are read as proto3 JSON by default ([`ProtoWatcher`]): upstream's Go
+//! agents and `etcdctl put` in their docs store values that way, so their data reads here
+//! as is. Binary protobuf is an explicit choice ([`ProtoBinaryWatcher`]).
 
 use std::any::type_name;
 use std::fmt;
 use std::marker::PhantomData;
 
-use cninfra_kv::{Codec, JsonCodec, KvError, ProtoCodec, TypedEntry};
+use cninfra_core::ErrorChain;
+use cninfra_kv::{Codec, JsonCodec, KvError, ProtoBinaryCodec, ProtoJsonCodec, TypedEntry};
 use tracing::{debug, warn};
 
 use crate::LOG;
 use crate::event::{ChangeEvent, Done, Event, ResyncCause, ResyncEvent};
 use crate::watcher::Watcher;
 
-/// A watcher of JSON values.
+/// A watcher of JSON values (serde).
 pub type JsonWatcher<T> = TypedWatcher<T, JsonCodec>;
-/// A watcher of protobuf values.
-pub type ProtoWatcher<T> = TypedWatcher<T, ProtoCodec>;
+/// A watcher of protobuf messages stored as proto3 JSON, as upstream's agents store them
+/// (original or lowerCamel field names, enum names, 64-bit integers as strings or numbers).
+pub type ProtoWatcher<T> = TypedWatcher<T, ProtoJsonCodec>;
+/// A watcher of protobuf messages stored in binary encoding, chosen explicitly:
+/// `ProtoBinaryWatcher::new(sync.watch(ctx, prefixes)?)`.
+pub type ProtoBinaryWatcher<T> = TypedWatcher<T, ProtoBinaryCodec>;
 
 /// An event of a [`TypedWatcher`]; see [`Event`].
 #[derive(Debug)]
@@ -58,7 +68,8 @@ pub struct TypedChangeEvent<T> {
 ///
 /// A change whose value does not decode never reaches the plugin: it is logged with the
 /// key and the watch name and acknowledged with the decode error (so the status check shows
-/// it), and the stream goes on with the next event.
+/// it, naming the key, the message and the field), and the stream goes on with the next
+/// event. A resync leaves such values out and goes on with the others.
 ///
 /// # Examples
 /// ```
@@ -146,7 +157,6 @@ impl<T, C: Codec<T>> TypedWatcher<T, C> {
     fn decode(&self, key: &str, bytes: &[u8]) -> Result<T, KvError> {
         self.codec.decode(bytes).map_err(|source| KvError::Decode {
             key: key.to_owned(),
-            type_name: type_name::<T>(),
             source,
         })
     }
@@ -168,7 +178,7 @@ impl<T, C: Codec<T>> TypedWatcher<T, C> {
                     revision: entry.revision,
                 }),
                 Err(err) => {
-                    warn!(target: LOG, plugin = %self.name(), key = %entry.key, error = %err, "value left out of the resync");
+                    warn!(target: LOG, plugin = %self.name(), key = %entry.key, error = %ErrorChain(&err), "value left out of the resync");
                     bad.push(err);
                 }
             }
@@ -178,7 +188,7 @@ impl<T, C: Codec<T>> TypedWatcher<T, C> {
                 1 => String::new(),
                 n => format!(" (and {} more values that do not decode)", n - 1),
             };
-            done.carry(format!("{first}{more}"));
+            done.carry(format!("{}{more}", ErrorChain(first)));
         }
         TypedResyncEvent {
             values: decoded,
@@ -199,14 +209,15 @@ impl<T, C: Codec<T>> TypedWatcher<T, C> {
         let value = match value.map(|bytes| self.decode(&key, &bytes)).transpose() {
             Ok(value) => value,
             Err(err) => {
-                warn!(target: LOG, plugin = %self.name(), key = %key, error = %err, "change dropped: its value does not decode");
+                warn!(target: LOG, plugin = %self.name(), key = %key, error = %ErrorChain(&err), "change dropped: its value does not decode");
                 done.fail(err);
                 return None;
             }
         };
         // The previous value is context only; its own event reported it if it was bad.
         let prev_value = prev_value.and_then(|bytes| {
-            self.decode(&key, &bytes)
+            self.codec
+                .decode(&bytes)
                 .inspect_err(
                     |err| debug!(target: LOG, key = %key, error = %err, "previous value left out"),
                 )

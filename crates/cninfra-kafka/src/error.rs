@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use cninfra_models::DecodeError;
+use cninfra_models::codec::EncodeError;
+
 /// An error of the Kafka client or multiplexer; messages name the topic, partition, offset or
 /// brokers at fault.
 #[derive(Debug, thiserror::Error)]
@@ -63,15 +66,18 @@ pub enum KafkaError {
         count: usize,
     },
     /// A typed payload could not be encoded.
-    #[error("encoding a message for topic {topic:?} failed: {reason}")]
+    #[error("encoding a message{} for topic {topic:?} failed", keyed(.key.as_deref()))]
     Encode {
         /// The topic.
         topic: String,
-        /// Why.
-        reason: String,
+        /// The message key, if any.
+        key: Option<String>,
+        /// What the codec reported: the type and why.
+        #[source]
+        source: EncodeError,
     },
     /// A typed payload could not be decoded.
-    #[error("decoding the message at {topic}/{partition}@{offset} failed: {reason}")]
+    #[error("decoding the message at {topic}/{partition}@{offset}{} failed", keyed(.key.as_deref()))]
     Decode {
         /// The topic.
         topic: String,
@@ -79,8 +85,12 @@ pub enum KafkaError {
         partition: i32,
         /// The offset.
         offset: i64,
-        /// Why.
-        reason: String,
+        /// The message key (lossy UTF-8), if any.
+        key: Option<String>,
+        /// What the codec reported: the message (or type), the field path, why (boxed:
+        /// the error stays small).
+        #[source]
+        source: Box<DecodeError>,
     },
     /// A publisher was configured without a topic.
     #[error("no topic set in {config}.conf (key `topic`)")]
@@ -91,4 +101,10 @@ pub enum KafkaError {
     /// The multiplexer is closed.
     #[error("the kafka multiplexer is closed")]
     Closed,
+}
+
+/// ` with key "k"`, or nothing for a message without a key.
+fn keyed(key: Option<&str>) -> String {
+    key.map(|key| format!(" with key {key:?}"))
+        .unwrap_or_default()
 }

@@ -1,6 +1,6 @@
 //! Kafka for cninfra on `rdkafka` (bundled librdkafka): the `kafka` plugin ([`KafkaPlugin`])
 //! and its [`Multiplexer`], one shared client per agent from which plugins open named
-//! [`Connection`]s (bytes) or [`TypedConnection`]s ([`Json`], [`Proto`]) to publish and watch.
+//! [`Connection`]s (bytes) or [`TypedConnection`]s to publish and watch.
 //!
 //! # Quick start
 //! ```no_run
@@ -25,6 +25,19 @@
 //! mux.close().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # Typed values
+//! A [`TypedConnection`] encodes values with a [`Codec`] (the platform's one codec trait,
+//! from `cninfra-models`, re-exported here):
+//! - [`ProtoConnection`] ([`ProtoJsonCodec`]): prost messages as **proto3 JSON**, the default
+//!   for messages, as upstream's Go agents (cn-infra, vpp-agent) write them, so either side
+//!   reads the other's messages (original or lowerCamel field names, enum names, 64-bit
+//!   integers as strings or numbers, oneofs, `Any`).
+//! - [`JsonConnection`] ([`JsonCodec`]): serde values as JSON.
+//! - [`ProtoBinaryConnection`] ([`ProtoBinaryCodec`]): binary protobuf, chosen explicitly.
+//!
+//! A payload that does not decode is logged as [`KafkaError::Decode`] (topic, partition,
+//! offset, key; its source the message and the field path) and skipped: consumption goes on.
 //!
 //! # Delivery rules
 //! - **Sync publishers** wait for all in-sync replicas (`acks=all`, idempotent by default);
@@ -51,8 +64,8 @@
 //!
 //! # msgsync
 //! [`msgsync`] writes data changes to a topic with the method shape of a datasync publisher:
-//! `put(key, Some(&value))` (JSON or protobuf), `put(key, None)` / `delete(key)` (a
-//! [tombstone](Record::tombstone)).
+//! `put(key, Some(&value))` (JSON), `put_proto` (proto3 JSON), `put_proto_binary` (binary),
+//! `put(key, None)` / `delete(key)` (a [tombstone](Record::tombstone)).
 
 mod config;
 mod error;
@@ -64,6 +77,8 @@ mod plugin;
 mod producer;
 mod typed;
 
+pub use cninfra_models::DecodeError;
+pub use cninfra_models::codec::{Codec, EncodeError, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec};
 pub use config::{KafkaConfig, SaslConfig};
 pub use error::KafkaError;
 pub use message::{Delivered, Handler, Message, Partitioner, Record};
@@ -71,7 +86,8 @@ pub use mux::{Connection, Multiplexer};
 pub use plugin::{KafkaPlugin, KafkaPluginBuilder};
 pub use producer::{AsyncPublisher, Callbacks, SyncPublisher};
 pub use typed::{
-    Codec, Json, Proto, TypedAsyncPublisher, TypedConnection, TypedMessage, TypedPublisher,
+    JsonConnection, ProtoBinaryConnection, ProtoConnection, TypedAsyncPublisher, TypedConnection,
+    TypedMessage, TypedPublisher,
 };
 
 /// Log target of the crate: the plugin's name.

@@ -1,16 +1,18 @@
 //! msgsync: a data sync publisher that writes values to a Kafka topic instead of a key-value
 //! store (upstream's `datasync/msgsync`). Its methods have the shape of cninfra-datasync's
-//! `KvPublisher`: `put(key, Some(&value))` writes the key with the value (JSON, or protobuf
-//! with [`MsgSyncPublisher::put_proto`]); `put(key, None)` and `delete(key)` write the key
-//! with a null payload, a tombstone.
+//! `KvPublisher`: `put(key, Some(&value))` writes the key with the value as JSON;
+//! [`MsgSyncPublisher::put_proto`] writes a prost message as proto3 JSON, as upstream's
+//! agents do, and [`MsgSyncPublisher::put_proto_binary`] in binary, chosen explicitly;
+//! `put(key, None)` and `delete(key)` write the key with a null payload, a tombstone.
 //!
 //! Messages are keyed by the data key and partitioned by its hash, so the changes of one key
 //! stay in order and a compacted topic keeps the last value of each key.
 
+use std::any::type_name;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
+use cninfra_models::codec::{Codec, EncodeError, ProtoBinaryCodec, ProtoJsonCodec};
 use serde::{Deserialize, Serialize};
 
 use crate::LOG;
@@ -94,32 +96,67 @@ impl MsgSyncPublisher {
         let Some(value) = value else {
             return self.delete(key).await;
         };
-        let payload = serde_json::to_vec(value).map_err(|err| KafkaError::Encode {
-            topic: self.topic().to_owned(),
-            reason: format!("value of key {key:?}: {err}"),
+        let payload = serde_json::to_vec(value).map_err(|err| {
+            self.encode_error(
+                key,
+                EncodeError {
+                    type_name: type_name::<T>(),
+                    reason: err.to_string(),
+                },
+            )
         })?;
         self.send(Record::new(payload).with_key(key.to_owned()))
             .await
     }
 
-    /// Writes `key` with `value` in protobuf binary encoding (prost); `None` writes a
-    /// tombstone. A message whose fields are all at their defaults encodes to an empty (not
-    /// null) payload, so it is not a tombstone.
+    /// Writes `key` with a prost message (with a descriptor) as proto3 JSON, as upstream's
+    /// agents write values; `None` writes a tombstone. A message whose fields are all at
+    /// their defaults is `{}`, not a tombstone.
     ///
     /// # Errors
     /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
-    pub async fn put_proto<M: prost::Message>(
+    pub async fn put_proto<M>(&self, key: &str, value: Option<&M>) -> Result<(), KafkaError>
+    where
+        M: prost_reflect::ReflectMessage + Default,
+    {
+        self.put_coded(key, value, &ProtoJsonCodec).await
+    }
+
+    /// Writes `key` with a prost message in binary encoding, chosen explicitly; `None` writes
+    /// a tombstone. A message whose fields are all at their defaults encodes to an empty
+    /// (not null) payload, so it is not a tombstone.
+    ///
+    /// # Errors
+    /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
+    pub async fn put_proto_binary<M: prost::Message + Default>(
         &self,
         key: &str,
         value: Option<&M>,
     ) -> Result<(), KafkaError> {
-        match value {
-            Some(value) => {
-                let payload = Bytes::from(value.encode_to_vec());
-                self.send(Record::new(payload).with_key(key.to_owned()))
-                    .await
-            }
-            None => self.delete(key).await,
+        self.put_coded(key, value, &ProtoBinaryCodec).await
+    }
+
+    async fn put_coded<T, C: Codec<T>>(
+        &self,
+        key: &str,
+        value: Option<&T>,
+        codec: &C,
+    ) -> Result<(), KafkaError> {
+        let Some(value) = value else {
+            return self.delete(key).await;
+        };
+        let payload = codec
+            .encode(value)
+            .map_err(|source| self.encode_error(key, source))?;
+        self.send(Record::new(payload).with_key(key.to_owned()))
+            .await
+    }
+
+    fn encode_error(&self, key: &str, source: EncodeError) -> KafkaError {
+        KafkaError::Encode {
+            topic: self.topic().to_owned(),
+            key: Some(key.to_owned()),
+            source,
         }
     }
 

@@ -1,11 +1,13 @@
-//! Typed connections: values encoded with a [`Codec`] (serde JSON or protobuf).
+//! Typed connections: values encoded with a [`Codec`]: proto3 JSON for prost messages
+//! ([`ProtoConnection`], the default, as upstream's agents write), serde JSON
+//! ([`JsonConnection`]), or binary protobuf chosen explicitly ([`ProtoBinaryConnection`]).
 
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use cninfra_core::BoxError;
+use cninfra_core::{BoxError, ErrorChain};
+use cninfra_models::codec::{Codec, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec};
 
 use crate::LOG;
 use crate::error::KafkaError;
@@ -13,47 +15,13 @@ use crate::message::{Delivered, Handler, Message, Partitioner, Record};
 use crate::mux::Connection;
 use crate::producer::{AsyncPublisher, Callbacks, SyncPublisher};
 
-/// Turns values into payloads and back.
-pub trait Codec<T>: Send + Sync + 'static {
-    /// Encodes a value.
-    ///
-    /// # Errors
-    /// The reason, as text.
-    fn encode(value: &T) -> Result<Bytes, String>;
-    /// Decodes a payload.
-    ///
-    /// # Errors
-    /// The reason, as text.
-    fn decode(payload: &[u8]) -> Result<T, String>;
-}
-
-/// serde JSON.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Json;
-
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Codec<T> for Json {
-    fn encode(value: &T) -> Result<Bytes, String> {
-        serde_json::to_vec(value)
-            .map(Bytes::from)
-            .map_err(|e| e.to_string())
-    }
-    fn decode(payload: &[u8]) -> Result<T, String> {
-        serde_json::from_slice(payload).map_err(|e| e.to_string())
-    }
-}
-
-/// Protobuf (prost) binary encoding.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Proto;
-
-impl<T: prost::Message + Default> Codec<T> for Proto {
-    fn encode(value: &T) -> Result<Bytes, String> {
-        Ok(Bytes::from(value.encode_to_vec()))
-    }
-    fn decode(payload: &[u8]) -> Result<T, String> {
-        T::decode(payload).map_err(|e| e.to_string())
-    }
-}
+/// A connection for serde values as JSON.
+pub type JsonConnection<T> = TypedConnection<T, JsonCodec>;
+/// A connection for prost messages (with a descriptor) as proto3 JSON, as upstream's agents
+/// write them.
+pub type ProtoConnection<T> = TypedConnection<T, ProtoJsonCodec>;
+/// A connection for prost messages in binary encoding, chosen explicitly.
+pub type ProtoBinaryConnection<T> = TypedConnection<T, ProtoBinaryCodec>;
 
 /// Ties a typed wrapper to `T` and `C` without owning either.
 type Marker<T, C> = fn(T, C) -> (T, C);
@@ -71,20 +39,26 @@ pub struct TypedMessage<T> {
 ///
 /// # Examples
 /// ```no_run
-/// use cninfra_kafka::{Json, Multiplexer, Partitioner, TypedConnection};
+/// use cninfra_kafka::{JsonConnection, Multiplexer, Partitioner, ProtoConnection};
+/// use cninfra_ligato::vpp::l2::FibEntry;
 ///
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// struct Order { id: u32 }
 ///
 /// # async fn demo(mux: Multiplexer) -> Result<(), cninfra_kafka::KafkaError> {
-/// let orders: TypedConnection<Order, Json> = TypedConnection::new(mux.connection("orders"));
+/// let orders: JsonConnection<Order> = JsonConnection::new(mux.connection("orders"));
 /// orders.watch("orders", |msg| async move { println!("{}", msg.value.id); Ok(()) })?;
 /// let publisher = orders.sync_publisher("orders", Partitioner::Hash).await?;
 /// publisher.send(Some("o-1"), &Order { id: 1 }).await?;
+///
+/// // Prost messages travel as proto3 JSON: {"bridgeDomain":"bd1","action":"DROP"}.
+/// let fibs: ProtoConnection<FibEntry> = ProtoConnection::new(mux.connection("fibs"));
+/// fibs.watch("fibs", |msg| async move { println!("{}", msg.value.bridge_domain); Ok(()) })?;
 /// # Ok(()) }
 /// ```
 pub struct TypedConnection<T, C> {
     conn: Connection,
+    codec: Arc<C>,
     _types: PhantomData<Marker<T, C>>,
 }
 
@@ -92,15 +66,24 @@ impl<T, C> std::fmt::Debug for TypedConnection<T, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedConnection")
             .field("conn", &self.conn)
+            .field("codec", &std::any::type_name::<C>())
             .finish()
     }
 }
 
-impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
-    /// Wraps a bytes connection.
+impl<T: Send + 'static, C: Codec<T> + Default> TypedConnection<T, C> {
+    /// Wraps a bytes connection, with the codec's default settings.
     pub fn new(conn: Connection) -> Self {
+        Self::with_codec(conn, C::default())
+    }
+}
+
+impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
+    /// Wraps a bytes connection, encoding with `codec`.
+    pub fn with_codec(conn: Connection, codec: C) -> Self {
         Self {
             conn,
+            codec: Arc::new(codec),
             _types: PhantomData,
         }
     }
@@ -122,6 +105,7 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
         let inner = self.conn.sync_publisher(topic, partitioner).await?;
         Ok(TypedPublisher {
             inner,
+            codec: Arc::clone(&self.codec),
             _types: PhantomData,
         })
     }
@@ -143,32 +127,30 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
             .await?;
         Ok(TypedAsyncPublisher {
             inner,
+            codec: Arc::clone(&self.codec),
             _types: PhantomData,
         })
     }
 
     /// The handler for the bytes layer: decodes, then runs `handle`. A payload that does not
-    /// decode is logged as [`KafkaError::Decode`] (naming topic, partition and offset) and
-    /// skipped, so consumption goes on; it counts as handled (a retry cannot fix it).
-    pub fn handler<F, Fut>(handle: F) -> Handler
+    /// decode is logged as [`KafkaError::Decode`] (naming topic, partition, offset and key;
+    /// its source the message and field) and skipped, so consumption goes on; it counts as
+    /// handled (a retry cannot fix it).
+    pub fn handler<F, Fut>(&self, handle: F) -> Handler
     where
         F: Fn(TypedMessage<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         let handle = Arc::new(handle);
+        let codec = Arc::clone(&self.codec);
         Handler::new(move |raw: Message| {
+            let decoded = decode(&*codec, &raw);
             let handle = handle.clone();
             async move {
-                match C::decode(&raw.value) {
+                match decoded {
                     Ok(value) => handle(TypedMessage { value, raw }).await,
-                    Err(reason) => {
-                        let err = KafkaError::Decode {
-                            topic: raw.topic.to_string(),
-                            partition: raw.partition,
-                            offset: raw.offset,
-                            reason,
-                        };
-                        tracing::error!(target: LOG, error = %err, "message skipped");
+                    Err(err) => {
+                        tracing::error!(target: LOG, error = %ErrorChain(&err), "message skipped");
                         Ok(())
                     }
                 }
@@ -185,7 +167,7 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
         F: Fn(TypedMessage<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        self.conn.watch(topic, Self::handler(handle))
+        self.conn.watch(topic, self.handler(handle))
     }
 
     /// Watches one partition from `offset`, decoding each message.
@@ -204,13 +186,14 @@ impl<T: Send + 'static, C: Codec<T>> TypedConnection<T, C> {
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         self.conn
-            .watch_partition(topic, partition, offset, Self::handler(handle))
+            .watch_partition(topic, partition, offset, self.handler(handle))
     }
 }
 
 /// A sync publisher of typed values.
 pub struct TypedPublisher<T, C> {
     inner: SyncPublisher,
+    codec: Arc<C>,
     _types: PhantomData<Marker<T, C>>,
 }
 
@@ -228,7 +211,7 @@ impl<T, C: Codec<T>> TypedPublisher<T, C> {
     /// # Errors
     /// [`KafkaError::Encode`], or as [`SyncPublisher::send`].
     pub async fn send(&self, key: Option<&str>, value: &T) -> Result<Delivered, KafkaError> {
-        let record = encode::<T, C>(self.inner.topic(), key, value)?;
+        let record = encode(&*self.codec, self.inner.topic(), key, value)?;
         self.inner.send(record).await
     }
 }
@@ -238,11 +221,11 @@ impl<T, C: Codec<T>> TypedPublisher<T, C> {
 ///
 /// # Examples
 /// ```no_run
-/// use cninfra_kafka::{Callbacks, Json, Multiplexer, Partitioner, TypedConnection};
+/// use cninfra_kafka::{Callbacks, JsonConnection, Multiplexer, Partitioner};
 ///
 /// # async fn demo(mux: Multiplexer) -> Result<(), cninfra_kafka::KafkaError> {
-/// let changes: TypedConnection<serde_json::Value, Json> =
-///     TypedConnection::new(mux.connection("example"));
+/// let changes: JsonConnection<serde_json::Value> =
+///     JsonConnection::new(mux.connection("example"));
 /// let publisher = changes
 ///     .async_publisher("example-changes", Partitioner::Hash, Callbacks::log_errors())
 ///     .await?;
@@ -251,6 +234,7 @@ impl<T, C: Codec<T>> TypedPublisher<T, C> {
 /// ```
 pub struct TypedAsyncPublisher<T, C> {
     inner: AsyncPublisher,
+    codec: Arc<C>,
     _types: PhantomData<Marker<T, C>>,
 }
 
@@ -266,6 +250,7 @@ impl<T, C> Clone for TypedAsyncPublisher<T, C> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
+            codec: Arc::clone(&self.codec),
             _types: PhantomData,
         }
     }
@@ -279,19 +264,103 @@ impl<T, C: Codec<T>> TypedAsyncPublisher<T, C> {
     /// [`KafkaError::Encode`], or as [`AsyncPublisher::send`] (then no callback runs).
     pub fn send(&self, key: Option<&str>, value: &T) -> Result<(), KafkaError> {
         self.inner
-            .send(encode::<T, C>(self.inner.topic(), key, value)?)
+            .send(encode(&*self.codec, self.inner.topic(), key, value)?)
     }
 }
 
-/// A record of `value` encoded with `C`, keyed by `key`.
-fn encode<T, C: Codec<T>>(topic: &str, key: Option<&str>, value: &T) -> Result<Record, KafkaError> {
-    let payload = C::encode(value).map_err(|reason| KafkaError::Encode {
+/// The value of `raw` decoded with `codec`; the error names where the message is.
+fn decode<T, C: Codec<T>>(codec: &C, raw: &Message) -> Result<T, KafkaError> {
+    codec
+        .decode(&raw.value)
+        .map_err(|source| KafkaError::Decode {
+            topic: raw.topic.to_string(),
+            partition: raw.partition,
+            offset: raw.offset,
+            key: raw
+                .key
+                .as_deref()
+                .map(|key| String::from_utf8_lossy(key).into_owned()),
+            source: Box::new(source),
+        })
+}
+
+/// A record of `value` encoded with `codec`, keyed by `key`.
+fn encode<T, C: Codec<T>>(
+    codec: &C,
+    topic: &str,
+    key: Option<&str>,
+    value: &T,
+) -> Result<Record, KafkaError> {
+    let payload = codec.encode(value).map_err(|source| KafkaError::Encode {
         topic: topic.to_owned(),
-        reason,
+        key: key.map(str::to_owned),
+        source,
     })?;
     let record = Record::new(payload);
     Ok(match key {
         Some(key) => record.with_key(key.to_owned()),
         None => record,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use cninfra_ligato::vpp::l2::FibEntry;
+    use cninfra_ligato::vpp::l2::fib_entry::Action;
+
+    use super::*;
+
+    fn message(key: Option<&'static str>, value: &'static [u8]) -> Message {
+        Message {
+            topic: "fibs".into(),
+            partition: 2,
+            offset: 41,
+            key: key.map(|key| Bytes::from_static(key.as_bytes())),
+            value: Bytes::from_static(value),
+            tombstone: false,
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn upstreams_proto3_json_decodes() {
+        let raw = message(
+            Some("bd1/mac/62:89:c6:a3:7e:3a"),
+            br#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","action":"DROP"}"#,
+        );
+        let fib: FibEntry = decode(&ProtoJsonCodec, &raw).unwrap();
+        assert_eq!(
+            (fib.bridge_domain.as_str(), fib.action()),
+            ("bd1", Action::Drop)
+        );
+    }
+
+    #[test]
+    fn a_decode_error_names_topic_offset_key_message_and_field() {
+        let raw = message(
+            Some("bd1/mac/62:89:c6:a3:7e:3a"),
+            br#"{"bridge_domain":"bd1","action":"FORWARDX"}"#,
+        );
+        let err = decode::<FibEntry, _>(&ProtoJsonCodec, &raw).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"decoding the message at fibs/2@41 with key "bd1/mac/62:89:c6:a3:7e:3a" failed"#
+        );
+        let text = ErrorChain(&err).to_string();
+        assert!(
+            text.contains("`ligato.vpp.l2.FIBEntry`")
+                && text.contains("field `action`")
+                && text.contains("FORWARDX"),
+            "{text}"
+        );
+        let KafkaError::Decode { key, source, .. } = err else {
+            panic!("a decode error")
+        };
+        assert_eq!(key.as_deref(), Some("bd1/mac/62:89:c6:a3:7e:3a"));
+        assert_eq!(source.path, "action");
+
+        let err = decode::<FibEntry, _>(&ProtoBinaryCodec, &message(None, b"\x10")).unwrap_err();
+        assert_eq!(err.to_string(), "decoding the message at fibs/2@41 failed");
+    }
 }

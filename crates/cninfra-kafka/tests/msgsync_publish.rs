@@ -1,5 +1,6 @@
-//! msgsync writes keys with JSON or protobuf values and tombstones to its topic; read back
-//! with a consumer; a missing topic or config is handled.
+//! msgsync writes keys with JSON, proto3 JSON (prost messages by default) or binary protobuf
+//! (chosen explicitly) values and tombstones to its topic; read back with a consumer; a
+//! missing topic or config is handled.
 
 mod support;
 
@@ -9,6 +10,8 @@ use std::time::Duration;
 use cninfra_core::Agent;
 use cninfra_kafka::msgsync::{MsgSyncConfig, MsgSyncPlugin};
 use cninfra_kafka::{Handler, KafkaPlugin, Message};
+use cninfra_ligato::vpp::l2::FibEntry;
+use cninfra_ligato::vpp::l2::fib_entry::Action;
 use cninfra_testsupport::error_chain;
 use prost::Message as _;
 use support::{broker, config, create_topic, mux, recv_n, unique};
@@ -47,8 +50,14 @@ async fn puts_and_deletes_arrive_as_keyed_values_and_tombstones() {
         .put("config/a", Some(&serde_json::json!({"port": 80})))
         .await
         .unwrap();
+    let drop = FibEntry {
+        bridge_domain: "bd1".into(),
+        action: Action::Drop.into(),
+        ..FibEntry::default()
+    };
+    publisher.put_proto("config/b", Some(&drop)).await.unwrap();
     publisher
-        .put_proto("config/b", Some(&Port { number: 81 }))
+        .put_proto_binary("config/d", Some(&Port { number: 81 }))
         .await
         .unwrap();
     publisher
@@ -74,7 +83,7 @@ async fn puts_and_deletes_arrive_as_keyed_values_and_tombstones() {
         )
         .unwrap();
     reader.start().unwrap();
-    let msgs = recv_n(&mut got, 5, Duration::from_secs(30)).await;
+    let msgs = recv_n(&mut got, 6, Duration::from_secs(30)).await;
     let of =
         |key: &str| -> Vec<&Message> { msgs.iter().filter(|m| m.key_str() == Some(key)).collect() };
 
@@ -90,10 +99,18 @@ async fn puts_and_deletes_arrive_as_keyed_values_and_tombstones() {
     let b = of("config/b");
     assert_eq!(b.len(), 2, "{msgs:?}");
     assert_eq!(
-        Port::decode(b[0].value.as_ref()).unwrap(),
-        Port { number: 81 }
+        b[0].value.as_ref(),
+        br#"{"bridgeDomain":"bd1","action":"DROP"}"#,
+        "proto3 JSON, as upstream writes"
     );
     assert!(b[1].tombstone);
+
+    let d = of("config/d");
+    assert_eq!(d.len(), 1, "{msgs:?}");
+    assert_eq!(
+        Port::decode(d[0].value.as_ref()).unwrap(),
+        Port { number: 81 }
+    );
 
     let c = of("config/c");
     assert_eq!(c.len(), 1);

@@ -1,10 +1,13 @@
-//! Typed connections: JSON and protobuf round trips; undecodable payloads are skipped.
+//! Typed connections: JSON, proto3 JSON (the default for prost messages) and binary
+//! protobuf (chosen explicitly) round trips; undecodable payloads are skipped.
 
 mod support;
 
 use std::time::Duration;
 
-use cninfra_kafka::{Json, Partitioner, Proto, Record, TypedConnection};
+use cninfra_kafka::{JsonConnection, Partitioner, ProtoBinaryConnection, ProtoConnection, Record};
+use cninfra_ligato::vpp::l2::FibEntry;
+use cninfra_ligato::vpp::l2::fib_entry::Action;
 use support::{broker, create_topic, mux, recv_n, unique};
 use tokio::sync::mpsc;
 
@@ -25,7 +28,7 @@ async fn json_round_trip_skips_a_payload_that_does_not_decode() {
     let broker = broker();
     let topic = create_topic(&broker, 1).await;
     let mux = mux(&broker, &unique("g")).await;
-    let orders: TypedConnection<Order, Json> = TypedConnection::new(mux.connection("orders"));
+    let orders: JsonConnection<Order> = JsonConnection::new(mux.connection("orders"));
     let (tx, mut got) = mpsc::unbounded_channel();
     orders
         .watch(&topic, move |msg| {
@@ -100,11 +103,84 @@ async fn json_round_trip_skips_a_payload_that_does_not_decode() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn proto_round_trip_through_a_partition_watcher() {
+async fn proto3_json_round_trip_reads_upstreams_form_and_skips_a_bad_enum() {
     let broker = broker();
     let topic = create_topic(&broker, 1).await;
     let mux = mux(&broker, &unique("g")).await;
-    let pings: TypedConnection<Ping, Proto> = TypedConnection::new(mux.connection("pings"));
+    let fibs: ProtoConnection<FibEntry> = ProtoConnection::new(mux.connection("fibs"));
+    let publisher = fibs
+        .sync_publisher(&topic, Partitioner::Manual(0))
+        .await
+        .unwrap();
+    let raw = fibs
+        .bytes()
+        .sync_publisher(&topic, Partitioner::Manual(0))
+        .await
+        .unwrap();
+    let drop = FibEntry {
+        phys_address: "62:89:c6:a3:7e:3a".into(),
+        bridge_domain: "bd1".into(),
+        action: Action::Drop.into(),
+        ..FibEntry::default()
+    };
+    publisher.send(Some("a"), &drop).await.unwrap();
+    raw.send(
+        Record::new(
+            r#"{"phys_address":"62:89:c6:a3:7e:3b","bridge_domain":"bd1","action":"FORWARDX"}"#,
+        )
+        .with_key("b"),
+    )
+    .await
+    .unwrap();
+    // As a Go agent writes it: original field names, enum by name.
+    raw.send(
+        Record::new(
+            r#"{"phys_address":"62:89:c6:a3:7e:3c","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD"}"#,
+        )
+        .with_key("c"),
+    )
+    .await
+    .unwrap();
+
+    let (tx, mut got) = mpsc::unbounded_channel();
+    fibs.watch_partition(&topic, 0, 0, move |msg| {
+        let tx = tx.clone();
+        async move {
+            tx.send((msg.raw.offset, msg.raw.value.clone(), msg.value))
+                .unwrap();
+            Ok(())
+        }
+    })
+    .unwrap();
+    let got = recv_n(&mut got, 2, Duration::from_secs(20)).await;
+    let (offset, payload, value) = &got[0];
+    assert_eq!((*offset, value), (0, &drop));
+    let text = std::str::from_utf8(payload).unwrap();
+    assert!(
+        text.contains(r#""action":"DROP""#) && text.contains(r#""bridgeDomain":"bd1""#),
+        "{text}"
+    );
+    let (offset, _, value) = &got[1];
+    assert_eq!(*offset, 2, "the bad message at offset 1 is skipped");
+    assert_eq!(
+        value,
+        &FibEntry {
+            phys_address: "62:89:c6:a3:7e:3c".into(),
+            bridge_domain: "bd1".into(),
+            outgoing_interface: "tap1".into(),
+            action: Action::Forward.into(),
+            ..FibEntry::default()
+        }
+    );
+    mux.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_protobuf_round_trip_through_a_partition_watcher() {
+    let broker = broker();
+    let topic = create_topic(&broker, 1).await;
+    let mux = mux(&broker, &unique("g")).await;
+    let pings: ProtoBinaryConnection<Ping> = ProtoBinaryConnection::new(mux.connection("pings"));
     let publisher = pings
         .sync_publisher(&topic, Partitioner::Manual(0))
         .await
@@ -130,16 +206,22 @@ async fn proto_round_trip_through_a_partition_watcher() {
 }
 
 #[test]
-fn a_decode_error_names_topic_partition_and_offset() {
+fn a_decode_error_names_topic_partition_offset_and_key() {
     let err = cninfra_kafka::KafkaError::Decode {
         topic: "orders".into(),
         partition: 2,
         offset: 41,
-        reason: "eof".into(),
+        key: Some("o1".into()),
+        source: Box::new(cninfra_kafka::DecodeError {
+            message: "ligato.vpp.l2.FIBEntry".into(),
+            path: "action".into(),
+            reason: "unknown variant `FORWARDX`".into(),
+        }),
     };
     assert_eq!(
-        err.to_string(),
-        "decoding the message at orders/2@41 failed: eof"
+        cninfra_testsupport::error_chain(&err),
+        "decoding the message at orders/2@41 with key \"o1\" failed: \
+         not a valid `ligato.vpp.l2.FIBEntry`: field `action`: unknown variant `FORWARDX`"
     );
 }
 
@@ -148,7 +230,7 @@ async fn typed_async_publisher_reports_and_the_group_watcher_decodes() {
     let broker = broker();
     let topic = create_topic(&broker, 2).await;
     let mux = mux(&broker, &unique("g")).await;
-    let orders: TypedConnection<Order, Json> = TypedConnection::new(mux.connection("orders"));
+    let orders: JsonConnection<Order> = JsonConnection::new(mux.connection("orders"));
     let (tx, mut got) = mpsc::unbounded_channel();
     orders
         .watch(&topic, move |msg| {

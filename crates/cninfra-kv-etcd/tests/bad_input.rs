@@ -135,12 +135,12 @@ async fn undecodable_value_names_the_key_and_the_watch_goes_on() {
         .await
         .unwrap();
     let err = first.expect("an item").unwrap_err();
-    let KvError::Decode { key, type_name, .. } = &err else {
+    let KvError::Decode { key, source } = &err else {
         panic!("expected a decode error, got {err}")
     };
     assert_eq!(key, &bad_key);
     assert!(
-        type_name.contains("Route") && err.to_string().contains(&bad_key),
+        source.message.contains("Route") && err.to_string().contains(&bad_key),
         "{err}"
     );
 

@@ -37,9 +37,13 @@ async fn values_of_the_wrong_shape_are_decode_errors_naming_key_and_type() {
     );
     let err = interfaces.get("if/bad").await.unwrap_err();
     assert!(err.is_codec(), "{err:?}");
+    // The key in the error, the type and the field in its source.
+    let text = cninfra_testsupport::error_chain(&err);
     assert!(
-        err.to_string().contains("if/bad") && err.to_string().contains("Interface"),
-        "{err}"
+        err.to_string().contains("if/bad")
+            && text.contains("Interface")
+            && text.contains("field `mtu`"),
+        "{text}"
     );
 
     let mut watch = interfaces.watch(&["if/"], None).await.unwrap();

@@ -44,10 +44,15 @@ async fn undecodable_values_are_errors_naming_key_and_type() {
 
     let err = routes.get("route/bad").await.unwrap_err();
     assert!(err.is_codec(), "{err:?}");
-    let text = err.to_string();
+    assert!(err.to_string().contains("route/bad"), "{err}");
+    // The type and the field are in its source.
+    let cninfra_kv::KvError::Decode { key, source } = &err else {
+        panic!("a decode error: {err:?}")
+    };
+    assert_eq!(key, "route/bad");
     assert!(
-        text.contains("route/bad") && text.contains("Route"),
-        "{text}"
+        source.message.contains("Route") && source.path == "dst",
+        "{source}"
     );
 
     let first = next(&mut watch).await.unwrap_err();

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use cninfra_models::DecodeError;
+use cninfra_models::codec::EncodeError;
+
 /// A boxed error that can cross threads; the source of backend, codec and connection errors.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -49,27 +52,28 @@ pub enum KvError {
         /// Why it is refused.
         reason: &'static str,
     },
-    /// A stored value could not be decoded as the requested type.
-    #[error("cannot decode the value of `{key}` as `{type_name}`")]
+    /// A stored value could not be decoded. The source names the message (or Rust type)
+    /// and the path of the field that broke; with it (`cninfra_core::ErrorChain`):
+    /// ```text
+    /// cannot decode the value of `config/vpp/l2/v2/fib/bd1/mac/…`: not a valid
+    /// `ligato.vpp.l2.FIBEntry`: field `action`: …
+    /// ```
+    #[error("cannot decode the value of `{key}`")]
     Decode {
         /// Key of the value (relative to the broker's prefix).
         key: String,
-        /// Rust type that was asked for.
-        type_name: &'static str,
-        /// What the codec reported.
+        /// What the codec reported: message, field, reason.
         #[source]
-        source: BoxError,
+        source: DecodeError,
     },
     /// A value could not be encoded for storage.
-    #[error("cannot encode the value for `{key}` from `{type_name}`")]
+    #[error("cannot encode the value for `{key}`")]
     Encode {
         /// Key the value was meant for.
         key: String,
-        /// Rust type of the value.
-        type_name: &'static str,
-        /// What the codec reported.
+        /// What the codec reported: the type and why.
         #[source]
-        source: BoxError,
+        source: EncodeError,
     },
     /// The store was closed with [`KvStore::close`](crate::KvStore::close).
     #[error("store `{store}` is closed")]
@@ -161,16 +165,22 @@ mod tests {
     }
 
     #[test]
-    fn decode_error_names_key_and_type() {
+    fn decode_error_names_the_key_and_its_source_the_message_and_field() {
         let err = KvError::Decode {
             key: "cfg/a".into(),
-            type_name: "my::Config",
-            source: "expected value".into(),
+            source: DecodeError {
+                message: "ligato.vpp.l2.FIBEntry".into(),
+                path: "action".into(),
+                reason: "unknown variant `FORWARDX`".into(),
+            },
         };
-        let text = err.to_string();
-        assert!(
-            text.contains("cfg/a") && text.contains("my::Config"),
-            "{text}"
+        assert_eq!(err.to_string(), "cannot decode the value of `cfg/a`");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some(
+                "not a valid `ligato.vpp.l2.FIBEntry`: field `action`: unknown variant `FORWARDX`"
+            )
         );
         assert!(err.is_codec());
     }

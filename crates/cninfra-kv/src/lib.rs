@@ -1,6 +1,6 @@
 //! The key-value broker API of cninfra: one bytes-level, object-safe [`KvStore`] trait that
 //! every connector (etcd, Redis, Consul, redb, files) implements, typed brokers on top of it
-//! ([`JsonBroker`], [`ProtoBroker`]), prefixed views ([`Prefixed`]), transactions ([`Txn`]),
+//! ([`ProtoBroker`], [`JsonBroker`], [`ProtoBinaryBroker`]), prefixed views ([`Prefixed`]), transactions ([`Txn`]),
 //! watches with an explicit resync signal, a complete in-memory store ([`MemoryStore`]) and a
 //! conformance test kit (`testkit` feature).
 //!
@@ -27,6 +27,22 @@
 //! assert_eq!(first.key, "config/a");
 //! # Ok(()) }
 //! ```
+//!
+//! # Typed values
+//! A [`TypedBroker`] encodes values with a [`Codec`] (the platform's one codec trait, from
+//! `cninfra-models`, re-exported here):
+//! - [`ProtoBroker`] ([`ProtoJsonCodec`]): prost messages as **proto3 JSON**, the default
+//!   for messages. It is how upstream's Go agents (cn-infra, vpp-agent) store values and
+//!   what `etcdctl put` writes in their docs, so data written by either side reads on the
+//!   other: original (`bridge_domain`) and lowerCamel (`bridgeDomain`) field names, enum
+//!   names (`"action":"DROP"`), 64-bit integers as strings or numbers, oneofs, `Any`.
+//! - [`JsonBroker`] ([`JsonCodec`]): serde types as JSON.
+//! - [`ProtoBinaryBroker`] ([`ProtoBinaryCodec`]): binary protobuf, only when chosen
+//!   explicitly (a Go agent reads it only when configured for binary too).
+//!
+//! A value that does not decode is a [`KvError::Decode`] naming the key, whose source
+//! ([`DecodeError`]) names the message and the field path; in a listing or a watch it is one
+//! `Err` item and the stream goes on.
 //!
 //! # Features
 //! | name | what | default |
@@ -108,8 +124,9 @@ pub use store::{
 };
 pub use txn::{Txn, TxnOp};
 pub use typed::{
-    Codec, JsonBroker, JsonCodec, ProtoBroker, ProtoCodec, TypedBroker, TypedChange, TypedEntry,
-    TypedEvent, TypedWatchStream, Versioned,
+    Codec, DecodeError, EncodeError, JsonBroker, JsonCodec, ProtoBinaryBroker, ProtoBinaryCodec,
+    ProtoBroker, ProtoJsonCodec, TypedBroker, TypedChange, TypedEntry, TypedEvent,
+    TypedWatchStream, Versioned,
 };
 pub use watch::{ChangeKind, KeyChange, ResyncReason, WatchEvent, WatchStream};
 

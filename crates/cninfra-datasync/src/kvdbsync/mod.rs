@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cninfra_core::{BoxError, InitContext, Plugin, Requirement, async_trait};
 use cninfra_health::StatusCheckPlugin;
-use cninfra_kv::{ConnectionState, JsonCodec, KvStore, Prefixed, ProtoCodec};
+use cninfra_kv::{ConnectionState, JsonCodec, KvStore, Prefixed, ProtoJsonCodec};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -133,7 +133,10 @@ impl KvdbSyncPlugin {
         Ok(TypedWatcher::new(self.watch(ctx, prefixes)?))
     }
 
-    /// [`watch`](Self::watch) with values decoded from protobuf binary (prost).
+    /// [`watch`](Self::watch) with values decoded from proto3 JSON into prost messages (with
+    /// a descriptor), as upstream's agents store them. For binary protobuf, choose it
+    /// explicitly: [`ProtoBinaryWatcher::new`](crate::ProtoBinaryWatcher)`(sync.watch(ctx,
+    /// prefixes)?)`.
     ///
     /// # Errors
     /// As [`watch`](Self::watch).
@@ -141,9 +144,9 @@ impl KvdbSyncPlugin {
         &self,
         ctx: &InitContext,
         prefixes: &[&str],
-    ) -> Result<TypedWatcher<T, ProtoCodec>, DatasyncError>
+    ) -> Result<TypedWatcher<T, ProtoJsonCodec>, DatasyncError>
     where
-        T: prost::Message + Default + Send + 'static,
+        T: prost_reflect::ReflectMessage + Default + Send + 'static,
     {
         Ok(TypedWatcher::new(self.watch(ctx, prefixes)?))
     }

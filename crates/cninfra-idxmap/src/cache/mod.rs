@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cninfra_kv::{ChangeKind, Codec, KeyChange, KvEntry, KvStore};
+use cninfra_kv::{ChangeKind, Codec, DecodeError, KeyChange, KvEntry, KvStore};
 use futures::TryStreamExt;
 
 pub use error::CacheError;
@@ -23,6 +23,9 @@ pub const DEFAULT_CACHE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Turns a key (relative to the prefix) into an entry name; `None` ignores the key.
 type NameFn = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Decodes a value with the helper's [`Codec`] (the trait is not object safe).
+type DecodeFn<V> = Box<dyn Fn(&[u8]) -> Result<V, DecodeError> + Send + Sync>;
 
 /// What one [`CacheHelper::reload`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,7 +91,7 @@ pub struct CacheHelper<V> {
     store: Arc<dyn KvStore>,
     prefix: String,
     map: IdxMap<V>,
-    codec: Box<dyn Codec<V>>,
+    decode: DecodeFn<V>,
     name_of: NameFn,
     timeout: Duration,
     /// Entry name → fingerprint of the value it was decoded from.
@@ -111,7 +114,7 @@ impl<V: Send + Sync + 'static> CacheHelper<V> {
             store,
             prefix: prefix.into(),
             map,
-            codec: Box::new(codec),
+            decode: Box::new(move |bytes| codec.decode(bytes)),
             name_of: Box::new(|key| Some(key.to_owned())),
             timeout: DEFAULT_CACHE_TIMEOUT,
             known: HashMap::new(),
@@ -255,7 +258,7 @@ impl<V: Send + Sync + 'static> CacheHelper<V> {
                 return Applied::Unchanged;
             }
         }
-        match self.codec.decode(bytes) {
+        match (self.decode)(bytes) {
             Ok(value) => {
                 self.known
                     .insert(name.to_owned(), Fingerprint { revision, hash });

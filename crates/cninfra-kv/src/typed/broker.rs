@@ -1,4 +1,9 @@
 //! [`TypedBroker`]: get, list, put, delete and watch values of one Rust type.
+//!
+//! Prost messages are stored as proto3 JSON by default ([`ProtoBroker`]): it is what
+//! upstream's Go agents (cn-infra, vpp-agent) and `etcdctl put` write, so values written by
+//! either side read on the other. Binary protobuf is an explicit choice
+//! ([`ProtoBinaryBroker`]).
 
 use std::any::type_name;
 use std::fmt;
@@ -8,15 +13,21 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::codec::{Codec, JsonCodec, ProtoCodec};
+use cninfra_models::codec::{Codec, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec};
+
 use crate::error::KvError;
 use crate::store::{DeleteOptions, KvStore, KvStream, PutOptions};
 use crate::watch::{ChangeKind, KeyChange, ResyncReason, WatchEvent};
 
 /// A broker for JSON values (serde).
 pub type JsonBroker<T> = TypedBroker<T, JsonCodec>;
-/// A broker for protobuf values (prost, binary encoding).
-pub type ProtoBroker<T> = TypedBroker<T, ProtoCodec>;
+/// A broker for protobuf messages stored as proto3 JSON, as upstream's agents store them
+/// (reads original and lowerCamel field names, enum names, 64-bit integers as strings or
+/// numbers, oneofs, `Any`).
+pub type ProtoBroker<T> = TypedBroker<T, ProtoJsonCodec>;
+/// A broker for protobuf messages stored in binary encoding, chosen explicitly (Go agents
+/// read these values only when configured for binary too).
+pub type ProtoBinaryBroker<T> = TypedBroker<T, ProtoBinaryCodec>;
 
 /// A typed value with the revision of its last modification.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +74,8 @@ pub enum TypedEvent<T> {
 }
 
 /// A typed watch stream. A value that fails to decode yields an `Err` item
-/// ([`KvError::Decode`] naming key and type) and the stream goes on; a previous value that
+/// ([`KvError::Decode`] naming the key; its source the message and field) and the stream
+/// goes on; a previous value that
 /// fails to decode is left out (`prev_value: None`), as its own event already reported it.
 pub type TypedWatchStream<T> = KvStream<'static, TypedEvent<T>>;
 
@@ -84,6 +96,25 @@ pub type TypedWatchStream<T> = KvStream<'static, TypedEvent<T>>;
 /// routes.put("config/route/1", &Route { dst: "10.0.0.0/8".into(), metric: 5 }).await?;
 /// let got = routes.get("config/route/1").await?.expect("stored");
 /// assert_eq!(got.value.metric, 5);
+/// # Ok(()) }
+/// ```
+///
+/// A prost message (with a descriptor, as `cninfra-ligato`'s) goes through a
+/// [`ProtoBroker`] as proto3 JSON:
+/// ```
+/// # use std::sync::Arc;
+/// use cninfra_kv::{KvStore, MemoryStore, ProtoBroker};
+/// use cninfra_ligato::vpp::l2::{FibEntry, fib_entry::Action};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cninfra_kv::KvError> {
+/// let store = Arc::new(MemoryStore::new());
+/// let fibs: ProtoBroker<FibEntry> = ProtoBroker::new(store.clone());
+/// let key = "config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a";
+/// let entry = FibEntry { bridge_domain: "bd1".into(), action: Action::Drop.into(), ..Default::default() };
+/// fibs.put(key, &entry).await?;
+/// let stored = store.get(key).await?.expect("stored");
+/// assert_eq!(stored.value.as_ref(), br#"{"bridgeDomain":"bd1","action":"DROP"}"#);
 /// # Ok(()) }
 /// ```
 pub struct TypedBroker<T, C> {
@@ -137,20 +168,22 @@ impl<T: Send + 'static, C: Codec<T>> TypedBroker<T, C> {
     /// Encodes `value` as it would be stored under `key` (e.g. for a [`Txn`](crate::Txn)).
     ///
     /// # Errors
-    /// [`KvError::Encode`] naming key and type.
+    /// [`KvError::Encode`] naming the key (its source the type).
     pub fn encode(&self, key: &str, value: &T) -> Result<Bytes, KvError> {
-        self.codec.encode(value).map_err(|source| KvError::Encode {
-            key: key.to_owned(),
-            type_name: type_name::<T>(),
-            source,
-        })
+        match self.codec.encode(value) {
+            Ok(bytes) => Ok(bytes.into()),
+            Err(source) => Err(KvError::Encode {
+                key: key.to_owned(),
+                source,
+            }),
+        }
     }
 
     /// Reads and decodes one key; `Ok(None)` when it does not exist.
     ///
     /// # Errors
-    /// [`KvError::Decode`] naming key and type when the stored bytes do not decode; any
-    /// error of the store.
+    /// [`KvError::Decode`] naming the key (its source the message and field) when the
+    /// stored bytes do not decode; any error of the store.
     pub async fn get(&self, key: &str) -> Result<Option<Versioned<T>>, KvError> {
         match self.store.get(key).await? {
             Some(found) => Ok(Some(Versioned {
@@ -186,7 +219,7 @@ impl<T: Send + 'static, C: Codec<T>> TypedBroker<T, C> {
     /// Encodes and stores `value`; returns the new revision.
     ///
     /// # Errors
-    /// [`KvError::Encode`] naming key and type; any error of the store.
+    /// [`KvError::Encode`] naming the key; any error of the store.
     pub async fn put(&self, key: &str, value: &T) -> Result<u64, KvError> {
         self.put_with(key, value, PutOptions::default()).await
     }
@@ -238,7 +271,6 @@ impl<T: Send + 'static, C: Codec<T>> TypedBroker<T, C> {
 fn decode<T, C: Codec<T> + ?Sized>(codec: &C, key: &str, bytes: &[u8]) -> Result<T, KvError> {
     codec.decode(bytes).map_err(|source| KvError::Decode {
         key: key.to_owned(),
-        type_name: type_name::<T>(),
         source,
     })
 }
@@ -254,8 +286,11 @@ fn decode_change<T, C: Codec<T> + ?Sized>(
     // The previous value is context only: when it does not decode (the bad value was
     // reported by an earlier event) the change still goes through, without it.
     let prev_value = change.prev_value.as_ref().and_then(|prev| {
-        decode(codec, &change.key, prev)
-            .inspect_err(|err| tracing::debug!(%err, "previous value dropped from typed change"))
+        codec
+            .decode(prev)
+            .inspect_err(|err| {
+                tracing::debug!(key = %change.key, error = %err, "previous value dropped from typed change");
+            })
             .ok()
     });
     Ok(TypedChange {
