@@ -97,7 +97,7 @@ impl KvPublisher {
     /// As [`put`](Self::put).
     pub async fn put_proto<M>(&self, key: &str, value: &M) -> Result<(), DatasyncError>
     where
-        M: prost_reflect::ReflectMessage + Default,
+        M: cninfra_models::ProtoMessage,
     {
         self.put_coded(key, value, &ProtoJsonCodec).await
     }

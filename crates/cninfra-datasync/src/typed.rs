@@ -157,7 +157,7 @@ impl<T, C: Codec<T>> TypedWatcher<T, C> {
     fn decode(&self, key: &str, bytes: &[u8]) -> Result<T, KvError> {
         self.codec.decode(bytes).map_err(|source| KvError::Decode {
             key: key.to_owned(),
-            source,
+            source: Box::new(source),
         })
     }
 

@@ -117,7 +117,7 @@ impl MsgSyncPublisher {
     /// [`KafkaError::Produce`] when the write failed or was not acknowledged in time.
     pub async fn put_proto<M>(&self, key: &str, value: Option<&M>) -> Result<(), KafkaError>
     where
-        M: prost_reflect::ReflectMessage + Default,
+        M: cninfra_models::ProtoMessage,
     {
         self.put_coded(key, value, &ProtoJsonCodec).await
     }

@@ -62,9 +62,10 @@ pub enum KvError {
     Decode {
         /// Key of the value (relative to the broker's prefix).
         key: String,
-        /// What the codec reported: message, field, reason.
+        /// What the codec reported: message, field, reason (boxed: it is rare, and keeps
+        /// every `Result<_, KvError>` small).
         #[source]
-        source: DecodeError,
+        source: Box<DecodeError>,
     },
     /// A value could not be encoded for storage.
     #[error("cannot encode the value for `{key}`")]
@@ -168,11 +169,11 @@ mod tests {
     fn decode_error_names_the_key_and_its_source_the_message_and_field() {
         let err = KvError::Decode {
             key: "cfg/a".into(),
-            source: DecodeError {
+            source: Box::new(DecodeError {
                 message: "ligato.vpp.l2.FIBEntry".into(),
                 path: "action".into(),
                 reason: "unknown variant `FORWARDX`".into(),
-            },
+            }),
         };
         assert_eq!(err.to_string(), "cannot decode the value of `cfg/a`");
         let source = std::error::Error::source(&err).map(ToString::to_string);

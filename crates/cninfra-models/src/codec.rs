@@ -102,16 +102,19 @@ fn locate<T: DeserializeOwned>(bytes: &[u8]) -> Option<DecodeError> {
     Some(err)
 }
 
+/// A prost message that proto3 JSON codecs take: a descriptor and proto3-JSON serde impls,
+/// as the `build` module (feature `build`) generates them.
+pub trait ProtoMessage: ReflectMessage + Default + Serialize + DeserializeOwned {}
+
+impl<T: ReflectMessage + Default + Serialize + DeserializeOwned> ProtoMessage for T {}
+
 /// Proto3 JSON of a prost message generated with descriptors and proto3-JSON serde impls
 /// (the `build` module (feature `build`), [`proto_json!`](crate::proto_json)); decode errors name the
 /// message by its proto name. See [`json`](mod@crate::json).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProtoJsonCodec;
 
-impl<T> Codec<T> for ProtoJsonCodec
-where
-    T: ReflectMessage + Default + Serialize + DeserializeOwned,
-{
+impl<T: ProtoMessage> Codec<T> for ProtoJsonCodec {
     const FORMAT: &'static str = "proto3-json";
 
     fn encode(&self, value: &T) -> Result<Vec<u8>, EncodeError> {

@@ -16,7 +16,7 @@ mod registry;
 mod spec;
 pub mod template;
 
-pub use codec::{Codec, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec};
+pub use codec::{Codec, JsonCodec, ProtoBinaryCodec, ProtoJsonCodec, ProtoMessage};
 pub use json::DecodeError;
 pub use registry::{Model, ModelInfo, ModelRegistry, NAME_FIELD_TEMPLATE};
 pub use spec::ModelSpec;

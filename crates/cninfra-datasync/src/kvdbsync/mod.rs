@@ -146,7 +146,7 @@ impl KvdbSyncPlugin {
         prefixes: &[&str],
     ) -> Result<TypedWatcher<T, ProtoJsonCodec>, DatasyncError>
     where
-        T: prost_reflect::ReflectMessage + Default + Send + 'static,
+        T: cninfra_models::ProtoMessage + Send + 'static,
     {
         Ok(TypedWatcher::new(self.watch(ctx, prefixes)?))
     }

@@ -271,7 +271,7 @@ impl<T: Send + 'static, C: Codec<T>> TypedBroker<T, C> {
 fn decode<T, C: Codec<T> + ?Sized>(codec: &C, key: &str, bytes: &[u8]) -> Result<T, KvError> {
     codec.decode(bytes).map_err(|source| KvError::Decode {
         key: key.to_owned(),
-        source,
+        source: Box::new(source),
     })
 }
 
