@@ -21,9 +21,9 @@ use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
 use cninfra::kafka::KafkaPlugin;
-use cninfra::kvscheduler::models::{ModelError, ModelRegistry};
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
+use cninfra::models::{ModelError, ModelRegistry};
 use cninfra::{Agent, Defaults, PluginGroupBuilder};
 use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
 

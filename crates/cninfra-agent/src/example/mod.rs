@@ -19,7 +19,7 @@ use cninfra::grpc::GrpcPlugin;
 use cninfra::health::{Criticality, StatusCheckPlugin, StatusReporter};
 use cninfra::idxmap::WatchHandle;
 use cninfra::kafka::KafkaPlugin;
-use cninfra::kvscheduler::models::{ModelError, ModelRegistry, ModelSpec};
+use cninfra::models::{ModelError, ModelRegistry, ModelSpec};
 use cninfra::prelude::*;
 use cninfra::rpc::rest::HttpPlugin;
 use cninfra_grpc_echo::EchoService;

@@ -383,6 +383,7 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
             })
             .and_then(|bytes| decode_serde::<D::Value>(&bytes));
         decoded.map(Value::new).map_err(|mut error| {
+            // The message by its proto name (the Rust type name without a model).
             error.message = self.inner.model().map_or_else(
                 || std::any::type_name::<D::Value>().to_owned(),
                 |model| model.proto_name().to_owned(),
