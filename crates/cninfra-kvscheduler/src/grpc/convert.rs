@@ -15,7 +15,7 @@ use crate::txn::{KeyError, TxnError};
 use crate::value::Value;
 
 /// A value as JSON text (a descriptor's value: proto3 JSON for a protobuf message).
-pub(super) fn json_text(value: &Value) -> String {
+fn json_text(value: &Value) -> String {
     value.to_json().to_string()
 }
 
