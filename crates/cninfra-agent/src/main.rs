@@ -1,6 +1,8 @@
 //! The example cninfra agent: every infrastructure plugin, a small example plugin that
 //! watches config items in the agent's KV store, and the KVScheduler with the example
-//! descriptor set (interfaces, bridge domains, FIB entries), fed from the same store.
+//! descriptor set (vpp-agent's VPP interfaces, bridge domains and FIB entries over a
+//! simulated VPP), fed from the same store. Its models are upstream's VPP models
+//! (protobuf messages) and the example items (a serde type), side by side in one registry.
 //!
 //! Run with `cargo run --release -p cninfra-agent`, then `curl localhost:9191/readiness` and
 //! `curl localhost:9191/example/v1/items`. Without a connector config file the agent keeps
@@ -21,8 +23,17 @@ use cninfra::grpc::GrpcPlugin;
 use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
+use cninfra::models::{ModelError, ModelRegistry};
 use cninfra::{Agent, Defaults, PluginGroupBuilder};
-use cninfra_kvscheduler_example::{ExampleDescriptorsPlugin, models};
+use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
+
+/// The agent's models, listed by the gRPC configurator: upstream's VPP models (protobuf
+/// messages) of the example descriptors and the example plugin's items (a serde type).
+fn models() -> Result<ModelRegistry, ModelError> {
+    let mut models = cninfra_kvscheduler_example::models();
+    example::register_models(&mut models)?;
+    Ok(models)
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,6 +41,13 @@ async fn main() -> ExitCode {
         eprintln!("cannot set up logging: {err}");
         return ExitCode::FAILURE;
     }
+    let models = match models() {
+        Ok(models) => models,
+        Err(err) => {
+            eprintln!("cannot register the models: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
         .with(KvdbSyncPlugin::new(store::source()))
@@ -41,7 +59,7 @@ async fn main() -> ExitCode {
         .with(KvSchedulerPlugin::new())
         .with(OrchestratorPlugin::new())
         .with(ExampleDescriptorsPlugin::new())
-        .with(GrpcSourcePlugin::new(models()))
+        .with(GrpcSourcePlugin::new(models))
         // Disabled without their config files.
         .with(ProcessManagerPlugin::new())
         .with(SupervisorPlugin::new())

@@ -315,58 +315,114 @@ async fn scheduler_state(agent: &AgentProcess, key: &str) -> Value {
         .clone()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seed_scenario_through_etcd_fib_waits_for_its_bridge_domain_and_interface() {
+/// Runs the real `etcdctl` (installed with etcd by `scripts/test.sh`) against the
+/// harness's etcd, as a user of the README (or of upstream's seed) does.
+fn etcdctl(endpoint: &str, args: &[&str]) -> String {
+    let out = Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .arg(format!("--endpoints={endpoint}"))
+        .args(args)
+        .output()
+        .expect("run etcdctl (installed with etcd: scripts/services.sh)");
+    assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Waits until the scheduler has `key` in state `want`.
+async fn wait_scheduler_state(agent: &AgentProcess, key: &str, want: &str) {
+    support::eventually(
+        &format!("{key} in state {want}"),
+        Duration::from_secs(30),
+        || async move { scheduler_state(agent, key).await == want },
+    )
+    .await;
+}
+
+/// An agent over the harness's etcd, with a label of its own.
+async fn agent_over_etcd(test: &str) -> (AgentProcess, String, String) {
     let endpoint = harness_server("CNINFRA_TEST_ETCD");
-    let label = unique_label("seed");
+    let label = unique_label(test);
     let dir = tempfile::tempdir().unwrap();
     let (flag, path) = config_file(dir.path(), "etcd", &format!("endpoints: [{endpoint}]\n"));
     let mut agent = AgentProcess::spawn(&[&flag, &path], &[("MICROSERVICE_LABEL", &label)]);
     agent.wait_ready().await;
-    let mut etcd = Client::connect([endpoint.as_str()], None).await.unwrap();
-    let key = |relative: &str| format!("/vnf-agent/{label}/config/example/v1/{relative}");
-    let fib = "config/example/v1/fib/bd1/mac/62:89:c6:a3:7e:3a";
-    let wait_state = |key: &'static str, want: &'static str| {
-        let agent = &agent;
-        async move {
-            support::eventually(
-                &format!("{key} in state {want}"),
-                Duration::from_secs(30),
-                || async move { scheduler_state(agent, key).await == want },
-            )
-            .await;
-        }
-    };
+    (agent, endpoint, label)
+}
+
+/// The README's walkthrough (the seed's "configuration order" with the seed's keys and
+/// upstream's values), with the real `etcdctl`: the FIB entry waits for its bridge domain
+/// and interface, is created when they arrive, and waits again when the bridge domain
+/// goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_walkthrough_with_etcdctl_fib_waits_for_its_bridge_domain_and_interface() {
+    let (agent, endpoint, label) = agent_over_etcd("seed").await;
+    let full = |key: &str| format!("/vnf-agent/{label}/{key}");
+    let fib = "config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a";
+    let bd = "config/vpp/l2/v2/bridge-domain/bd1";
+    let tap1 = "config/vpp/v2/interfaces/tap1";
 
     // The FIB entry first: it waits for its bridge domain and interface.
-    etcd.put(
-        key("fib/bd1/mac/62:89:c6:a3:7e:3a"),
-        r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","outgoing_interface":"if1","action":"forward"}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    wait_state(fib, "PENDING").await;
-    etcd.put(
-        key("bridge-domains/bd1"),
-        r#"{"name":"bd1","interfaces":[{"name":"if1"}]}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    etcd.put(
-        key("interfaces/if1"),
-        r#"{"name":"if1","type":"loopback","enabled":true}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    wait_state(fib, "CONFIGURED").await;
-    wait_state("config/example/v1/bridge-domains/bd1", "CONFIGURED").await;
+    etcdctl(
+        &endpoint,
+        &[
+            "put",
+            &full(fib),
+            r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD"}"#,
+        ],
+    );
+    wait_scheduler_state(&agent, fib, "PENDING").await;
+    let status = agent
+        .get_json(&format!("/scheduler/status?key={fib}"))
+        .await;
+    assert_eq!(
+        status[0]["value"]["details"],
+        json!(["bridge-domain", "bridged-interface"]),
+        "{status}"
+    );
+    etcdctl(
+        &endpoint,
+        &[
+            "put",
+            &full(bd),
+            r#"{"name":"bd1","interfaces":[{"name":"tap1"}]}"#,
+        ],
+    );
+    etcdctl(
+        &endpoint,
+        &[
+            "put",
+            &full(tap1),
+            r#"{"name":"tap1","type":"TAP","enabled":true}"#,
+        ],
+    );
+    wait_scheduler_state(&agent, fib, "CONFIGURED").await;
+    wait_scheduler_state(&agent, bd, "CONFIGURED").await;
+    wait_scheduler_state(&agent, tap1, "CONFIGURED").await;
+
+    // The simulated VPP has them, shown as proto3 JSON.
+    let dump = agent
+        .get_json("/scheduler/dump?key-prefix=config/vpp/&view=SB")
+        .await;
+    let values: Vec<Value> = dump
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| json!({"key": kv["key"], "value": kv["value"]}))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            json!({"key": bd, "value": {"name": "bd1", "interfaces": [{"name": "tap1"}]}}),
+            json!({"key": fib, "value": {"physAddress": "62:89:c6:a3:7e:3a", "bridgeDomain": "bd1",
+                "outgoingInterface": "tap1"}}),
+            json!({"key": tap1, "value": {"name": "tap1", "type": "TAP", "enabled": true}}),
+        ],
+        "{dump}"
+    );
 
     // The bridge domain goes: the FIB entry is deleted from the dataplane and pending again.
-    etcd.delete(key("bridge-domains/bd1"), None).await.unwrap();
-    wait_state(fib, "PENDING").await;
+    etcdctl(&endpoint, &["del", &full(bd)]);
+    wait_scheduler_state(&agent, fib, "PENDING").await;
     let history = agent.get_json("/scheduler/txn-history").await;
     assert!(
         history
@@ -374,6 +430,57 @@ async fn the_seed_scenario_through_etcd_fib_waits_for_its_bridge_domain_and_inte
             .contains("fib/bd1/mac/62:89:c6:a3:7e:3a"),
         "{history}"
     );
+    agent.stop();
+}
+
+/// Values written by `etcdctl` in upstream's form (enums by name, original and lowerCamel
+/// field names, repeated fields) reach the typed descriptors: CONFIGURED, and dumped as
+/// proto3 JSON; a value that does not decode is INVALID, named with its key, message and
+/// field, and the agent's status says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_put_by_etcdctl_in_upstreams_form_reach_the_typed_descriptors() {
+    let (agent, endpoint, label) = agent_over_etcd("etcdctl").await;
+    let full = |key: &str| format!("/vnf-agent/{label}/{key}");
+    let loop0 = "config/vpp/v2/interfaces/loop0";
+    etcdctl(
+        &endpoint,
+        &[
+            "put",
+            &full(loop0),
+            r#"{"name":"loop0","type":"SOFTWARE_LOOPBACK","enabled":true,"phys_address":"de:ad:00:00:00:01","ipAddresses":["10.0.0.1/24"],"mtu":9000}"#,
+        ],
+    );
+    wait_scheduler_state(&agent, loop0, "CONFIGURED").await;
+    let dump = agent
+        .get_json("/scheduler/dump?descriptor=example-interface&view=SB")
+        .await;
+    assert_eq!(
+        dump[0]["value"],
+        json!({"name": "loop0", "type": "SOFTWARE_LOOPBACK", "enabled": true,
+            "physAddress": "de:ad:00:00:00:01", "ipAddresses": ["10.0.0.1/24"], "mtu": 9000}),
+        "{dump}"
+    );
+
+    let fib = "config/vpp/l2/v2/fib/bd9/mac/62:89:c6:a3:7e:3a";
+    etcdctl(
+        &endpoint,
+        &[
+            "put",
+            &full(fib),
+            r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd9","action":"FORWARDX"}"#,
+        ],
+    );
+    wait_scheduler_state(&agent, fib, "INVALID").await;
+    let status = agent
+        .get_json(&format!("/scheduler/status?key={fib}"))
+        .await;
+    assert_eq!(status[0]["value"]["details"], json!(["action"]), "{status}");
+    let error = status[0]["value"]["error"].as_str().unwrap_or_default();
+    for part in [fib, "`ligato.vpp.l2.FIBEntry`", "field `action`"] {
+        assert!(error.contains(part), "{part}: {error}");
+    }
+    wait_plugin_state(&agent, "orchestrator", 2).await;
+    assert_eq!(scheduler_state(&agent, loop0).await, "CONFIGURED");
     agent.stop();
 }
 

@@ -212,8 +212,9 @@ async fn with_a_grpc_config_the_echo_and_configurator_services_answer_over_grpc(
         .into_inner();
     assert!(reply.message.contains("hello"), "{reply:?}");
 
-    // The scheduler's configurator: the models name their key prefixes, and a value set
-    // over gRPC is configured (seen through the REST debug API).
+    // The scheduler's configurator: the models, upstream's protobuf ones and the example
+    // items (a serde model) side by side, name their key prefixes, and a value set over
+    // gRPC in upstream's form is configured (seen through the REST debug API).
     let mut configurator = ConfiguratorClient::connect(format!("http://127.0.0.1:{grpc_port}"))
         .await
         .unwrap();
@@ -222,19 +223,26 @@ async fn with_a_grpc_config_the_echo_and_configurator_services_answer_over_grpc(
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        models
-            .models
-            .iter()
-            .any(|m| m.key_prefix == "config/example/v1/interfaces/"),
-        "{models:?}"
+    let listed = |name: &str| models.models.iter().find(|m| m.name == name);
+    let interfaces = listed("vpp.interfaces").expect("upstream's interface model");
+    assert_eq!(
+        (
+            interfaces.key_prefix.as_str(),
+            interfaces.proto_name.as_str()
+        ),
+        (
+            "config/vpp/v2/interfaces/",
+            "ligato.vpp.interfaces.Interface"
+        )
     );
-    let key = "config/example/v1/interfaces/g1";
+    let items = listed("example.items").expect("the example items' serde model");
+    assert_eq!(items.key_prefix, "config/example/v1/items/");
+    let key = "config/vpp/v2/interfaces/g1";
     let answer = configurator
         .update(UpdateRequest {
             items: vec![KeyValue {
                 key: key.into(),
-                value: r#"{"name":"g1","type":"tap","enabled":true}"#.into(),
+                value: r#"{"name":"g1","type":"TAP","enabled":true}"#.into(),
             }],
             full_resync: false,
         })

@@ -62,9 +62,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The example agent's descriptor set (interfaces, bridge domains, FIB entries over a
-//! simulated dataplane, crate `cninfra-kvscheduler-example` in the repository) is a
-//! larger worked example.
+//! The example agent's descriptor set (vpp-agent's VPP interfaces, bridge domains and FIB
+//! entries, as protobuf messages at upstream's keys, over a simulated in-memory VPP; crate
+//! `cninfra-kvscheduler-example` in the repository) is a larger worked example.
 //!
 //! # Parts
 //! - [`TypedDescriptor`]: how a part of the key space reaches the southbound (create,
@@ -81,7 +81,9 @@
 //! - `grpc` (feature `grpc`): the source `grpc` as the gRPC service
 //!   `cninfra.kvscheduler.v1.Configurator` (update, delete, get, dump, list models) on
 //!   `cninfra-grpc`, registered by `GrpcSourcePlugin`.
-//! - [`models`]: model specs and a registry that finds the model of a key by prefix.
+//! - [`models`]: the platform's models (`cninfra-models`, re-exported): a spec, a protobuf
+//!   message (or a serde type) and a name template, in one registry by proto name and by
+//!   key; a descriptor names its model with [`TypedDescriptor::model`].
 //!
 //! # Features
 //! | name | what | default |
@@ -109,7 +111,6 @@ pub mod grpc;
 mod hash;
 mod history;
 mod metrics;
-pub mod models;
 pub mod orchestrator;
 mod plugin;
 #[cfg(feature = "rest")]
@@ -123,6 +124,9 @@ pub mod testkit;
 mod txn;
 mod value;
 mod watch;
+
+/// The platform's models: `cninfra-models`, re-exported (one registry for every crate).
+pub use cninfra_models as models;
 
 pub use config::SchedulerConfig;
 pub use descriptor::{

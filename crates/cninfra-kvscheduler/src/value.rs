@@ -9,12 +9,15 @@ use serde::Serialize;
 /// A value of the key space: any `Serialize + PartialEq + Debug` type behind an `Arc`.
 ///
 /// The scheduler never looks inside a value; the descriptor that owns the key downcasts it
-/// to its own type. Cloning is cheap (one reference count). Protobuf messages work too once
-/// they derive `serde::Serialize` (prost-build's `type_attribute(".", ...)`).
+/// to its own type. Cloning is cheap (one reference count). Protobuf messages are values
+/// once their serde impls are proto3 JSON (`cninfra_models::proto_json!`, which the
+/// messages compiled by `cninfra_models::build` and those of `cninfra-ligato` have), so
+/// [`to_json`](Self::to_json) shows them as upstream stores them.
 ///
 /// A value may also be *raw* JSON ([`Value::from_json`]), as a KV store or a REST client
 /// hands it over; the owning descriptor decodes it into its type before using it (a value
-/// that does not decode ends INVALID).
+/// that does not decode ends INVALID, its error naming the key, the message and the
+/// field).
 ///
 /// # Examples
 /// ```

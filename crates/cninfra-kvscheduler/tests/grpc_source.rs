@@ -15,18 +15,17 @@ use cninfra_health::StatusCheckPlugin;
 use cninfra_kv::MemoryStore;
 use cninfra_kvscheduler::grpc::ConfiguratorService;
 use cninfra_kvscheduler::grpc::pb::configurator_client::ConfiguratorClient;
-use cninfra_kvscheduler::grpc::pb::model_detail::Naming;
 use cninfra_kvscheduler::grpc::pb::{
     ChangeResponse, DeleteRequest, DumpRequest, GetRequest, KeyValue, ListModelsRequest,
     UpdateRequest,
 };
+use cninfra_kvscheduler::models::{ModelInfo, ModelRegistry, ModelSpec};
 use cninfra_kvscheduler::orchestrator::{
     DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE, OrchestratorPlugin,
 };
 use cninfra_kvscheduler::{Value, ValueState};
 use cninfra_kvscheduler_example::{
-    self, BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, Dataplane, FIB_PREFIX, INTERFACE_PREFIX,
-    bridge_domain_key, fib_key, interface_key,
+    self, BD_INTERFACE_PREFIX, Dataplane, bridge_domain_key, fib_key, interface_key,
 };
 use serde_json::json;
 
@@ -76,7 +75,7 @@ async fn held(client: &mut Client) -> Vec<String> {
 }
 
 fn iface(name: &str, enabled: bool) -> String {
-    json!({"name": name, "type": "ethernet", "enabled": enabled}).to_string()
+    json!({"name": name, "type": "TAP", "enabled": enabled}).to_string()
 }
 
 fn enabled(dataplane: &Dataplane, name: &str) -> Option<bool> {
@@ -99,10 +98,10 @@ async fn the_configuration_order_over_grpc() {
     let stack = Stack::start_with_grpc(&store).await;
     let mut client = connect(stack.grpc_addr()).await;
     let scheduler = stack.scheduler();
-    let (fib, bd, if1) = (
+    let (fib, bd, tap1) = (
         fib_key("bd1", MAC),
         bridge_domain_key("bd1"),
-        interface_key("if1"),
+        interface_key("tap1"),
     );
 
     // The FIB entry first: it waits for its bridge domain and interface.
@@ -117,7 +116,7 @@ async fn the_configuration_order_over_grpc() {
     assert!(stack.dataplane().fib_entries().is_empty());
 
     // Both arrive in one update: the FIB entry is created.
-    let answer = update(&mut client, &[(&bd, BD_JSON), (&if1, IF_JSON)], false)
+    let answer = update(&mut client, &[(&bd, BD_JSON), (&tap1, IF_JSON)], false)
         .await
         .unwrap();
     assert!(answer.errors.is_empty(), "{answer:?}");
@@ -125,13 +124,15 @@ async fn the_configuration_order_over_grpc() {
     assert_eq!(stack.dataplane().fib_entries().len(), 1);
     assert_eq!(
         held(&mut client).await,
-        [bd.clone(), fib.clone(), if1.clone()]
+        [bd.clone(), fib.clone(), tap1.clone()]
     );
+    // Get answers with canonical proto3 JSON: lowerCamel names, FORWARD (the enum's
+    // default) left out.
     let got = client.get(GetRequest {}).await.unwrap().into_inner().items;
     let fib_json: serde_json::Value = serde_json::from_str(&got[1].value).unwrap();
     assert_eq!(
         fib_json,
-        serde_json::from_str::<serde_json::Value>(FIB_JSON).unwrap()
+        json!({"physAddress": MAC, "bridgeDomain": "bd1", "outgoingInterface": "tap1"})
     );
 
     // The SB dump shows what the descriptors retrieve, with each value's state.
@@ -141,7 +142,7 @@ async fn the_configuration_order_over_grpc() {
         .unwrap()
         .into_inner()
         .values;
-    for key in [&fib, &bd, &if1] {
+    for key in [&fib, &bd, &tap1] {
         let value = dumped
             .iter()
             .find(|v| &v.key == key)
@@ -149,9 +150,14 @@ async fn the_configuration_order_over_grpc() {
         assert_eq!(value.state, "CONFIGURED", "{value:?}");
         assert_eq!(value.origin, "FromNB", "{value:?}");
     }
+    let dumped_tap1 = dumped.iter().find(|v| v.key == tap1).expect("dumped");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&dumped_tap1.value).unwrap(),
+        json!({"name": "tap1", "type": "TAP", "enabled": true})
+    );
     let only_fib = client
         .dump(DumpRequest {
-            key_prefix: Some(FIB_PREFIX.to_owned()),
+            key_prefix: Some("config/vpp/l2/v2/fib/".to_owned()),
         })
         .await
         .unwrap()
@@ -163,7 +169,7 @@ async fn the_configuration_order_over_grpc() {
     );
 
     // The interface goes away: the FIB entry waits again.
-    let answer = delete(&mut client, &[&if1]).await.unwrap();
+    let answer = delete(&mut client, &[&tap1]).await.unwrap();
     assert!(answer.errors.is_empty(), "{answer:?}");
     assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
     assert!(stack.dataplane().fib_entries().is_empty());
@@ -174,48 +180,48 @@ async fn the_configuration_order_over_grpc() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_wins_over_the_kv_store_and_yields_to_the_local_client() {
     let store = MemoryStore::new();
-    let if1 = interface_key("if1");
-    put(&store, &if1, IF_JSON).await;
+    let tap1 = interface_key("tap1");
+    put(&store, &tap1, IF_JSON).await;
     let stack = Stack::start_with_grpc(&store).await;
-    stack.wait_state(&if1, ValueState::Configured).await;
+    stack.wait_state(&tap1, ValueState::Configured).await;
     let orchestrator = stack.orchestrator();
     let dataplane = stack.dataplane();
     let mut client = connect(stack.grpc_addr()).await;
 
     // `grpc` sorts after `datasync`: its value wins.
-    let answer = update(&mut client, &[(&if1, &iface("if1", false))], false)
+    let answer = update(&mut client, &[(&tap1, &iface("tap1", false))], false)
         .await
         .unwrap();
     assert!(answer.seq_num.is_some(), "{answer:?}");
-    assert_eq!(enabled(&dataplane, "if1"), Some(false));
-    assert_eq!(orchestrator.provider(&if1).as_deref(), Some(GRPC_SOURCE));
+    assert_eq!(enabled(&dataplane, "tap1"), Some(false));
+    assert_eq!(orchestrator.provider(&tap1).as_deref(), Some(GRPC_SOURCE));
 
     // `localclient` sorts after `grpc`: a gRPC change of its key is kept but shadowed.
     let local = orchestrator.source(LOCAL_SOURCE);
     local
         .txn()
         .put(
-            if1.clone(),
-            Value::from_json(json!({"name": "if1", "type": "tap", "enabled": true})),
+            tap1.clone(),
+            Value::from_json(json!({"name": "tap1", "type": "TAP", "enabled": true})),
         )
         .commit()
         .await
         .unwrap();
-    assert_eq!(enabled(&dataplane, "if1"), Some(true));
-    let answer = update(&mut client, &[(&if1, &iface("if1", false))], false)
+    assert_eq!(enabled(&dataplane, "tap1"), Some(true));
+    let answer = update(&mut client, &[(&tap1, &iface("tap1", false))], false)
         .await
         .unwrap();
     assert_eq!(answer.seq_num, None, "nothing reached the scheduler");
-    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+    assert_eq!(enabled(&dataplane, "tap1"), Some(true));
 
     // The local value goes: the gRPC one applies; the gRPC one goes: the KV store's.
-    local.txn().delete(if1.clone()).commit().await.unwrap();
-    assert_eq!(enabled(&dataplane, "if1"), Some(false));
-    assert_eq!(orchestrator.provider(&if1).as_deref(), Some(GRPC_SOURCE));
-    delete(&mut client, &[&if1]).await.unwrap();
-    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+    local.txn().delete(tap1.clone()).commit().await.unwrap();
+    assert_eq!(enabled(&dataplane, "tap1"), Some(false));
+    assert_eq!(orchestrator.provider(&tap1).as_deref(), Some(GRPC_SOURCE));
+    delete(&mut client, &[&tap1]).await.unwrap();
+    assert_eq!(enabled(&dataplane, "tap1"), Some(true));
     assert_eq!(
-        orchestrator.provider(&if1).as_deref(),
+        orchestrator.provider(&tap1).as_deref(),
         Some(DATASYNC_SOURCE)
     );
     assert!(held(&mut client).await.is_empty());
@@ -225,47 +231,47 @@ async fn grpc_wins_over_the_kv_store_and_yields_to_the_local_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_resync_replaces_only_the_grpc_share() {
     let store = MemoryStore::new();
-    put(&store, &interface_key("if1"), IF_JSON).await;
+    put(&store, &interface_key("tap1"), IF_JSON).await;
     let stack = Stack::start_with_grpc(&store).await;
     stack
-        .wait_state(&interface_key("if1"), ValueState::Configured)
+        .wait_state(&interface_key("tap1"), ValueState::Configured)
         .await;
     let dataplane = stack.dataplane();
     let mut client = connect(stack.grpc_addr()).await;
-    let (if2, if3, if4) = (
-        interface_key("if2"),
-        interface_key("if3"),
-        interface_key("if4"),
+    let (tap2, tap3, tap4) = (
+        interface_key("tap2"),
+        interface_key("tap3"),
+        interface_key("tap4"),
     );
 
     update(
         &mut client,
-        &[(&if2, &iface("if2", true)), (&if3, &iface("if3", true))],
+        &[(&tap2, &iface("tap2", true)), (&tap3, &iface("tap3", true))],
         false,
     )
     .await
     .unwrap();
-    assert_eq!(interface_names(&dataplane), ["if1", "if2", "if3"]);
+    assert_eq!(interface_names(&dataplane), ["tap1", "tap2", "tap3"]);
 
-    let answer = update(&mut client, &[(&if4, &iface("if4", true))], true)
+    let answer = update(&mut client, &[(&tap4, &iface("tap4", true))], true)
         .await
         .unwrap();
     assert!(
         answer.seq_num.is_some() && answer.errors.is_empty(),
         "{answer:?}"
     );
-    assert_eq!(held(&mut client).await, [if4.as_str()]);
-    assert_eq!(interface_names(&dataplane), ["if1", "if4"]);
+    assert_eq!(held(&mut client).await, [tap4.as_str()]);
+    assert_eq!(interface_names(&dataplane), ["tap1", "tap4"]);
     let kv = stack.orchestrator().source(DATASYNC_SOURCE);
     assert_eq!(
         kv.values().keys().collect::<Vec<_>>(),
-        [&interface_key("if1")]
+        [&interface_key("tap1")]
     );
 
     // An empty full resync empties the share, and only it.
     update(&mut client, &[], true).await.unwrap();
     assert!(held(&mut client).await.is_empty());
-    assert_eq!(interface_names(&dataplane), ["if1"]);
+    assert_eq!(interface_names(&dataplane), ["tap1"]);
     stack.stop().await;
 }
 
@@ -275,64 +281,73 @@ async fn bad_requests_are_invalid_argument_naming_the_key() {
     let stack = Stack::start_with_grpc(&store).await;
     let scheduler = stack.scheduler();
     let mut client = connect(stack.grpc_addr()).await;
-    let (if5, if6, if7) = (
-        interface_key("if5"),
-        interface_key("if6"),
-        interface_key("if7"),
+    let (tap5, tap6, tap7) = (
+        interface_key("tap5"),
+        interface_key("tap6"),
+        interface_key("tap7"),
     );
 
     // Not JSON: nothing of the request applies.
     let status = update(
         &mut client,
-        &[(&if5, &iface("if5", true)), (&if6, "{not json")],
+        &[(&tap5, &iface("tap5", true)), (&tap6, "{not json")],
         false,
     )
     .await
     .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert!(
-        status.message().contains(&format!("`{if6}` is not JSON")),
+        status.message().contains(&format!("`{tap6}` is not JSON")),
         "{status:?}"
     );
     assert!(held(&mut client).await.is_empty());
-    assert_eq!(scheduler.status(&if5).value.state, ValueState::Nonexistent);
+    assert_eq!(scheduler.status(&tap5).value.state, ValueState::Nonexistent);
 
     // Rejected by validation: named with its field; the valid key applies.
-    let bad = json!({"name": "if7", "type": "warp-drive", "enabled": true}).to_string();
+    let bad = json!({"name": "tap7", "type": "UNDEFINED_TYPE", "enabled": true}).to_string();
     let status = update(
         &mut client,
-        &[(&if5, &iface("if5", true)), (&if7, &bad)],
+        &[(&tap5, &iface("tap5", true)), (&tap7, &bad)],
         false,
     )
     .await
     .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    for part in [format!("`{if7}`"), "invalid fields: type".to_owned()] {
+    for part in [format!("`{tap7}`"), "invalid fields: type".to_owned()] {
         assert!(status.message().contains(&part), "{part}: {status:?}");
     }
-    assert!(!status.message().contains(&if5), "{status:?}");
-    assert_eq!(scheduler.status(&if5).value.state, ValueState::Configured);
-    assert_eq!(scheduler.status(&if7).value.state, ValueState::Invalid);
+    assert!(!status.message().contains(&tap5), "{status:?}");
+    assert_eq!(scheduler.status(&tap5).value.state, ValueState::Configured);
+    assert_eq!(scheduler.status(&tap7).value.state, ValueState::Invalid);
 
-    // JSON that does not fit the descriptor's type.
-    let status = update(&mut client, &[(&if6, r#"{"name": 6}"#)], false)
+    // JSON that does not decode into the descriptor's message: named with the message and
+    // the field.
+    let status = update(&mut client, &[(&tap6, r#"{"name": 6}"#)], false)
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert!(status.message().contains(&format!("`{if6}`")), "{status:?}");
+    for part in [
+        format!("`{tap6}`"),
+        "`ligato.vpp.interfaces.Interface`: field `name`".to_owned(),
+    ] {
+        assert!(status.message().contains(&part), "{part}: {status:?}");
+    }
 
     // Empty and repeated keys.
     let status = update(&mut client, &[("", "{}")], false).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let status = delete(&mut client, &[&if5, &if5]).await.unwrap_err();
+    let status = delete(&mut client, &[&tap5, &tap5]).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert!(status.message().contains(&format!("`{if5}`")), "{status:?}");
-    assert_eq!(scheduler.status(&if5).value.state, ValueState::Configured);
+    assert!(
+        status.message().contains(&format!("`{tap5}`")),
+        "{status:?}"
+    );
+    assert_eq!(scheduler.status(&tap5).value.state, ValueState::Configured);
     stack.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_models_returns_the_example_models() {
+async fn list_models_returns_spec_proto_name_and_name_template() {
     let store = MemoryStore::new();
     let stack = Stack::start_with_grpc(&store).await;
     let mut client = connect(stack.grpc_addr()).await;
@@ -343,18 +358,45 @@ async fn list_models_returns_the_example_models() {
         .unwrap()
         .into_inner()
         .models;
-    let summary: Vec<(&str, &str, Option<&Naming>)> = models
+    let summary: Vec<(&str, &str, &str, Option<&str>)> = models
         .iter()
-        .map(|m| (m.name.as_str(), m.key_prefix.as_str(), m.naming.as_ref()))
+        .map(|m| {
+            (
+                m.name.as_str(),
+                m.key_prefix.as_str(),
+                m.proto_name.as_str(),
+                m.name_template.as_deref(),
+            )
+        })
         .collect();
-    let template = Naming::NameTemplate("{{.bridge_domain}}/mac/{{.phys_address}}".into());
-    let name = Naming::NameField("name".into());
+    // Upstream's VPP L2 models, as vpp-agent declares them.
     assert_eq!(
         summary,
         [
-            ("example.interfaces", INTERFACE_PREFIX, Some(&name)),
-            ("example.bridge-domains", BRIDGE_DOMAIN_PREFIX, Some(&name)),
-            ("example.fib", FIB_PREFIX, Some(&template)),
+            (
+                "vpp.interfaces",
+                "config/vpp/v2/interfaces/",
+                "ligato.vpp.interfaces.Interface",
+                Some("{{.Name}}")
+            ),
+            (
+                "vpp.l2.bridge-domain",
+                "config/vpp/l2/v2/bridge-domain/",
+                "ligato.vpp.l2.BridgeDomain",
+                Some("{{.Name}}")
+            ),
+            (
+                "vpp.l2.fib",
+                "config/vpp/l2/v2/fib/",
+                "ligato.vpp.l2.FIBEntry",
+                Some("{{.BridgeDomain}}/mac/{{.PhysAddress}}")
+            ),
+            (
+                "vpp.l2.xconnect",
+                "config/vpp/l2/v2/xconnect/",
+                "ligato.vpp.l2.XConnectPair",
+                Some("{{.ReceiveInterface}}")
+            ),
         ]
     );
     let fib = &models[2];
@@ -365,10 +407,27 @@ async fn list_models_returns_the_example_models() {
             fib.r#type.as_str(),
             fib.class.as_str()
         ),
-        ("example", "v1", "fib", "config")
+        ("vpp.l2", "v2", "fib", "config")
     );
-    assert!(fib.type_name.ends_with("FibEntry"), "{fib:?}");
     assert!(!models.iter().any(|m| m.key_prefix == BD_INTERFACE_PREFIX));
+
+    // A client rebuilds the registry from the list and builds keys from JSON values.
+    let infos = models.iter().map(|m| ModelInfo {
+        spec: ModelSpec {
+            module: m.module.clone(),
+            version: m.version.clone(),
+            type_: m.r#type.clone(),
+            class: m.class.clone(),
+        },
+        proto_name: m.proto_name.clone(),
+        name_template: m.name_template.clone(),
+        name: m.name.clone(),
+        key_prefix: m.key_prefix.clone(),
+    });
+    let remote = ModelRegistry::from_infos(infos).unwrap();
+    let fib_value: serde_json::Value = serde_json::from_str(FIB_JSON).unwrap();
+    let model = remote.get("vpp.l2.fib").unwrap();
+    assert_eq!(model.key_of(&fib_value).unwrap(), fib_key("bd1", MAC));
 
     // A class filter.
     let list = |class: &str| ListModelsRequest {
@@ -379,7 +438,7 @@ async fn list_models_returns_the_example_models() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(config.models.len(), 3);
+    assert_eq!(config.models.len(), 4);
     let other = client
         .list_models(list("status"))
         .await
@@ -433,7 +492,7 @@ async fn calls_before_the_orchestrator_exists_are_unavailable() {
     .await;
     let mut client = connect(grpc.local_addr().expect("bound")).await;
 
-    let key = interface_key("if1");
+    let key = interface_key("tap1");
     let status = update(&mut client, &[(&key, IF_JSON)], false)
         .await
         .unwrap_err();
@@ -450,6 +509,6 @@ async fn calls_before_the_orchestrator_exists_are_unavailable() {
         .list_models(ListModelsRequest::default())
         .await
         .unwrap();
-    assert_eq!(models.into_inner().models.len(), 3);
+    assert_eq!(models.into_inner().models.len(), 4);
     agent.stop().await.unwrap();
 }

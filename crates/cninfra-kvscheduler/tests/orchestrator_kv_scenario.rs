@@ -19,7 +19,7 @@ async fn kv_puts_drive_the_configuration_order() {
     let (fib, bd, iface) = (
         fib_key("bd1", MAC),
         bridge_domain_key("bd1"),
-        interface_key("if1"),
+        interface_key("tap1"),
     );
 
     // The FIB entry first: it waits for its bridge domain and interface.
@@ -40,10 +40,10 @@ async fn kv_puts_drive_the_configuration_order() {
     assert_eq!(
         dataplane.take_calls(),
         [
-            "create interface if1",
+            "create interface tap1",
             "create bridge-domain bd1",
-            "create bd-interface bd1/if1",
-            "create fib bd1/aa:bb:cc:dd:ee:ff",
+            "create bd-interface bd1/tap1",
+            "create fib bd1/62:89:c6:a3:7e:3a",
         ]
     );
     assert_eq!(
@@ -58,8 +58,8 @@ async fn kv_puts_drive_the_configuration_order() {
     assert_eq!(
         dataplane.take_calls(),
         [
-            "delete fib bd1/aa:bb:cc:dd:ee:ff",
-            "delete bd-interface bd1/if1",
+            "delete fib bd1/62:89:c6:a3:7e:3a",
+            "delete bd-interface bd1/tap1",
             "delete bridge-domain bd1",
         ]
     );
@@ -77,7 +77,7 @@ async fn a_restarted_agent_resyncs_the_full_state_from_the_store() {
     let (fib, bd, iface) = (
         fib_key("bd1", MAC),
         bridge_domain_key("bd1"),
-        interface_key("if1"),
+        interface_key("tap1"),
     );
     put(&store, &fib, FIB_JSON).await;
     put(&store, &bd, BD_JSON).await;
@@ -92,7 +92,7 @@ async fn a_restarted_agent_resyncs_the_full_state_from_the_store() {
     put(
         &store,
         &iface,
-        r#"{"name":"if1","type":"ethernet","enabled":false}"#,
+        r#"{"name":"tap1","type":"TAP","enabled":false}"#,
     )
     .await;
 
@@ -105,10 +105,10 @@ async fn a_restarted_agent_resyncs_the_full_state_from_the_store() {
     assert_eq!(
         calls,
         [
-            "create bd-interface bd1/if1",
+            "create bd-interface bd1/tap1",
             "create bridge-domain bd1",
-            "create fib bd1/aa:bb:cc:dd:ee:ff",
-            "create interface if1",
+            "create fib bd1/62:89:c6:a3:7e:3a",
+            "create interface tap1",
         ]
     );
     let interfaces = dataplane.interfaces();
@@ -128,7 +128,7 @@ async fn a_restart_over_a_surviving_dataplane_applies_only_the_difference() {
     let (fib, bd, iface) = (
         fib_key("bd1", MAC),
         bridge_domain_key("bd1"),
-        interface_key("if1"),
+        interface_key("tap1"),
     );
     put(&store, &fib, FIB_JSON).await;
     put(&store, &bd, BD_JSON).await;
@@ -143,14 +143,14 @@ async fn a_restart_over_a_surviving_dataplane_applies_only_the_difference() {
     // While the agent is down, a second interface is added and the first one disabled.
     put(
         &store,
-        &interface_key("if2"),
-        r#"{"name":"if2","type":"tap","enabled":true}"#,
+        &interface_key("tap2"),
+        r#"{"name":"tap2","type":"TAP","enabled":true}"#,
     )
     .await;
     put(
         &store,
         &iface,
-        r#"{"name":"if1","type":"ethernet","enabled":false}"#,
+        r#"{"name":"tap1","type":"TAP","enabled":false}"#,
     )
     .await;
 
@@ -159,20 +159,20 @@ async fn a_restart_over_a_surviving_dataplane_applies_only_the_difference() {
     // not would stay as OBTAINED: unknown origin counts as southbound, as upstream).
     let second = Stack::start_with(&store, dataplane.clone()).await;
     second
-        .wait_state(&interface_key("if2"), ValueState::Configured)
+        .wait_state(&interface_key("tap2"), ValueState::Configured)
         .await;
     second.wait_state(&fib, ValueState::Configured).await;
-    wait_until("if1 disabled", WAIT, || {
+    wait_until("tap1 disabled", WAIT, || {
         dataplane
             .interfaces()
             .iter()
-            .any(|i| i.name == "if1" && !i.enabled)
+            .any(|i| i.name == "tap1" && !i.enabled)
     })
     .await;
     assert_eq!(
         dataplane.take_calls(),
         // Upstream's order within a transaction: creates before updates.
-        ["create interface if2", "update interface if1"]
+        ["create interface tap2", "update interface tap1"]
     );
     assert_eq!(
         second.scheduler().status(&bd).value.state,

@@ -11,6 +11,7 @@ use cninfra_kvscheduler::orchestrator::{
 };
 use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
 use cninfra_kvscheduler_example::{self as example, Dataplane, bridge_domain_key, interface_key};
+use cninfra_ligato::vpp::interfaces::interface::Type;
 use cninfra_testsupport::wait_until;
 use serde_json::json;
 
@@ -29,24 +30,24 @@ fn enabled(dataplane: &Dataplane, name: &str) -> Option<bool> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_txn_merges_with_the_kv_store_and_wins() -> anyhow::Result<()> {
     let store = MemoryStore::new();
-    let if1 = interface_key("if1");
-    put(&store, &if1, IF_JSON).await;
+    let tap1 = interface_key("tap1");
+    put(&store, &tap1, IF_JSON).await;
     let stack = Stack::start(&store).await;
     let dataplane = stack.dataplane();
-    stack.wait_state(&if1, ValueState::Configured).await;
+    stack.wait_state(&tap1, ValueState::Configured).await;
     let orchestrator = stack.orchestrator();
     let local = orchestrator.source(LOCAL_SOURCE);
 
-    // The local client disables if1 and adds a bridge domain: its value wins.
-    let bd = Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "if1"}]}));
+    // The local client disables tap1 and adds a bridge domain: its value wins.
+    let bd = Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "tap1"}]}));
     local
         .txn()
-        .put(if1.clone(), iface("if1", "ethernet", false))
+        .put(tap1.clone(), iface("tap1", "TAP", false))
         .put(bridge_domain_key("bd1"), bd)
         .commit()
         .await?;
-    assert_eq!(enabled(&dataplane, "if1"), Some(false));
-    assert_eq!(orchestrator.provider(&if1).as_deref(), Some(LOCAL_SOURCE));
+    assert_eq!(enabled(&dataplane, "tap1"), Some(false));
+    assert_eq!(orchestrator.provider(&tap1).as_deref(), Some(LOCAL_SOURCE));
     assert_eq!(
         stack
             .scheduler()
@@ -60,21 +61,21 @@ async fn a_local_txn_merges_with_the_kv_store_and_wins() -> anyhow::Result<()> {
     let kv = orchestrator.source(DATASYNC_SOURCE);
     put(
         &store,
-        &if1,
-        r#"{"name":"if1","type":"ethernet","enabled":true,"x":1}"#,
+        &tap1,
+        r#"{"name":"tap1","type":"TAP","enabled":true,"mtu":9000}"#,
     )
     .await;
     wait_until("the KV source holds the new value", WAIT, || {
-        kv.value(&if1).is_some_and(|v| v.to_json()["x"] == 1)
+        kv.value(&tap1).is_some_and(|v| v.to_json()["mtu"] == 9000)
     })
     .await;
-    assert_eq!(enabled(&dataplane, "if1"), Some(false));
+    assert_eq!(enabled(&dataplane, "tap1"), Some(false));
 
     // A resync of the KV source keeps the local values.
     let rounds = stack.resync.resync_status().rounds_done;
     stack.resync.request_resync("test");
     stack.wait_rounds(rounds + 1).await;
-    assert_eq!(enabled(&dataplane, "if1"), Some(false));
+    assert_eq!(enabled(&dataplane, "tap1"), Some(false));
     assert_eq!(
         stack
             .scheduler()
@@ -87,13 +88,13 @@ async fn a_local_txn_merges_with_the_kv_store_and_wins() -> anyhow::Result<()> {
 
     // The local value goes: the KV store's applies again.
     dataplane.take_calls();
-    local.txn().delete(if1.clone()).commit().await?;
-    assert_eq!(enabled(&dataplane, "if1"), Some(true));
+    local.txn().delete(tap1.clone()).commit().await?;
+    assert_eq!(enabled(&dataplane, "tap1"), Some(true));
     assert_eq!(
-        orchestrator.provider(&if1).as_deref(),
+        orchestrator.provider(&tap1).as_deref(),
         Some(DATASYNC_SOURCE)
     );
-    assert_eq!(dataplane.take_calls(), ["update interface if1"]);
+    assert_eq!(dataplane.take_calls(), ["update interface tap1"]);
     assert_eq!(stack.wait_plugin_state(State::Ok).await, None);
     stack.stop().await;
     Ok(())
@@ -109,7 +110,7 @@ async fn bare() -> anyhow::Result<(Orchestrator, Dataplane)> {
 #[tokio::test]
 async fn the_alphabetically_last_source_wins_in_changes_and_resyncs() -> anyhow::Result<()> {
     let (orchestrator, dataplane) = bare().await?;
-    let key = interface_key("if1");
+    let key = interface_key("tap1");
     let (kv, grpc, local) = (
         orchestrator.source(DATASYNC_SOURCE),
         orchestrator.source(GRPC_SOURCE),
@@ -117,21 +118,21 @@ async fn the_alphabetically_last_source_wins_in_changes_and_resyncs() -> anyhow:
     );
     local
         .txn()
-        .put(key.clone(), iface("if1", "tap", true))
+        .put(key.clone(), iface("tap1", "TAP", true))
         .commit()
         .await?;
     // Lower precedence: nothing reaches the scheduler.
     let seq = grpc
         .txn()
-        .put(key.clone(), iface("if1", "loopback", true))
+        .put(key.clone(), iface("tap1", "SOFTWARE_LOOPBACK", true))
         .commit()
         .await?;
     assert_eq!(seq, None);
     kv.resync()
-        .put(key.clone(), iface("if1", "ethernet", true))
+        .put(key.clone(), iface("tap1", "DPDK", true))
         .commit()
         .await?;
-    assert_eq!(dataplane.interfaces()[0].kind, "tap");
+    assert_eq!(dataplane.interfaces()[0].r#type(), Type::Tap);
     assert_eq!(
         orchestrator.labels(),
         [DATASYNC_SOURCE, GRPC_SOURCE, LOCAL_SOURCE]
@@ -139,9 +140,9 @@ async fn the_alphabetically_last_source_wins_in_changes_and_resyncs() -> anyhow:
 
     // Removing the winners reveals the next source each time.
     local.txn().delete(key.clone()).commit().await?;
-    assert_eq!(dataplane.interfaces()[0].kind, "loopback");
+    assert_eq!(dataplane.interfaces()[0].r#type(), Type::SoftwareLoopback);
     grpc.resync().commit().await?;
-    assert_eq!(dataplane.interfaces()[0].kind, "ethernet");
+    assert_eq!(dataplane.interfaces()[0].r#type(), Type::Dpdk);
     kv.txn().delete(key.clone()).commit().await?;
     assert!(dataplane.interfaces().is_empty());
     assert!(orchestrator.desired_state().is_empty());
@@ -156,16 +157,16 @@ async fn a_resync_replaces_only_its_own_share() -> anyhow::Result<()> {
         orchestrator.source(LOCAL_SOURCE),
     );
     kv.txn()
-        .put(interface_key("a"), iface("a", "tap", true))
+        .put(interface_key("a"), iface("a", "TAP", true))
         .commit()
         .await?;
     local
         .txn()
-        .put(interface_key("b"), iface("b", "tap", true))
+        .put(interface_key("b"), iface("b", "TAP", true))
         .commit()
         .await?;
     kv.resync()
-        .put(interface_key("c"), iface("c", "tap", true))
+        .put(interface_key("c"), iface("c", "TAP", true))
         .commit()
         .await?;
     let names: Vec<_> = dataplane.interfaces().into_iter().map(|i| i.name).collect();
@@ -207,9 +208,9 @@ async fn a_source_answers_for_its_own_failed_keys_only_and_pending_is_success() 
 
     // The KV source's resync re-applies the merge, the local invalid value included, but
     // answers only for its own keys; its FIB entry waits, which is no error.
-    let fib = example::fib_key("bd1", "aa:bb:cc:dd:ee:ff");
-    let fib_value = Value::from_json(json!({"phys_address": "aa:bb:cc:dd:ee:ff",
-        "bridge_domain": "bd1", "outgoing_interface": "if1", "action": "forward"}));
+    let fib = example::fib_key("bd1", "62:89:c6:a3:7e:3a");
+    let fib_value = Value::from_json(json!({"phys_address": "62:89:c6:a3:7e:3a",
+        "bridge_domain": "bd1", "outgoing_interface": "tap1", "action": "FORWARD"}));
     let seq = kv.resync().put(fib.clone(), fib_value).commit().await?;
     assert!(seq.is_some());
     let scheduler = orchestrator.scheduler();

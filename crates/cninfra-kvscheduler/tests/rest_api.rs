@@ -12,7 +12,9 @@ use cninfra_rpc::rest::{HttpConfig, HttpPlugin};
 use reqwest::StatusCode;
 use serde_json::{Value as Json, json};
 
-const MAC: &str = "aa:bb:cc:dd:ee:ff";
+const MAC: &str = "62:89:c6:a3:7e:3a";
+/// The interface's own MAC address.
+const TAP_MAC: &str = "a2:01:01:01:01:01";
 
 #[tokio::test]
 async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
@@ -54,19 +56,21 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         .put(
             fib.clone(),
             Value::from_json(json!({"phys_address": MAC, "bridge_domain": "bd1",
-            "outgoing_interface": "if1", "action": "forward"})),
+            "outgoing_interface": "tap1", "action": "FORWARD"})),
         )
         .commit()
         .await?;
     scheduler
         .txn()
         .put(
-            interface_key("if1"),
-            Value::from_json(json!({"name": "if1", "type": "ethernet", "enabled": true})),
+            interface_key("tap1"),
+            Value::from_json(
+                json!({"name": "tap1", "type": "TAP", "enabled": true, "phys_address": TAP_MAC}),
+            ),
         )
         .put(
             bridge_domain_key("bd1"),
-            Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "if1"}]})),
+            Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "tap1"}]})),
         )
         .commit()
         .await?;
@@ -106,7 +110,7 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         .await?;
     assert_eq!(
         status[0]["derivedValues"][0]["key"],
-        "example/bd/bd1/interface/if1"
+        "vpp/bd/bd1/interface/tap1"
     );
     assert_eq!(
         get("/scheduler/status?descriptor=nope".into())
@@ -115,7 +119,7 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         StatusCode::NOT_FOUND
     );
 
-    // dump: index, the three views, a bad view.
+    // dump: index, the three views (values as upstream's proto3 JSON), a bad view.
     let index: Json = get("/scheduler/dump".into()).await?.json().await?;
     assert!(
         index["descriptors"]
@@ -129,7 +133,7 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
             .as_array()
             .expect("list")
             .iter()
-            .any(|p| p == "config/example/v1/fib/")
+            .any(|p| p == "config/vpp/l2/v2/fib/")
     );
     for view in ["SB", "NB", "cached"] {
         let dump: Vec<Json> = get(format!(
@@ -139,13 +143,22 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         .json()
         .await?;
         assert_eq!(dump.len(), 1, "{view}");
-        assert_eq!(dump[0]["value"]["name"], "if1", "{view}");
+        assert_eq!(
+            dump[0]["value"],
+            json!({"name": "tap1", "type": "TAP", "enabled": true, "physAddress": TAP_MAC}),
+            "{view}"
+        );
     }
-    let dump: Vec<Json> = get("/scheduler/dump?key-prefix=config/example/v1/&view=cached".into())
+    let dump: Vec<Json> = get("/scheduler/dump?key-prefix=config/vpp/&view=cached".into())
         .await?
         .json()
         .await?;
     assert_eq!(dump.len(), 3);
+    // FORWARD is the enum's default: proto3 JSON leaves it out.
+    assert_eq!(
+        dump[1]["value"],
+        json!({"physAddress": MAC, "bridgeDomain": "bd1", "outgoingInterface": "tap1"})
+    );
     assert_eq!(
         get("/scheduler/dump?descriptor=example-fib&view=XX".into())
             .await?
@@ -181,7 +194,7 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
         .await?;
     assert_eq!(snapshot.len(), 4);
     let stats: Json =
-        get("/scheduler/flag-stats?flag=value-state&prefix=config/example/v1/fib/".into())
+        get("/scheduler/flag-stats?flag=value-state&prefix=config/vpp/l2/v2/fib/".into())
             .await?
             .json()
             .await?;
@@ -189,7 +202,7 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
     assert_eq!(stats["perValueCount"]["CONFIGURED"], 1);
 
     // downstream-resync fixes a drift.
-    dataplane.drift_remove_interface("if1");
+    dataplane.drift_remove_interface("tap1");
     let url = format!("{base}/scheduler/downstream-resync?retry=true");
     let record: Json = client.post(url).send().await?.json().await?;
     assert_eq!(record["resyncType"], "DownstreamResync");
@@ -235,6 +248,30 @@ async fn every_debug_endpoint_answers() -> anyhow::Result<()> {
     assert!(
         metrics.contains("kvscheduler_txn_duration_seconds_count{txn_type=\"NB Transaction\"} 3"),
         "{metrics}"
+    );
+
+    // status of a value that does not decode: INVALID, naming the message and the field.
+    let bad = fib_key("bd2", MAC);
+    let outcome = scheduler
+        .txn()
+        .put(
+            bad.clone(),
+            Value::from_json(json!({"phys_address": MAC, "bridge_domain": "bd2",
+            "outgoing_interface": "tap1", "action": "FORWARDX"})),
+        )
+        .commit()
+        .await;
+    assert!(outcome.is_err());
+    let status: Vec<Json> = get(format!("/scheduler/status?key={bad}"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(status[0]["value"]["state"], "INVALID");
+    assert_eq!(status[0]["value"]["details"], json!(["action"]));
+    let error = status[0]["value"]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("`ligato.vpp.l2.FIBEntry`: field `action`"),
+        "{error}"
     );
 
     agent.stop().await?;

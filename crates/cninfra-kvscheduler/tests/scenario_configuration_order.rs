@@ -1,6 +1,7 @@
-//! The seed's worked example, "configuration order": a FIB entry put before its bridge
-//! domain and interface stays PENDING, is created when they appear, and is deleted (kept
-//! pending) before the bridge domain is removed.
+//! The seed's worked example, "configuration order", with the seed's keys and upstream's
+//! values (vpp-agent's VPP L2 models over the simulated VPP): a FIB entry put before its
+//! bridge domain and interface stays PENDING, is created when they appear, and is deleted
+//! (kept pending) before the bridge domain is removed.
 
 use cninfra_kvscheduler::{Scheduler, SchedulerConfig, Value, ValueState};
 use cninfra_kvscheduler_example::{
@@ -8,19 +9,19 @@ use cninfra_kvscheduler_example::{
 };
 use serde_json::json;
 
-const MAC: &str = "aa:bb:cc:dd:ee:ff";
+const MAC: &str = "62:89:c6:a3:7e:3a";
 
 fn fib() -> Value {
     Value::from_json(json!({"phys_address": MAC, "bridge_domain": "bd1",
-        "outgoing_interface": "if1", "action": "forward"}))
+        "outgoing_interface": "tap1", "action": "FORWARD"}))
 }
 
 fn bd() -> Value {
-    Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "if1"}]}))
+    Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "tap1"}]}))
 }
 
 fn iface() -> Value {
-    Value::from_json(json!({"name": "if1", "type": "ethernet", "enabled": true}))
+    Value::from_json(json!({"name": "tap1", "type": "TAP", "enabled": true}))
 }
 
 /// (operation, flags, key) of each executed operation of transaction `seq`.
@@ -45,8 +46,8 @@ async fn fib_waits_for_bridge_domain_and_interface_and_goes_first() -> anyhow::R
     example::register_all(&scheduler, &dataplane)?;
     let fib_key = fib_key("bd1", MAC);
     let bd_key = bridge_domain_key("bd1");
-    let if_key = interface_key("if1");
-    let member_key = bd_interface_key("bd1", "if1");
+    let if_key = interface_key("tap1");
+    let member_key = bd_interface_key("bd1", "tap1");
 
     // 1. The FIB entry alone: pending on both dependencies, nothing called.
     let seq = scheduler.txn().put(fib_key.clone(), fib()).commit().await?;
@@ -70,9 +71,9 @@ async fn fib_waits_for_bridge_domain_and_interface_and_goes_first() -> anyhow::R
         dataplane.take_calls(),
         [
             "create bridge-domain bd1",
-            "create interface if1",
-            "create bd-interface bd1/if1",
-            "create fib bd1/aa:bb:cc:dd:ee:ff",
+            "create interface tap1",
+            "create bd-interface bd1/tap1",
+            "create fib bd1/62:89:c6:a3:7e:3a",
         ]
     );
     assert_eq!(
@@ -101,8 +102,8 @@ async fn fib_waits_for_bridge_domain_and_interface_and_goes_first() -> anyhow::R
     assert_eq!(
         dataplane.take_calls(),
         [
-            "delete fib bd1/aa:bb:cc:dd:ee:ff",
-            "delete bd-interface bd1/if1",
+            "delete fib bd1/62:89:c6:a3:7e:3a",
+            "delete bd-interface bd1/tap1",
             "delete bridge-domain bd1",
         ]
     );
@@ -133,8 +134,8 @@ async fn fib_waits_for_bridge_domain_and_interface_and_goes_first() -> anyhow::R
         dataplane.take_calls(),
         [
             "create bridge-domain bd1",
-            "create bd-interface bd1/if1",
-            "create fib bd1/aa:bb:cc:dd:ee:ff",
+            "create bd-interface bd1/tap1",
+            "create fib bd1/62:89:c6:a3:7e:3a",
         ]
     );
     assert_eq!(
@@ -147,9 +148,9 @@ async fn fib_waits_for_bridge_domain_and_interface_and_goes_first() -> anyhow::R
     assert_eq!(
         dataplane.take_calls(),
         [
-            "delete fib bd1/aa:bb:cc:dd:ee:ff",
-            "delete bd-interface bd1/if1",
-            "delete interface if1",
+            "delete fib bd1/62:89:c6:a3:7e:3a",
+            "delete bd-interface bd1/tap1",
+            "delete interface tap1",
         ]
     );
     let status = scheduler.status(&bd_key);
@@ -175,7 +176,7 @@ async fn the_log_of_the_scenario_has_upstream_flags() -> anyhow::Result<()> {
         .await?;
     let second = scheduler
         .txn()
-        .put(interface_key("if1"), iface())
+        .put(interface_key("tap1"), iface())
         .put(bridge_domain_key("bd1"), bd())
         .with_description("bridge domain\nand its interface")
         .commit()
@@ -194,7 +195,43 @@ async fn the_log_of_the_scenario_has_upstream_flags() -> anyhow::Result<()> {
         text.contains("- Description: bridge domain\n        and its interface"),
         "{text}"
     );
-    assert!(text.contains("4. CREATE [WAS-PENDING]:\n        - key: config/example/v1/fib/bd1/mac/aa:bb:cc:dd:ee:ff"), "{text}");
+    assert!(text.contains("4. CREATE [WAS-PENDING]:\n        - key: config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a"), "{text}");
     assert!(text.contains("3. CREATE [DERIVED]:"), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_drop_entry_needs_only_its_bridge_domain() -> anyhow::Result<()> {
+    let scheduler = Scheduler::new(SchedulerConfig::default())?;
+    let dataplane = Dataplane::new();
+    example::register_all(&scheduler, &dataplane)?;
+    let key = fib_key("bd1", MAC);
+    scheduler
+        .txn()
+        .put(
+            key.clone(),
+            Value::from_json(
+                json!({"phys_address": MAC, "bridge_domain": "bd1", "action": "DROP"}),
+            ),
+        )
+        .commit()
+        .await?;
+    assert_eq!(scheduler.status(&key).value.details, ["bridge-domain"]);
+    scheduler
+        .txn()
+        .put(
+            bridge_domain_key("bd1"),
+            Value::from_json(json!({"name": "bd1"})),
+        )
+        .commit()
+        .await?;
+    assert_eq!(scheduler.status(&key).value.state, ValueState::Configured);
+    assert_eq!(
+        dataplane.take_calls(),
+        [
+            "create bridge-domain bd1",
+            "create fib bd1/62:89:c6:a3:7e:3a"
+        ]
+    );
     Ok(())
 }

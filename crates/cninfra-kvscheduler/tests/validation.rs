@@ -3,7 +3,10 @@
 use cninfra_kvscheduler::{
     DescriptorError, Scheduler, SchedulerConfig, TxnError, TxnOperation, Value, ValueState,
 };
-use cninfra_kvscheduler_example::{self as example, Dataplane, fib_key, interface_key};
+use cninfra_kvscheduler_example::{
+    self as example, Dataplane, bridge_domain_key, fib_key, interface_key,
+};
+use cninfra_ligato::vpp::interfaces::interface::Type;
 use serde_json::json;
 
 async fn setup() -> anyhow::Result<(Scheduler, Dataplane)> {
@@ -17,8 +20,10 @@ async fn setup() -> anyhow::Result<(Scheduler, Dataplane)> {
 async fn invalid_fields_are_reported() -> anyhow::Result<()> {
     let (s, dataplane) = setup().await?;
     let key = fib_key("bd1", "zz:zz");
+    // An enum number the enum does not have decodes (proto3 enums are open) and fails
+    // validation.
     let bad = json!({"phys_address": "zz:zz", "bridge_domain": "bd1",
-        "outgoing_interface": "if1", "action": "teleport"});
+        "outgoing_interface": "tap1", "action": 7});
     let err = s
         .txn()
         .put(key.clone(), Value::from_json(bad))
@@ -51,11 +56,11 @@ async fn invalid_fields_are_reported() -> anyhow::Result<()> {
 async fn an_invalid_update_keeps_nothing_half_done_and_a_valid_one_fixes_it() -> anyhow::Result<()>
 {
     let (s, dataplane) = setup().await?;
-    let key = interface_key("if1");
+    let key = interface_key("tap1");
     s.txn()
         .put(
             key.clone(),
-            Value::from_json(json!({"name": "if1", "type": "ethernet"})),
+            Value::from_json(json!({"name": "tap1", "type": "SOFTWARE_LOOPBACK"})),
         )
         .commit()
         .await?;
@@ -63,7 +68,7 @@ async fn an_invalid_update_keeps_nothing_half_done_and_a_valid_one_fixes_it() ->
         .txn()
         .put(
             key.clone(),
-            Value::from_json(json!({"name": "if1", "type": "warp-drive"})),
+            Value::from_json(json!({"name": "tap1", "type": "UNDEFINED_TYPE"})),
         )
         .commit()
         .await
@@ -73,7 +78,7 @@ async fn an_invalid_update_keeps_nothing_half_done_and_a_valid_one_fixes_it() ->
     s.txn()
         .put(
             key.clone(),
-            Value::from_json(json!({"name": "if1", "type": "tap"})),
+            Value::from_json(json!({"name": "tap1", "type": "TAP"})),
         )
         .commit()
         .await?;
@@ -82,19 +87,19 @@ async fn an_invalid_update_keeps_nothing_half_done_and_a_valid_one_fixes_it() ->
     assert_eq!(
         dataplane.take_calls(),
         [
-            "create interface if1",
-            "delete interface if1",
-            "create interface if1"
+            "create interface tap1",
+            "delete interface tap1",
+            "create interface tap1"
         ]
     );
-    assert_eq!(dataplane.interfaces()[0].kind, "tap");
+    assert_eq!(dataplane.interfaces()[0].r#type(), Type::Tap);
     Ok(())
 }
 
 #[tokio::test]
-async fn json_that_does_not_fit_the_type_is_invalid_and_names_the_key() -> anyhow::Result<()> {
+async fn json_that_does_not_decode_is_invalid_naming_key_message_and_field() -> anyhow::Result<()> {
     let (s, _dataplane) = setup().await?;
-    let key = interface_key("if1");
+    let key = interface_key("tap1");
     let err = s
         .txn()
         .put(key.clone(), Value::from_json(json!({"name": 5})))
@@ -105,23 +110,102 @@ async fn json_that_does_not_fit_the_type_is_invalid_and_names_the_key() -> anyho
         panic!("{err}")
     };
     assert!(
-        matches!(errors[0].error, DescriptorError::WrongType { .. }),
+        matches!(errors[0].error, DescriptorError::Undecodable { .. }),
         "{err}"
     );
-    assert!(errors[0].error.to_string().contains(&key));
-    assert_eq!(s.status(&key).value.state, ValueState::Invalid);
+    let text = errors[0].error.to_string();
+    let expected = format!(
+        "value of `{key}` is not a valid `ligato.vpp.interfaces.Interface`: field `name`: "
+    );
+    assert!(text.starts_with(&expected), "{text}");
+    let status = s.status(&key).value;
+    assert_eq!(status.state, ValueState::Invalid);
+    assert_eq!(status.details, ["name"]);
+    assert_eq!(status.last_operation, TxnOperation::Validate);
+    Ok(())
+}
+
+/// Upstream's FIB entry with an action its enum does not have, in one transaction with
+/// its bridge domain and interface: the entry is INVALID, its error naming the key, the
+/// message and the field, and the rest of the transaction is applied.
+#[tokio::test]
+async fn an_undecodable_value_is_invalid_and_the_rest_of_its_transaction_applies()
+-> anyhow::Result<()> {
+    let (s, dataplane) = setup().await?;
+    let mac = "62:89:c6:a3:7e:3a";
+    let (fib, bd, tap1) = (
+        fib_key("bd1", mac),
+        bridge_domain_key("bd1"),
+        interface_key("tap1"),
+    );
+    let err = s
+        .txn()
+        .put(
+            fib.clone(),
+            Value::from_json(json!({"phys_address": mac, "bridge_domain": "bd1",
+                "outgoing_interface": "tap1", "action": "FORWARDX"})),
+        )
+        .put(
+            bd.clone(),
+            Value::from_json(json!({"name": "bd1", "interfaces": [{"name": "tap1"}]})),
+        )
+        .put(
+            tap1.clone(),
+            Value::from_json(json!({"name": "tap1", "type": "TAP", "enabled": true})),
+        )
+        .commit()
+        .await
+        .unwrap_err();
+    let TxnError::Failed { errors, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(errors.len(), 1, "{err}");
+    assert_eq!(errors[0].key, fib);
+    let status = s.status(&fib).value;
+    assert_eq!(status.state, ValueState::Invalid);
+    assert_eq!(status.details, ["action"]);
+    for part in [
+        fib.as_str(),
+        "`ligato.vpp.l2.FIBEntry`",
+        "field `action`",
+        "FORWARDX",
+    ] {
+        assert!(status.error.contains(part), "{part}: {}", status.error);
+    }
+    assert_eq!(s.status(&bd).value.state, ValueState::Configured);
+    assert_eq!(s.status(&tap1).value.state, ValueState::Configured);
+    assert_eq!(
+        dataplane.take_calls(),
+        [
+            "create bridge-domain bd1",
+            "create interface tap1",
+            "create bd-interface bd1/tap1",
+        ]
+    );
+
+    // Fixed, the entry is created.
+    s.txn()
+        .put(
+            fib.clone(),
+            Value::from_json(json!({"phys_address": mac, "bridge_domain": "bd1",
+                "outgoing_interface": "tap1", "action": "FORWARD"})),
+        )
+        .commit()
+        .await?;
+    assert_eq!(s.status(&fib).value.state, ValueState::Configured);
+    assert_eq!(dataplane.take_calls(), [format!("create fib bd1/{mac}")]);
     Ok(())
 }
 
 #[tokio::test]
 async fn a_name_that_does_not_match_the_key_is_invalid() -> anyhow::Result<()> {
     let (s, _dataplane) = setup().await?;
-    let key = interface_key("if1");
+    let key = interface_key("tap1");
     let _ = s
         .txn()
         .put(
             key.clone(),
-            Value::from_json(json!({"name": "if2", "type": "ethernet"})),
+            Value::from_json(json!({"name": "tap2", "type": "TAP"})),
         )
         .commit()
         .await;

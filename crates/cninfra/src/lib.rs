@@ -32,7 +32,9 @@
 //! | `kv-consul` | [`consul`]: Consul connector | no |
 //! | `datasync` | [`datasync`]: watch with resync, publishers, statuses in the store | no |
 //! | `kafka` | [`kafka`]: Kafka multiplexer | no |
-//! | `kvscheduler` | [`kvscheduler`]: desired-state reconciliation | no |
+//! | `models` | [`models`]: models (spec, protobuf message or serde type, name template), their registry and encodings (proto3 JSON) | no |
+//! | `ligato` | [`ligato`]: upstream's (vpp-agent) protobuf messages and models | no |
+//! | `kvscheduler` | [`kvscheduler`]: desired-state reconciliation (with `models`) | no |
 //! | `grpc` | [`grpc`]: gRPC server plugin | no |
 //! | `full` | everything above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -88,9 +90,15 @@ pub use cninfra_kv_redis as redis;
 #[cfg(feature = "kvscheduler")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kvscheduler")))]
 pub use cninfra_kvscheduler as kvscheduler;
+#[cfg(feature = "ligato")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ligato")))]
+pub use cninfra_ligato as ligato;
 #[cfg(feature = "logging")]
 #[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
 pub use cninfra_logging as logging;
+#[cfg(feature = "models")]
+#[cfg_attr(docsrs, doc(cfg(feature = "models")))]
+pub use cninfra_models as models;
 #[cfg(feature = "rpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rpc")))]
 pub use cninfra_rpc as rpc;

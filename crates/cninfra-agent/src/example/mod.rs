@@ -1,5 +1,6 @@
 //! The example plugin: it watches items under `config/example/v1/items/` of the agent's
-//! KV store (JSON values), keeps them in an idxmap indexed by kind, logs every change and
+//! KV store (JSON values of a serde type: the model `example.items`, beside upstream's
+//! protobuf models in the agent's registry, [`register_models`]), keeps them in an idxmap indexed by kind, logs every change and
 //! serves them at `GET /example/v1/items`. With a `--kafka-config` it also publishes every
 //! item change to the topic `example-changes` and adds the items of the topic
 //! `example-items` to its view (topics set in `example.conf`). It reports its status and
@@ -18,6 +19,7 @@ use cninfra::grpc::GrpcPlugin;
 use cninfra::health::{Criticality, StatusCheckPlugin, StatusReporter};
 use cninfra::idxmap::WatchHandle;
 use cninfra::kafka::KafkaPlugin;
+use cninfra::models::{ModelError, ModelRegistry, ModelSpec};
 use cninfra::prelude::*;
 use cninfra::rpc::rest::HttpPlugin;
 use cninfra_grpc_echo::EchoService;
@@ -27,6 +29,15 @@ use tokio_util::sync::CancellationToken;
 use self::kafka::ExampleConfig;
 
 use self::items::{ITEMS_PREFIX, Item, ItemChange, ItemView, Origin};
+
+/// Registers the items as a serde model: `example.items`, key prefix
+/// `config/example/v1/items/`. Values are JSON of [`Item`]; an item's name is the last
+/// segment of its key only (an item has no `name` field, so the default name template
+/// `{{.Name}}` cannot make its key from a value).
+pub(crate) fn register_models(models: &mut ModelRegistry) -> Result<(), ModelError> {
+    models.register_serde::<Item>(ModelSpec::new("example", "v1", "items")?, None)?;
+    Ok(())
+}
 
 /// The logger (tracing target) and plugin name.
 const NAME: &str = ExamplePlugin::NAME;
@@ -130,4 +141,28 @@ async fn follow(mut watcher: JsonWatcher<Item>, view: ItemView, stop: Cancellati
 
 fn log_change(name: &str, change: ItemChange) {
     tracing::info!(target: NAME, item = name, change = change.as_str(), "item changed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_items_model_sits_beside_upstreams_protobuf_models() {
+        let models = crate::models().expect("models register");
+        let items = models.for_type::<Item>().expect("items registered");
+        assert_eq!(items.key_prefix(), ITEMS_PREFIX);
+        assert!(items.descriptor().is_none(), "a serde model");
+        assert_eq!(
+            models
+                .for_key(&format!("{ITEMS_PREFIX}web"))
+                .map(|m| m.name()),
+            Some("example.items")
+        );
+        let tap = models
+            .for_key("config/vpp/v2/interfaces/tap1")
+            .expect("upstream's interface model");
+        assert_eq!(tap.proto_name(), "ligato.vpp.interfaces.Interface");
+        assert!(tap.descriptor().is_some(), "a protobuf model");
+    }
 }

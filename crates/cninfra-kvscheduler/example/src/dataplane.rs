@@ -1,4 +1,4 @@
-//! The in-memory "dataplane" of the example: state plus a log of calls.
+//! The in-memory "dataplane" of the example, a simulated VPP: state plus a log of calls.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -7,8 +7,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use cninfra_kvscheduler::DescriptorError;
-
-use crate::{BdInterface, BridgeDomain, FibEntry, Interface};
+use cninfra_ligato::vpp::interfaces::Interface;
+use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry, bridge_domain};
 
 /// One call made to the dataplane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Call {
     pub op: &'static str,
     /// `interface`, `bridge-domain`, `bd-interface` or `fib`.
     pub kind: &'static str,
-    /// The object (`if1`, `bd1`, `bd1/if1`, `bd1/aa:bb:cc:dd:ee:ff`).
+    /// The object (`tap1`, `bd1`, `bd1/tap1`, `bd1/62:89:c6:a3:7e:3a`).
     pub name: String,
 }
 
@@ -37,7 +37,8 @@ struct State {
     failures: BTreeMap<String, u32>,
 }
 
-/// A shared in-memory dataplane: what exists, and every call made, in order.
+/// A shared in-memory dataplane simulating VPP (no VPP involved): what exists, as
+/// upstream's messages, and every call made, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Dataplane {
     state: Arc<Mutex<State>>,
@@ -49,7 +50,7 @@ impl Dataplane {
         Self::default()
     }
 
-    /// The calls so far, as `"create interface if1"`.
+    /// The calls so far, as `"create interface tap1"`.
     pub fn calls(&self) -> Vec<String> {
         self.state
             .lock()
@@ -67,12 +68,12 @@ impl Dataplane {
             .collect()
     }
 
-    /// Makes the next `times` calls on `call` (`"create interface if1"`) fail.
+    /// Makes the next `times` calls on `call` (`"create interface tap1"`) fail.
     pub fn fail_next(&self, call: &str, times: u32) {
         self.state.lock().failures.insert(call.to_owned(), times);
     }
 
-    /// Names of the interfaces that exist.
+    /// The interfaces that exist.
     pub fn interfaces(&self) -> Vec<Interface> {
         self.state.lock().interfaces.values().cloned().collect()
     }
@@ -84,13 +85,16 @@ impl Dataplane {
             .bridge_domains
             .values()
             .map(|bd| BridgeDomain {
-                name: bd.name.clone(),
                 interfaces: state
                     .members
                     .iter()
                     .filter(|(b, _)| *b == bd.name)
-                    .map(|(_, i)| BdInterface { name: i.clone() })
+                    .map(|(_, i)| bridge_domain::Interface {
+                        name: i.clone(),
+                        ..bridge_domain::Interface::default()
+                    })
                     .collect(),
+                ..bd.clone()
             })
             .collect()
     }
@@ -155,9 +159,10 @@ impl Dataplane {
         bd: &BridgeDomain,
     ) -> Result<(), DescriptorError> {
         self.call(op, "bridge-domain", bd.name.clone(), |s| {
+            // Members are kept apart (derived values of their own).
             let bare = BridgeDomain {
-                name: bd.name.clone(),
                 interfaces: Vec::new(),
+                ..bd.clone()
             };
             s.bridge_domains.insert(bd.name.clone(), bare);
         })

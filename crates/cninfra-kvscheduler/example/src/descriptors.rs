@@ -1,19 +1,23 @@
 //! The example descriptors.
 
+use std::sync::Arc;
+
+use cninfra_kvscheduler::models::Model;
 use cninfra_kvscheduler::{
     Correlated, Dependency, DerivedValue, DescriptorError, InvalidValueError, RetrieveResult,
     Retrieved, TypedDescriptor, Value,
 };
+use cninfra_ligato::vpp::interfaces::{Interface, interface};
+use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry, fib_entry};
 
 use crate::{
-    BD_INTERFACE_PREFIX, BRIDGE_DOMAIN_PREFIX, BdBinding, BridgeDomain, Dataplane, FIB_PREFIX,
-    FibEntry, INTERFACE_PREFIX, Interface, bd_interface_key, bridge_domain_key, fib_key,
-    interface_key,
+    BD_INTERFACE_PREFIX, BdBinding, Dataplane, bd_interface_key, bridge_domain_key, fib_key,
+    interface_key, vpp,
 };
 
-/// Checks the `name` field against the key's last segment.
-fn check_name(key: &str, prefix: &str, name: &str) -> Result<(), DescriptorError> {
-    if name.is_empty() || key.strip_prefix(prefix) != Some(name) {
+/// Checks the `name` field against the key's instance name.
+fn check_name(key: &str, model: &Model, name: &str) -> Result<(), DescriptorError> {
+    if name.is_empty() || model.strip_key_prefix(key) != Some(name) {
         return Err(InvalidValueError::new(
             format!("name `{name}` does not match key `{key}`"),
             ["name"],
@@ -27,16 +31,21 @@ fn retrieved<V>(key: String, value: V) -> Retrieved<V, ()> {
     Retrieved::new(key, value)
 }
 
-/// Interfaces: `config/example/v1/interfaces/<name>`. A type change re-creates.
+/// Interfaces (model `vpp.interfaces`): `config/vpp/v2/interfaces/<name>`, any type but
+/// `UNDEFINED_TYPE`. A type change re-creates.
 #[derive(Debug)]
 pub struct InterfaceDescriptor {
     dataplane: Dataplane,
+    model: Arc<Model>,
 }
 
 impl InterfaceDescriptor {
     /// The descriptor over `dataplane`.
     pub fn new(dataplane: Dataplane) -> Self {
-        Self { dataplane }
+        Self {
+            dataplane,
+            model: Arc::clone(&vpp().interface),
+        }
     }
 }
 
@@ -51,19 +60,26 @@ impl TypedDescriptor for InterfaceDescriptor {
     }
 
     fn key_prefix(&self) -> &str {
-        INTERFACE_PREFIX
+        self.model.key_prefix()
+    }
+
+    fn model(&self) -> Option<&Model> {
+        Some(&self.model)
     }
 
     fn validate(&self, key: &str, value: &Interface) -> Result<(), DescriptorError> {
-        check_name(key, INTERFACE_PREFIX, &value.name)?;
-        if !matches!(value.kind.as_str(), "ethernet" | "loopback" | "tap") {
-            return Err(InvalidValueError::new(
-                format!("unknown interface type `{}`", value.kind),
+        check_name(key, &self.model, &value.name)?;
+        match interface::Type::try_from(value.r#type) {
+            Ok(interface::Type::UndefinedType) => {
+                Err(InvalidValueError::new("the interface type is undefined", ["type"]).into())
+            }
+            Ok(_) => Ok(()),
+            Err(_) => Err(InvalidValueError::new(
+                format!("unknown interface type {}", value.r#type),
                 ["type"],
             )
-            .into());
+            .into()),
         }
-        Ok(())
     }
 
     fn create(&self, _key: &str, value: &Interface) -> Result<(), DescriptorError> {
@@ -87,7 +103,7 @@ impl TypedDescriptor for InterfaceDescriptor {
         new: &Interface,
         _meta: Option<&()>,
     ) -> bool {
-        old.kind != new.kind
+        old.r#type != new.r#type
     }
 
     fn delete(
@@ -112,17 +128,21 @@ impl TypedDescriptor for InterfaceDescriptor {
     }
 }
 
-/// Bridge domains: `config/example/v1/bridge-domains/<name>`, deriving one
-/// [`BdBinding`] per member interface.
+/// Bridge domains (model `vpp.l2.bridge-domain`): `config/vpp/l2/v2/bridge-domain/<name>`,
+/// deriving one [`BdBinding`] per member interface.
 #[derive(Debug)]
 pub struct BridgeDomainDescriptor {
     dataplane: Dataplane,
+    model: Arc<Model>,
 }
 
 impl BridgeDomainDescriptor {
     /// The descriptor over `dataplane`.
     pub fn new(dataplane: Dataplane) -> Self {
-        Self { dataplane }
+        Self {
+            dataplane,
+            model: Arc::clone(&vpp().bridge_domain),
+        }
     }
 }
 
@@ -137,11 +157,15 @@ impl TypedDescriptor for BridgeDomainDescriptor {
     }
 
     fn key_prefix(&self) -> &str {
-        BRIDGE_DOMAIN_PREFIX
+        self.model.key_prefix()
+    }
+
+    fn model(&self) -> Option<&Model> {
+        Some(&self.model)
     }
 
     fn validate(&self, key: &str, value: &BridgeDomain) -> Result<(), DescriptorError> {
-        check_name(key, BRIDGE_DOMAIN_PREFIX, &value.name)
+        check_name(key, &self.model, &value.name)
     }
 
     fn create(&self, _key: &str, value: &BridgeDomain) -> Result<(), DescriptorError> {
@@ -201,8 +225,8 @@ impl TypedDescriptor for BridgeDomainDescriptor {
     }
 }
 
-/// Bridge-domain membership (derived): `example/bd/<bd>/interface/<name>`, depending on
-/// the interface.
+/// Bridge-domain membership (derived): `vpp/bd/<bd>/interface/<name>`, depending on the
+/// interface.
 #[derive(Debug)]
 pub struct BdInterfaceDescriptor {
     dataplane: Dataplane,
@@ -254,18 +278,27 @@ impl TypedDescriptor for BdInterfaceDescriptor {
     }
 }
 
-/// FIB entries: `config/example/v1/fib/<bd>/mac/<mac>`, depending on the bridge domain
-/// and on the outgoing interface being its member.
+/// FIB entries (model `vpp.l2.fib`): `config/vpp/l2/v2/fib/<bd>/mac/<mac>`, depending on
+/// the bridge domain and, with `FORWARD`, on the outgoing interface being its member.
 #[derive(Debug)]
 pub struct FibDescriptor {
     dataplane: Dataplane,
+    model: Arc<Model>,
 }
 
 impl FibDescriptor {
     /// The descriptor over `dataplane`.
     pub fn new(dataplane: Dataplane) -> Self {
-        Self { dataplane }
+        Self {
+            dataplane,
+            model: Arc::clone(&vpp().fib),
+        }
     }
+}
+
+/// The action of an entry, if it is one of the enum's.
+fn action_of(entry: &FibEntry) -> Option<fib_entry::Action> {
+    fib_entry::Action::try_from(entry.action).ok()
 }
 
 fn is_mac(text: &str) -> bool {
@@ -287,7 +320,11 @@ impl TypedDescriptor for FibDescriptor {
     }
 
     fn key_prefix(&self) -> &str {
-        FIB_PREFIX
+        self.model.key_prefix()
+    }
+
+    fn model(&self) -> Option<&Model> {
+        Some(&self.model)
     }
 
     fn validate(&self, key: &str, value: &FibEntry) -> Result<(), DescriptorError> {
@@ -295,10 +332,11 @@ impl TypedDescriptor for FibDescriptor {
         if !is_mac(&value.phys_address) {
             invalid.push("phys_address");
         }
-        if !matches!(value.action.as_str(), "forward" | "drop") {
+        let action = action_of(value);
+        if action.is_none() {
             invalid.push("action");
         }
-        if value.outgoing_interface.is_empty() && value.action == "forward" {
+        if value.outgoing_interface.is_empty() && action == Some(fib_entry::Action::Forward) {
             invalid.push("outgoing_interface");
         }
         if key != fib_key(&value.bridge_domain, &value.phys_address) {
@@ -351,12 +389,16 @@ impl TypedDescriptor for FibDescriptor {
     }
 
     fn dependencies(&self, _key: &str, value: &FibEntry) -> Vec<Dependency> {
-        vec![
-            Dependency::on_key("bridge-domain", bridge_domain_key(&value.bridge_domain)),
-            Dependency::on_key(
+        let mut dependencies = vec![Dependency::on_key(
+            "bridge-domain",
+            bridge_domain_key(&value.bridge_domain),
+        )];
+        if action_of(value) == Some(fib_entry::Action::Forward) {
+            dependencies.push(Dependency::on_key(
                 "bridged-interface",
                 bd_interface_key(&value.bridge_domain, &value.outgoing_interface),
-            ),
-        ]
+            ));
+        }
+        dependencies
     }
 }

@@ -1,15 +1,23 @@
 //! The example descriptor set of the KVScheduler (the worked example of the
-//! "configuration order"): interfaces, bridge domains and FIB entries over a small
-//! in-memory [`Dataplane`] that records every call. It is an example, not a dataplane:
-//! the example agent runs it, and `cninfra-kvscheduler`'s tests and docs use it. It is not
-//! part of `cninfra-kvscheduler`, so that the library ships no example code.
+//! "configuration order"): vpp-agent's VPP L2 models, the interfaces, bridge domains and
+//! FIB entries of upstream's protobuf messages ([`cninfra_ligato`]) at upstream's keys,
+//! over a *simulated* VPP: the in-memory [`Dataplane`], which keeps what exists and records
+//! every call. It is an example, not a dataplane: no VPP is involved. The example agent
+//! runs it, and `cninfra-kvscheduler`'s tests and docs use it. It is not part of
+//! `cninfra-kvscheduler`, so that the library ships no example code.
 //!
 //! | what | key | value |
 //! |---|---|---|
-//! | interface | `config/example/v1/interfaces/<name>` | [`Interface`] `{"name","type","enabled"}` |
-//! | bridge domain | `config/example/v1/bridge-domains/<name>` | [`BridgeDomain`] `{"name","interfaces":[{"name"}]}` |
-//! | member interface (derived) | `example/bd/<bd>/interface/<name>` | [`BdBinding`], depends on the interface |
-//! | FIB entry | `config/example/v1/fib/<bd>/mac/<mac>` | [`FibEntry`] `{"phys_address","bridge_domain","outgoing_interface","action"}`, depends on the bridge domain and on the interface being its member |
+//! | interface | `config/vpp/v2/interfaces/<name>` | `ligato.vpp.interfaces.Interface`, e.g. `{"name":"tap1","type":"TAP","enabled":true}` |
+//! | bridge domain | `config/vpp/l2/v2/bridge-domain/<name>` | `ligato.vpp.l2.BridgeDomain`, e.g. `{"name":"bd1","interfaces":[{"name":"tap1"}]}` |
+//! | member interface (derived) | `vpp/bd/<bd>/interface/<name>` | [`BdBinding`], depends on the interface |
+//! | FIB entry | `config/vpp/l2/v2/fib/<bd>/mac/<mac>` | `ligato.vpp.l2.FIBEntry`, e.g. `{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD"}`; depends on the bridge domain and, with `FORWARD`, on the interface being its member |
+//!
+//! Values are proto3 JSON, as vpp-agent keeps them in its KV store: either field-name form
+//! (`phys_address`, `physAddress`), enums by name (`TAP`, `FORWARD`). The key prefixes and
+//! names come from upstream's models ([`models`]: `vpp.interfaces`, `vpp.l2.bridge-domain`,
+//! `vpp.l2.fib`), each descriptor naming its model ([`TypedDescriptor::model`]); the
+//! derived membership keys follow upstream's `vpp/bd/<bd>/interface/<name>`.
 //!
 //! # Examples
 //! ```
@@ -24,28 +32,35 @@
 //! example::register_all(&scheduler, &dataplane)?;
 //!
 //! // A FIB entry before its bridge domain and interface: it waits.
-//! let fib = example::fib_key("bd1", "aa:bb:cc:dd:ee:ff");
+//! let fib = example::fib_key("bd1", "62:89:c6:a3:7e:3a");
+//! assert_eq!(fib, "config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a");
 //! scheduler.txn().put(fib.clone(), Value::from_json(json!({
-//!     "phys_address": "aa:bb:cc:dd:ee:ff", "bridge_domain": "bd1",
-//!     "outgoing_interface": "if1", "action": "forward"}))).commit().await?;
+//!     "phys_address": "62:89:c6:a3:7e:3a", "bridge_domain": "bd1",
+//!     "outgoing_interface": "tap1", "action": "FORWARD"}))).commit().await?;
 //! assert_eq!(scheduler.status(&fib).value.state, ValueState::Pending);
 //!
 //! // Its dependencies appear: it is created.
 //! scheduler.txn()
-//!     .put(example::interface_key("if1"), Value::from_json(json!(
-//!         {"name": "if1", "type": "ethernet", "enabled": true})))
 //!     .put(example::bridge_domain_key("bd1"), Value::from_json(json!(
-//!         {"name": "bd1", "interfaces": [{"name": "if1"}]})))
+//!         {"name": "bd1", "interfaces": [{"name": "tap1"}]})))
+//!     .put(example::interface_key("tap1"), Value::from_json(json!(
+//!         {"name": "tap1", "type": "TAP", "enabled": true})))
 //!     .commit().await?;
 //! assert_eq!(scheduler.status(&fib).value.state, ValueState::Configured);
-//! assert_eq!(dataplane.calls().last().map(String::as_str), Some("create fib bd1/aa:bb:cc:dd:ee:ff"));
+//! assert_eq!(dataplane.calls().last().map(String::as_str), Some("create fib bd1/62:89:c6:a3:7e:3a"));
 //! # Ok(()) }
 //! ```
+//!
+//! [`TypedDescriptor::model`]: cninfra_kvscheduler::TypedDescriptor::model
 
 mod dataplane;
 mod descriptors;
 mod plugin;
 
+use std::sync::{Arc, LazyLock};
+
+use cninfra_ligato::vpp::interfaces::Interface;
+use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry};
 use serde::{Deserialize, Serialize};
 
 pub use dataplane::{Call, Dataplane};
@@ -54,66 +69,97 @@ pub use descriptors::{
 };
 pub use plugin::{ExampleDescriptorsPlugin, ExampleDescriptorsPluginBuilder};
 
-use cninfra_kvscheduler::models::{ModelError, ModelRegistry, ModelSpec, NameSource};
+use cninfra_kvscheduler::models::{Model, ModelError, ModelRegistry};
 use cninfra_kvscheduler::{KvSchedulerError, Scheduler};
 
-/// Key prefix of interfaces.
-pub const INTERFACE_PREFIX: &str = "config/example/v1/interfaces/";
-/// Key prefix of bridge domains.
-pub const BRIDGE_DOMAIN_PREFIX: &str = "config/example/v1/bridge-domains/";
-/// Key prefix of FIB entries.
-pub const FIB_PREFIX: &str = "config/example/v1/fib/";
-/// Key prefix of the derived bridge-domain memberships.
-pub const BD_INTERFACE_PREFIX: &str = "example/bd/";
+/// Key prefix of the derived bridge-domain memberships (upstream's).
+pub const BD_INTERFACE_PREFIX: &str = "vpp/bd/";
 
-/// The key of an interface.
+/// Upstream's VPP models, registered once (as vpp-agent registers its models at package
+/// initialisation), with the three the descriptors use looked up.
+#[derive(Debug)]
+struct VppModels {
+    registry: ModelRegistry,
+    interface: Arc<Model>,
+    bridge_domain: Arc<Model>,
+    fib: Arc<Model>,
+}
+
+impl VppModels {
+    fn new() -> Result<Self, ModelError> {
+        fn model_of<M: 'static>(registry: &ModelRegistry) -> Result<Arc<Model>, ModelError> {
+            registry
+                .for_type::<M>()
+                .cloned()
+                .ok_or_else(|| ModelError::Unknown {
+                    what: std::any::type_name::<M>().to_owned(),
+                })
+        }
+        let mut registry = ModelRegistry::new();
+        cninfra_ligato::register_vpp(&mut registry)?;
+        Ok(Self {
+            interface: model_of::<Interface>(&registry)?,
+            bridge_domain: model_of::<BridgeDomain>(&registry)?,
+            fib: model_of::<FibEntry>(&registry)?,
+            registry,
+        })
+    }
+}
+
+fn vpp() -> &'static VppModels {
+    static MODELS: LazyLock<VppModels> = LazyLock::new(|| {
+        // Upstream's specs and templates are constants: registering them in an empty
+        // registry cannot fail (test `upstreams_models_give_upstreams_keys`); vpp-agent's
+        // `models.Register` panics the same way on a bad declaration.
+        #[allow(clippy::expect_used)]
+        VppModels::new().expect("upstream's VPP models register in an empty registry")
+    });
+    &MODELS
+}
+
+/// The models the example configures: upstream's VPP models
+/// ([`cninfra_ligato::register_vpp`]), for clients that build keys from values and for
+/// the gRPC `ListModels`; an agent adds its other models to it.
+///
+/// # Examples
+/// ```
+/// use cninfra_kvscheduler_example as example;
+/// use cninfra_ligato::vpp::l2::FibEntry;
+///
+/// let models = example::models();
+/// let fib: FibEntry = serde_json::from_str(
+///     r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","action":"DROP"}"#,
+/// )?;
+/// assert_eq!(models.key_of_message(&fib)?, example::fib_key("bd1", "62:89:c6:a3:7e:3a"));
+/// assert_eq!(
+///     models.for_key("config/vpp/l2/v2/bridge-domain/bd1").map(|m| m.proto_name()),
+///     Some("ligato.vpp.l2.BridgeDomain")
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn models() -> ModelRegistry {
+    vpp().registry.clone()
+}
+
+/// The key of an interface (model `vpp.interfaces`).
 pub fn interface_key(name: &str) -> String {
-    format!("{INTERFACE_PREFIX}{name}")
+    format!("{}{name}", vpp().interface.key_prefix())
 }
 
-/// The key of a bridge domain.
+/// The key of a bridge domain (model `vpp.l2.bridge-domain`).
 pub fn bridge_domain_key(name: &str) -> String {
-    format!("{BRIDGE_DOMAIN_PREFIX}{name}")
+    format!("{}{name}", vpp().bridge_domain.key_prefix())
 }
 
-/// The key of a FIB entry.
+/// The key of a FIB entry (model `vpp.l2.fib`, template
+/// `{{.BridgeDomain}}/mac/{{.PhysAddress}}`).
 pub fn fib_key(bridge_domain: &str, mac: &str) -> String {
-    format!("{FIB_PREFIX}{bridge_domain}/mac/{mac}")
+    format!("{}{bridge_domain}/mac/{mac}", vpp().fib.key_prefix())
 }
 
 /// The key of the derived value "interface is a member of the bridge domain".
 pub fn bd_interface_key(bridge_domain: &str, interface: &str) -> String {
     format!("{BD_INTERFACE_PREFIX}{bridge_domain}/interface/{interface}")
-}
-
-/// An interface.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Interface {
-    /// Name (the last key segment).
-    pub name: String,
-    /// `ethernet`, `loopback` or `tap`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Administrative state.
-    #[serde(default)]
-    pub enabled: bool,
-}
-
-/// A member of a bridge domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BdInterface {
-    /// Interface name.
-    pub name: String,
-}
-
-/// A bridge domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BridgeDomain {
-    /// Name (the last key segment).
-    pub name: String,
-    /// Member interfaces.
-    #[serde(default)]
-    pub interfaces: Vec<BdInterface>,
 }
 
 /// The derived value binding an interface to a bridge domain.
@@ -125,56 +171,6 @@ pub struct BdBinding {
     pub interface: String,
 }
 
-/// A static FIB entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FibEntry {
-    /// MAC address `aa:bb:cc:dd:ee:ff`.
-    pub phys_address: String,
-    /// Bridge domain name.
-    pub bridge_domain: String,
-    /// Interface the frames go out of (must be a member of the bridge domain).
-    pub outgoing_interface: String,
-    /// `forward` or `drop`.
-    pub action: String,
-}
-
-/// The models of the example (interfaces, bridge domains, FIB entries), for clients that
-/// build keys from values.
-///
-/// # Examples
-/// ```
-/// use cninfra_kvscheduler_example::{self as example, Interface};
-///
-/// let models = example::models();
-/// let key = models.key_of(&Interface { name: "if1".into(), kind: "tap".into(), enabled: true })?;
-/// assert_eq!(key, example::interface_key("if1"));
-/// # Ok::<(), cninfra_kvscheduler::models::ModelError>(())
-/// ```
-pub fn models() -> ModelRegistry {
-    let mut registry = ModelRegistry::new();
-    if let Err(err) = register_models(&mut registry) {
-        // The specs are constants that pass validation: this is not expected to happen.
-        tracing::error!(target: ExampleDescriptorsPlugin::NAME, error = %err, "example models not registered");
-    }
-    registry
-}
-
-fn register_models(registry: &mut ModelRegistry) -> Result<(), ModelError> {
-    registry.register::<Interface>(
-        ModelSpec::new("example", "v1", "interfaces")?,
-        NameSource::default(),
-    )?;
-    registry.register::<BridgeDomain>(
-        ModelSpec::new("example", "v1", "bridge-domains")?,
-        NameSource::default(),
-    )?;
-    registry.register::<FibEntry>(
-        ModelSpec::new("example", "v1", "fib")?,
-        NameSource::Template("{{.bridge_domain}}/mac/{{.phys_address}}".into()),
-    )?;
-    Ok(())
-}
-
 /// Registers the four example descriptors over `dataplane`.
 ///
 /// # Errors
@@ -184,4 +180,34 @@ pub fn register_all(scheduler: &Scheduler, dataplane: &Dataplane) -> Result<(), 
     scheduler.register(BridgeDomainDescriptor::new(dataplane.clone()))?;
     scheduler.register(BdInterfaceDescriptor::new(dataplane.clone()))?;
     scheduler.register(FibDescriptor::new(dataplane.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_models_give_upstreams_keys() {
+        let models = VppModels::new().unwrap();
+        assert_eq!(models.interface.name(), "vpp.interfaces");
+        assert_eq!(interface_key("tap1"), "config/vpp/v2/interfaces/tap1");
+        assert_eq!(
+            bridge_domain_key("bd1"),
+            "config/vpp/l2/v2/bridge-domain/bd1"
+        );
+        let fib = FibEntry {
+            phys_address: "62:89:c6:a3:7e:3a".into(),
+            bridge_domain: "bd1".into(),
+            ..FibEntry::default()
+        };
+        assert_eq!(
+            models.fib.key_of_message(&fib).unwrap(),
+            fib_key("bd1", "62:89:c6:a3:7e:3a")
+        );
+        assert_eq!(
+            fib_key("bd1", "62:89:c6:a3:7e:3a"),
+            "config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a"
+        );
+        assert_eq!(bd_interface_key("bd1", "tap1"), "vpp/bd/bd1/interface/tap1");
+    }
 }

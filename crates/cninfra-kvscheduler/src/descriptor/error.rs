@@ -1,5 +1,7 @@
 //! Errors descriptors return.
 
+use cninfra_models::DecodeError;
+
 use crate::state::TxnOperation;
 
 /// A value rejected by a descriptor's `validate`, with the fields at fault.
@@ -41,16 +43,27 @@ pub enum DescriptorError {
     /// The value is invalid (from `validate`; never retried).
     #[error(transparent)]
     Invalid(#[from] InvalidValueError),
-    /// The value of a key is not of the type its descriptor handles (or raw JSON that
-    /// does not decode into it).
+    /// The value of a key is not of the type its descriptor handles.
     #[error("value of `{key}` is not a valid `{expected}`: {reason}")]
     WrongType {
         /// The key.
         key: String,
         /// The type the descriptor expects.
         expected: &'static str,
-        /// What was found instead, or the decoding error.
+        /// What was found instead.
         reason: String,
+    },
+    /// A raw value (JSON from a KV store or a client) that does not decode into the
+    /// descriptor's value type (never retried). The text names the key, the message (the
+    /// proto name of the descriptor's model, e.g. `ligato.vpp.l2.FIBEntry`, else the Rust
+    /// type) and the field, e.g. ``value of `config/vpp/l2/v2/fib/bd1/mac/..` is not a
+    /// valid `ligato.vpp.l2.FIBEntry`: field `action`: unknown enum value `FORWARDX`..``.
+    #[error("value of `{key}` is {error}")]
+    Undecodable {
+        /// The key.
+        key: String,
+        /// What does not decode, and where (its `path` is the invalid field).
+        error: DecodeError,
     },
     /// The southbound operation failed.
     #[error("{message}")]
@@ -102,10 +115,14 @@ impl DescriptorError {
         )
     }
 
-    /// The invalid fields of an [`Invalid`](Self::Invalid) error.
+    /// The invalid fields of an [`Invalid`](Self::Invalid) error, or the field that did
+    /// not decode of an [`Undecodable`](Self::Undecodable) one.
     pub fn invalid_fields(&self) -> &[String] {
         match self {
             Self::Invalid(invalid) => &invalid.fields,
+            Self::Undecodable { error, .. } if !error.path.is_empty() => {
+                std::slice::from_ref(&error.path)
+            }
             _ => &[],
         }
     }

@@ -31,8 +31,8 @@ pub type KeySelector = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 /// ```
 /// use cninfra_kvscheduler::Dependency;
 ///
-/// let bd = Dependency::on_key("bridge-domain", "config/example/v1/bridge-domains/bd1");
-/// let any_loop = Dependency::any_of("some-loopback", ["config/example/v1/interfaces/"])
+/// let bd = Dependency::on_key("bridge-domain", "config/vpp/l2/v2/bridge-domain/bd1");
+/// let any_loop = Dependency::any_of("some-loopback", ["config/vpp/v2/interfaces/"])
 ///     .with_selector(|key| key.ends_with("loop0") || key.ends_with("loop1"));
 /// assert_eq!(bd.label(), "bridge-domain");
 /// # let _ = any_loop;

@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use cninfra_idxmap::IdxMap;
+use cninfra_models::codec::decode_serde;
+use cninfra_models::{DecodeError, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -115,9 +117,22 @@ pub trait TypedDescriptor: Send + Sync + 'static {
     /// descriptor a fallback tested by [`key_selector`](Self::key_selector) for every key.
     fn key_prefix(&self) -> &str;
 
-    /// Narrows the keys under the prefix that the descriptor owns (default: all).
+    /// Narrows the keys under the prefix that the descriptor owns (default: all; with a
+    /// [`model`](Self::model), only its instance keys are the descriptor's anyway).
     fn key_selector(&self, _key: &str) -> bool {
         true
+    }
+
+    /// The model of the values, as upstream's descriptors are built from one (default:
+    /// none). With a model, the descriptor owns only the model's instance keys
+    /// ([`Model::is_key_valid`]: upstream's `KeySelector`), and a raw value that does not
+    /// decode is reported under the model's message ([`Model::proto_name`]:
+    /// `ligato.vpp.l2.FIBEntry`, upstream's `ValueTypeName`) rather than the Rust type.
+    /// Give the model's [`Model::key_prefix`] as [`key_prefix`](Self::key_prefix)
+    /// (upstream's `NBKeyPrefix`); the default [`key_label`](Self::key_label) is then
+    /// upstream's `StripKeyPrefix`.
+    fn model(&self) -> Option<&Model> {
+        None
     }
 
     /// The prefix NB writes these values under (watched by the KV store wiring); `None`
@@ -338,7 +353,12 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
     }
 
     fn key_selector(&self, key: &str) -> bool {
-        key.starts_with(self.inner.key_prefix()) && self.inner.key_selector(key)
+        key.starts_with(self.inner.key_prefix())
+            && self
+                .inner
+                .model()
+                .is_none_or(|model| model.is_key_valid(key))
+            && self.inner.key_selector(key)
     }
 
     fn nb_key_prefix(&self) -> Option<&str> {
@@ -350,16 +370,29 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
     }
 
     fn decode(&self, key: &str, value: &Value) -> Result<Value, DescriptorError> {
-        match value.raw_json() {
-            Some(json) => serde_json::from_value::<D::Value>(json.clone())
-                .map(Value::new)
-                .map_err(|err| DescriptorError::WrongType {
-                    key: key.to_owned(),
-                    expected: std::any::type_name::<D::Value>(),
-                    reason: err.to_string(),
-                }),
-            None => self.typed(key, value).map(|_| value.clone()),
-        }
+        let Some(json) = value.raw_json() else {
+            return self.typed(key, value).map(|_| value.clone());
+        };
+        // Through the bytes, so the error names the field that broke (as a KV store's
+        // value would be read).
+        let decoded = serde_json::to_vec(json)
+            .map_err(|err| DecodeError {
+                message: String::new(),
+                path: String::new(),
+                reason: err.to_string(),
+            })
+            .and_then(|bytes| decode_serde::<D::Value>(&bytes));
+        decoded.map(Value::new).map_err(|mut error| {
+            // The message by its proto name (the Rust type name without a model).
+            error.message = self.inner.model().map_or_else(
+                || std::any::type_name::<D::Value>().to_owned(),
+                |model| model.proto_name().to_owned(),
+            );
+            DescriptorError::Undecodable {
+                key: key.to_owned(),
+                error,
+            }
+        })
     }
 
     fn equivalent(&self, key: &str, old: &Value, new: &Value) -> bool {

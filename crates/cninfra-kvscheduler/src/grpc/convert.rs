@@ -3,18 +3,32 @@
 
 use tonic::Status;
 
+use cninfra_models::json::{decode_dynamic, encode_dynamic};
+use cninfra_models::{ModelInfo, ModelRegistry};
+
 use super::pb;
 use crate::descriptor::DescriptorError;
-use crate::models::{ModelInfo, NameSource};
 use crate::orchestrator::OrchestratorError;
 use crate::scheduler::DumpedKv;
 use crate::state::{Origin, ValueStatus};
 use crate::txn::{KeyError, TxnError};
 use crate::value::Value;
 
-/// A value as JSON text.
-pub(super) fn json_text(value: &Value) -> String {
+/// A value as JSON text (a descriptor's value: proto3 JSON for a protobuf message).
+fn json_text(value: &Value) -> String {
     value.to_json().to_string()
+}
+
+/// A value as a client gave it, as canonical proto3 JSON text when the key's model has a
+/// message and the value decodes into it (lowerCamel names, defaults left out, as `Dump`
+/// shows values); else its JSON as given.
+pub(super) fn canonical_json_text(models: &ModelRegistry, key: &str, value: &Value) -> String {
+    let json = value.to_json().to_string();
+    models
+        .for_key(key)
+        .and_then(|model| model.descriptor())
+        .and_then(|desc| decode_dynamic(desc.clone(), json.as_bytes()).ok())
+        .map_or(json, |msg| encode_dynamic(&msg).to_string())
 }
 
 /// Whether the value of a failed key was rejected as invalid (validation, or JSON that
@@ -22,7 +36,9 @@ pub(super) fn json_text(value: &Value) -> String {
 fn is_invalid(error: &KeyError) -> bool {
     matches!(
         error.error,
-        DescriptorError::Invalid(_) | DescriptorError::WrongType { .. }
+        DescriptorError::Invalid(_)
+            | DescriptorError::WrongType { .. }
+            | DescriptorError::Undecodable { .. }
     )
 }
 
@@ -92,12 +108,6 @@ pub(super) fn dumped_value(kv: DumpedKv, status: ValueStatus) -> pb::DumpedValue
 
 /// A model as a `ModelDetail`.
 pub(super) fn model_detail(info: ModelInfo) -> pb::ModelDetail {
-    use pb::model_detail::Naming;
-    let naming = match info.name_source {
-        NameSource::Field(field) => Naming::NameField(field),
-        NameSource::Template(template) => Naming::NameTemplate(template),
-        NameSource::Singleton => Naming::Singleton(true),
-    };
     pb::ModelDetail {
         name: info.name,
         module: info.spec.module,
@@ -105,8 +115,8 @@ pub(super) fn model_detail(info: ModelInfo) -> pb::ModelDetail {
         r#type: info.spec.type_,
         class: info.spec.class,
         key_prefix: info.key_prefix,
-        type_name: info.type_name,
-        naming: Some(naming),
+        proto_name: info.proto_name,
+        name_template: info.name_template,
     }
 }
 

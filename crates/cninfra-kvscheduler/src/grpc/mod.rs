@@ -11,17 +11,22 @@
 //! | `Delete(keys)` | a source transaction deleting the keys from the `grpc` share |
 //! | `Get()` | the `grpc` share (whether or not its values win the merge) |
 //! | `Dump(key_prefix?)` | the scheduler's SB view, each value with its state, error and details |
-//! | `ListModels(class)` | the models registry: module, version, type, class, key prefix, type name and naming |
+//! | `ListModels(class)` | the model registry: name, module, version, type, class, key prefix, proto name and name template |
 //!
 //! Keys are relative to the agent prefix, as in the KV store
-//! (`config/example/v1/interfaces/if1`). `Update` and `Delete` answer with the scheduler's
+//! (`config/vpp/v2/interfaces/tap1`). Values are JSON texts, proto3 JSON for models with
+//! a protobuf message (upstream's form, as `etcdctl put` writes it: either field-name
+//! form, enums by name); `Get` and `Dump` answer with canonical proto3 JSON (lowerCamel
+//! field names, defaults left out), `Get` where the key's model in the registry has a
+//! message and the value decodes. `Update` and `Delete` answer with the scheduler's
 //! sequence number and the keys that FAILED or are RETRYING; a PENDING value waits for its
 //! dependencies and is no error.
 //!
 //! # Status codes
 //! - `INVALID_ARGUMENT`: an empty or repeated key, a value that is not JSON (nothing is
-//!   applied), or a value the descriptor rejects (validation, or JSON that does not fit
-//!   its type); the message names each key and its invalid fields. The other keys of the
+//!   applied), or a value the descriptor rejects (validation, or JSON that does not decode
+//!   into its message: the message names the proto name and the field); the message names
+//!   each key and its invalid fields. The other keys of the
 //!   request stay applied (best effort, as the scheduler).
 //! - `UNAVAILABLE`: the orchestrator does not exist yet (before its plugin's `init`) or
 //!   the scheduler stopped.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cninfra_grpc::{GrpcError, GrpcPlugin};
 use tonic::{Request, Response, Status};
 
-use super::convert::{change_response, dumped_value, json_text, model_detail};
+use super::convert::{canonical_json_text, change_response, dumped_value, model_detail};
 use super::pb::configurator_server::{Configurator, ConfiguratorServer};
 use super::pb::{self, ChangeResponse};
 use super::{CALL_TIMEOUT, FILE_DESCRIPTOR_SET, LOG};
@@ -196,8 +196,8 @@ impl Configurator for ConfiguratorService {
             .values()
             .into_iter()
             .map(|(key, value)| pb::KeyValue {
+                value: canonical_json_text(&self.models, &key, &value),
                 key,
-                value: json_text(&value),
             })
             .collect();
         Ok(Response::new(pb::GetResponse { items }))

@@ -197,7 +197,12 @@ impl Scheduler {
                             if node.is_derived() || node.origin == Origin::FromSb {
                                 continue;
                             }
-                            node.last_update.as_ref().and_then(|u| u.value.clone())
+                            // As NB gave it, decoded when it was raw JSON (so a
+                            // message shows as proto3 JSON, as in the other views).
+                            node.last_update
+                                .as_ref()
+                                .and_then(|u| u.value.clone())
+                                .map(|v| descriptor.decode(&node.key, &v).unwrap_or(v))
                         } else {
                             node.value.clone()
                         };

@@ -79,9 +79,9 @@ pub enum TxnError {
 /// # async fn demo(scheduler: Scheduler) -> Result<(), cninfra_kvscheduler::TxnError> {
 /// let seq = scheduler
 ///     .txn()
-///     .put("config/example/v1/interfaces/eth0", Value::from_json(serde_json::json!(
-///         {"name": "eth0", "type": "ethernet", "enabled": true})))
-///     .delete("config/example/v1/interfaces/old")
+///     .put("config/vpp/v2/interfaces/eth0", Value::from_json(serde_json::json!(
+///         {"name": "eth0", "type": "DPDK", "enabled": true})))
+///     .delete("config/vpp/v2/interfaces/old")
 ///     .with_description("rename eth")
 ///     .with_retry_default()
 ///     .commit()

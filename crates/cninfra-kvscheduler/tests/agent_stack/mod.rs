@@ -23,11 +23,12 @@ pub const LABEL: &str = "vpp1";
 /// How long a test waits for anything.
 pub const WAIT: Duration = Duration::from_secs(10);
 /// The FIB entry's MAC address.
-pub const MAC: &str = "aa:bb:cc:dd:ee:ff";
+pub const MAC: &str = "62:89:c6:a3:7e:3a";
 
-pub const FIB_JSON: &str = r#"{"phys_address":"aa:bb:cc:dd:ee:ff","bridge_domain":"bd1","outgoing_interface":"if1","action":"forward"}"#;
-pub const BD_JSON: &str = r#"{"name":"bd1","interfaces":[{"name":"if1"}]}"#;
-pub const IF_JSON: &str = r#"{"name":"if1","type":"ethernet","enabled":true}"#;
+// The seed's values, in upstream's form (proto3 JSON as `etcdctl put` writes it).
+pub const FIB_JSON: &str = r#"{"phys_address":"62:89:c6:a3:7e:3a","bridge_domain":"bd1","outgoing_interface":"tap1","action":"FORWARD"}"#;
+pub const BD_JSON: &str = r#"{"name":"bd1","interfaces":[{"name":"tap1"}]}"#;
+pub const IF_JSON: &str = r#"{"name":"tap1","type":"TAP","enabled":true}"#;
 
 /// A running agent and its parts.
 #[derive(Debug)]
