@@ -317,24 +317,37 @@ impl<'s> ActionLexer<'s> {
         accept(self, "i");
     }
 
-    fn quoted(&mut self, start: usize) -> Result<String, LexError> {
+    /// The body of a `"…"` string or `'…'` character constant, unescaped: up to the first
+    /// unescaped `quote` on the line.
+    fn escaped_until(
+        &mut self,
+        start: usize,
+        quote: char,
+        what: &str,
+    ) -> Result<(String, &'s str), LexError> {
         let rest = &self.src[self.pos..];
         let mut escaped = false;
         for (i, c) in rest.char_indices() {
             match c {
                 '\n' => break,
                 '\\' if !escaped => escaped = true,
-                '"' if !escaped => {
+                c if c == quote && !escaped => {
                     self.pos += i + 1;
-                    return unescape(&rest[..i], '"').map_err(|message| LexError {
+                    let text = unescape(&rest[..i], quote).map_err(|message| LexError {
                         offset: start,
                         message,
-                    });
+                    })?;
+                    return Ok((text, &rest[..i]));
                 }
                 _ => escaped = false,
             }
         }
-        err(start, "unterminated quoted string")
+        err(start, format!("unterminated {what}"))
+    }
+
+    fn quoted(&mut self, start: usize) -> Result<String, LexError> {
+        self.escaped_until(start, '"', "quoted string")
+            .map(|(text, _)| text)
     }
 
     fn raw_quoted(&mut self, start: usize) -> Result<String, LexError> {
@@ -348,31 +361,12 @@ impl<'s> ActionLexer<'s> {
     }
 
     fn char_constant(&mut self, start: usize) -> Result<char, LexError> {
-        let rest = &self.src[self.pos..];
-        let mut escaped = false;
-        for (i, c) in rest.char_indices() {
-            match c {
-                '\n' => break,
-                '\\' if !escaped => escaped = true,
-                '\'' if !escaped => {
-                    self.pos += i + 1;
-                    let text = unescape(&rest[..i], '\'').map_err(|message| LexError {
-                        offset: start,
-                        message,
-                    })?;
-                    let mut chars = text.chars();
-                    return match (chars.next(), chars.next()) {
-                        (Some(c), None) => Ok(c),
-                        _ => err(
-                            start,
-                            format!("malformed character constant: '{}'", &rest[..i]),
-                        ),
-                    };
-                }
-                _ => escaped = false,
-            }
+        let (text, raw) = self.escaped_until(start, '\'', "character constant")?;
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Ok(c),
+            _ => err(start, format!("malformed character constant: '{raw}'")),
         }
-        err(start, "unterminated character constant")
     }
 }
 
