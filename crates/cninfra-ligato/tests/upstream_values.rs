@@ -188,3 +188,25 @@ fn typed_messages_render_templates_as_their_dynamic_form() {
         .to_string();
     assert!(err.contains("Colour"), "{err}");
 }
+
+#[test]
+fn enums_are_open_as_in_protojson() {
+    // A number the enum does not name is a valid proto3 value: read, kept and written back
+    // as the number (Go's protojson does the same).
+    let fib: FibEntry = json::decode(br#"{"bridge_domain":"bd1","action":7}"#).unwrap();
+    assert_eq!(fib.action, 7);
+    let out: serde_json::Value =
+        serde_json::from_slice(&ProtoJsonCodec.encode(&fib).unwrap()).unwrap();
+    assert_eq!(out, json!({"bridgeDomain": "bd1", "action": 7}));
+    let mut iface: Interface =
+        json::decode(br#"{"name":"a","rx_modes":[{"mode":9},{"mode":"POLLING"}]}"#).unwrap();
+    assert_eq!(iface.rx_modes[0].mode, 9);
+    assert_eq!(iface.rx_modes[1].mode, 1);
+    iface.r#type = 99;
+    let out: serde_json::Value =
+        serde_json::from_slice(&ProtoJsonCodec.encode(&iface).unwrap()).unwrap();
+    assert_eq!(out["type"], 99);
+    assert_eq!(out["rxModes"][0]["mode"], 9);
+    // Names must still be names the enum has.
+    assert!(json::decode::<FibEntry>(br#"{"action":"SIDEWAYS"}"#).is_err());
+}

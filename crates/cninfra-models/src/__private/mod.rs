@@ -4,7 +4,9 @@ pub use pbjson;
 pub use serde;
 
 mod number;
+mod open_enum;
 pub use number::NumberDeserialize;
+pub use open_enum::OpenEnum;
 
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 

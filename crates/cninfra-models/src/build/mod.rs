@@ -49,6 +49,51 @@ pub enum BuildError {
     NoOutDir,
 }
 
+/// Points pbjson's generated code at our helpers: `::pbjson` at the re-export (the crate
+/// needs no dependency of its own), numbers at our faster helper, and enum fields at
+/// [`OpenEnum`](crate::__private::OpenEnum) so that numbers an enum does not name are read
+/// and written as Go's protojson does (proto3 enums are open) instead of refused.
+fn patch_pbjson(code: &str) -> String {
+    use std::sync::LazyLock;
+    static RULES: LazyLock<Vec<(regex::Regex, &str)>> = LazyLock::new(|| {
+        [
+            (
+                r"map_\.next_value::<::std::option::Option<([\w:]+)>>\(\)\?\.map\(\|x\| ([\w:]+)\(x as i32\)\)",
+                "map_.next_value::<::std::option::Option<::cninfra_models::__private::OpenEnum<$1>>>()?.map(|x| $2(x.number()))",
+            ),
+            (
+                r"map_\.next_value::<::std::option::Option<([\w:]+)>>\(\)\?\.map\(\|x\| x as i32\)",
+                "map_.next_value::<::std::option::Option<::cninfra_models::__private::OpenEnum<$1>>>()?.map(|x| x.number())",
+            ),
+            (
+                r"map_\.next_value::<Vec<([\w:]+)>>\(\)\?\.into_iter\(\)\.map\(\|x\| x as i32\)",
+                "map_.next_value::<Vec<::cninfra_models::__private::OpenEnum<$1>>>()?.into_iter().map(|x| x.number())",
+            ),
+            (
+                r"map_\.next_value::<([\w:]+)>\(\)\? as i32",
+                "map_.next_value::<::cninfra_models::__private::OpenEnum<$1>>()?.number()",
+            ),
+            (
+                r#"\.map_err\(\|_\| serde::ser::Error::custom\(format!\("Invalid variant \{\}", ([^)]+)\)\)\)"#,
+                "\n.map_or_else(|_| ::core::result::Result::<_, S::Error>::Ok(::cninfra_models::__private::OpenEnum::Number($1)), |e| ::core::result::Result::Ok(::cninfra_models::__private::OpenEnum::Known(e)))",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(pattern, replacement)| Some((regex::Regex::new(pattern).ok()?, replacement)))
+        .collect()
+    });
+    let mut code = code
+        .replace(
+            "::pbjson::private::NumberDeserialize",
+            "::cninfra_models::__private::NumberDeserialize",
+        )
+        .replace("::pbjson::", "::cninfra_models::__private::pbjson::");
+    for (rule, replacement) in RULES.iter() {
+        code = rule.replace_all(&code, *replacement).into_owned();
+    }
+    code
+}
+
 /// A set of `.proto` files to compile.
 #[derive(Debug, Clone)]
 pub struct Protos {
@@ -147,14 +192,7 @@ impl Protos {
             for package in packages.names() {
                 let path = out_dir.join(format!("{package}.serde.rs"));
                 let code = std::fs::read_to_string(&path)?;
-                std::fs::write(
-                    &path,
-                    code.replace(
-                        "::pbjson::private::NumberDeserialize",
-                        "::cninfra_models::__private::NumberDeserialize",
-                    )
-                    .replace("::pbjson::", "::cninfra_models::__private::pbjson::"),
-                )?;
+                std::fs::write(&path, patch_pbjson(&code))?;
             }
         }
 
