@@ -353,6 +353,12 @@ impl ModelRegistry {
             .map(|&i| &self.models[i])
     }
 
+    /// The model whose key prefix is exactly `prefix` (`config/vpp/l2/v2/fib/`; a
+    /// singleton's whole key).
+    pub fn for_key_prefix(&self, prefix: &str) -> Option<&Arc<Model>> {
+        self.by_prefix.get(prefix).map(|&i| &self.models[i])
+    }
+
     /// The model a key belongs to: one hash lookup per distinct prefix length, longest
     /// first.
     pub fn for_key(&self, key: &str) -> Option<&Arc<Model>> {
