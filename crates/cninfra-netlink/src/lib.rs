@@ -33,7 +33,7 @@
 //!
 //! | feature | what it adds | default |
 //! |---|---|---|
-//! | `testing` | [`testing`]: whether kernel tests may run (root, else a printed skip, or a failure under `CNINFRA_REQUIRE_KERNEL_TESTS=1`), and scratch namespaces deleted on drop | no |
+//! | `testing` | the `testing` module: whether kernel tests may run (root, else a printed skip, or a failure under `CNINFRA_REQUIRE_KERNEL_TESTS=1`), and scratch namespaces deleted on drop | no |
 
 mod address;
 mod client;

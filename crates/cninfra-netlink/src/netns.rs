@@ -96,7 +96,9 @@ pub(crate) fn id_of(path: &Path) -> Result<NsId, Cause> {
 /// [`Namespace::Default`], `f` runs on the calling thread, which is in the agent's
 /// namespace (this crate never moves a thread it does not own).
 ///
-/// A namespace that is gone is [`ErrorKind::NamespaceGone`](crate::ErrorKind).
+/// A namespace that is gone is [`ErrorKind::NamespaceGone`](crate::ErrorKind). Inside
+/// `f`, sockets and `/proc/sys/net` are the namespace's; `/proc/net` is the main
+/// thread's, so read `/proc/thread-self/net` instead.
 pub fn run_in_namespace<T: Send>(ns: &Namespace, f: impl FnOnce() -> T + Send) -> Result<T> {
     let Some(path) = ns.path() else {
         return Ok(f());

@@ -2,6 +2,7 @@
 //! namespaces that are deleted even when the test fails. The Linux plugins' kernel tests
 //! use the same helpers, so the skip-or-fail rule lives here only.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use nix::sched::{CloneFlags, unshare};
@@ -16,7 +17,8 @@ pub const REQUIRE_VARIABLE: &str = "CNINFRA_REQUIRE_KERNEL_TESTS";
 pub const SCRATCH_PREFIX: &str = "cninfra-test-";
 
 /// Whether the kernel tests may run here: as root, with the right to make network
-/// namespaces. When they may not, prints why (the test then returns early: a skip);
+/// namespaces. When they may not, prints why on stderr, past the test harness's capture
+/// (the test then returns early: a skip);
 /// when [`REQUIRE_VARIABLE`] is `1`, panics instead, so that a skip under CI fails.
 ///
 /// ```no_run
@@ -32,16 +34,20 @@ pub fn kernel_tests_allowed(test: &str) -> bool {
     };
     let required = std::env::var(REQUIRE_VARIABLE).is_ok_and(|v| v == "1");
     if required {
-        panic!("kernel test {test} cannot run ({reason}) but {REQUIRE_VARIABLE}=1 requires it");
+        panic!("kernel test {test} cannot run ({reason}), and {REQUIRE_VARIABLE}=1 requires it");
     }
-    eprintln!("SKIPPED kernel test {test}: {reason} (set {REQUIRE_VARIABLE}=1 to fail instead)");
+    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED kernel test {test}: {reason}; set {REQUIRE_VARIABLE}=1 to fail instead"
+    );
     false
 }
 
 /// Why kernel tests cannot run here, if they cannot.
 fn why_not() -> Option<String> {
     if !nix::unistd::geteuid().is_root() {
-        return Some("it needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)".into());
+        return Some("not root: it needs CAP_NET_ADMIN and CAP_SYS_ADMIN".into());
     }
     // A throwaway thread tries to make a network namespace (the thread's namespace dies
     // with it).

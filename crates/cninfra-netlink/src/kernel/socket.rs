@@ -52,9 +52,10 @@ pub(crate) fn open_raw(groups: &[u32]) -> io::Result<netlink_sys::Socket> {
     Ok(socket)
 }
 
-/// Waits until `fd` is readable or `timeout` passes (`false`).
+/// Waits until `fd` is readable or `timeout` passes (`false`), in whole milliseconds
+/// rounded up (so that a wait never ends before its deadline).
 fn wait_readable(fd: impl AsFd, timeout: Duration) -> Result<bool, Errno> {
-    let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    let millis = u16::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(u16::MAX);
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
     loop {
         match poll(&mut fds, PollTimeout::from(millis)) {
@@ -241,5 +242,46 @@ pub(crate) fn io_cause(err: io::Error) -> Cause {
     match err.raw_os_error() {
         Some(code) => Cause::Errno(Errno::from_raw(code)),
         None => Cause::Protocol(err.to_string()),
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use netlink_packet_route::link::LinkMessage;
+    use nix::sched::{CloneFlags, unshare};
+
+    use super::*;
+
+    #[test]
+    fn an_unanswered_request_times_out_and_the_socket_stays_usable() {
+        if !crate::testing::kernel_tests_allowed("socket timeout") {
+            return;
+        }
+        // In a namespace of its own: the request changes nothing, but stays off the host.
+        let (timed_out, next) = std::thread::spawn(|| {
+            unshare(CloneFlags::CLONE_NEWNET).unwrap();
+            let socket = Socket::open(Duration::from_millis(100)).unwrap();
+            let mut message = LinkMessage::default();
+            message.header.index = 1;
+            // A change without NLM_F_ACK that succeeds gets no answer at all.
+            let started = Instant::now();
+            let timed_out = socket.request(RouteNetlinkMessage::SetLink(message.clone()), 0);
+            assert!(started.elapsed() >= Duration::from_millis(100));
+            let next = socket.get(RouteNetlinkMessage::GetLink(message));
+            (timed_out, next)
+        })
+        .join()
+        .unwrap();
+        assert!(matches!(timed_out, Err(Cause::Timeout(_))), "{timed_out:?}");
+        assert!(
+            matches!(next, Ok(Some(RouteNetlinkMessage::NewLink(_)))),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn messages_are_aligned_to_four_bytes() {
+        assert_eq!(nlmsg_align(17), 20);
+        assert_eq!(nlmsg_align(20), 20);
     }
 }

@@ -67,3 +67,49 @@ pub fn run_ip(args: &[&str]) -> bool {
         Err(err) => panic!("ip {args:?}: {err}"),
     }
 }
+
+/// A network namespace that lives as long as a thread of this test: the thread unshares a
+/// new one and waits; ending the thread makes the namespace vanish, as a pod's does when
+/// its process dies.
+pub struct ThreadNamespace {
+    path: std::path::PathBuf,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ThreadNamespace {
+    pub fn new() -> Self {
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare");
+            tid_tx.send(nix::unistd::gettid().as_raw()).unwrap();
+            let _ = stop_rx.recv();
+        });
+        let tid = tid_rx.recv().expect("the thread's id");
+        Self {
+            path: format!("/proc/{}/task/{tid}/ns/net", std::process::id()).into(),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The namespace, by its file under /proc (upstream's FD kind).
+    pub fn namespace(&self) -> Namespace {
+        Namespace::Path(self.path.clone())
+    }
+
+    /// Ends the thread; its namespace file is gone when this returns.
+    pub fn end(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+impl Drop for ThreadNamespace {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
