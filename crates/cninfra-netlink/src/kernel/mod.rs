@@ -22,7 +22,7 @@ pub(crate) use self::link::parse as parse_link;
 pub(crate) use self::neighbour::parse as parse_neighbour;
 pub(crate) use self::route::parse as parse_route;
 use self::socket::Socket;
-pub(crate) use self::socket::{io_cause, open_raw};
+pub(crate) use self::socket::{Messages, io_cause, open_raw};
 pub(crate) use self::sockets::Sockets;
 use crate::watch::Watcher;
 use crate::{
