@@ -21,8 +21,8 @@ use crate::item::{Change, ItemCodec};
 use crate::pb::{
     self, ConfigItem, DumpStateRequest, DumpStateResponse, GetConfigRequest, GetConfigResponse,
     KnownModelsRequest, KnownModelsResponse, ModelDetail, ProtoFileDescriptorRequest,
-    ProtoFileDescriptorResponse, SetConfigRequest, SetConfigResponse, StateItem,
-    SubscribeRequest, SubscribeResponse, UpdateResult, model_detail, update_result,
+    ProtoFileDescriptorResponse, SetConfigRequest, SetConfigResponse, StateItem, SubscribeRequest,
+    SubscribeResponse, UpdateResult, model_detail, update_result,
 };
 use crate::status::{item_status, wait_settled};
 use crate::subscribe::Subscription;
@@ -228,7 +228,10 @@ impl GenericApi {
     ///
     /// # Errors
     /// [`GenericError::IdsAndLabels`], [`GenericError::Unavailable`].
-    pub fn get_config(&self, request: &GetConfigRequest) -> Result<GetConfigResponse, GenericError> {
+    pub fn get_config(
+        &self,
+        request: &GetConfigRequest,
+    ) -> Result<GetConfigResponse, GenericError> {
         if !request.ids.is_empty() && !request.labels.is_empty() {
             return Err(GenericError::IdsAndLabels);
         }
@@ -294,10 +297,8 @@ impl GenericApi {
                     Origin::FromSb => "FromSB",
                     Origin::Unknown => "UnknownOrigin",
                 };
-                let mut metadata = std::collections::HashMap::from([(
-                    "origin".to_owned(),
-                    origin.to_owned(),
-                )]);
+                let mut metadata =
+                    std::collections::HashMap::from([("origin".to_owned(), origin.to_owned())]);
                 if let Some(debug) = kv.metadata {
                     metadata.insert("metadata".to_owned(), debug);
                 }

@@ -23,16 +23,26 @@ pub enum GenericError {
         index: usize,
     },
     /// An item whose data is not a `google.protobuf.Any`.
-    #[error("item `{model}`: its data holds no value (set `data.any`, or leave `data` out to delete)")]
+    #[error(
+        "item `{model}`: its data holds no value (set `data.any`, or leave `data` out to delete)"
+    )]
     NoValue {
         /// The item's model.
         model: String,
     },
-    /// No model of that name (or of the message of a value without an id).
+    /// No model of that name.
     #[error("unknown model `{model}` (known: {known})")]
     UnknownModel {
-        /// The model (or message) named.
+        /// The model named.
         model: String,
+        /// The models the server knows, comma-separated.
+        known: String,
+    },
+    /// An item without a model name whose value's message no model holds.
+    #[error("no model holds `{message}` messages (known: {known})")]
+    UnknownMessage {
+        /// The message named by the value's type URL.
+        message: String,
         /// The models the server knows, comma-separated.
         known: String,
     },

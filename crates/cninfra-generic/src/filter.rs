@@ -19,15 +19,17 @@ pub(crate) fn id_matches(wanted: &[item::Id], id: &item::Id) -> bool {
 /// the label with any value, `!key: value` refuses the label with that value, `!key: ""`
 /// refuses the label with any value. Every condition must hold.
 pub(crate) fn labels_match(wanted: &HashMap<String, String>, have: &ItemLabels) -> bool {
-    wanted.iter().all(|(key, value)| match key.strip_prefix('!') {
-        Some(key) => match have.get(key) {
-            Some(found) => !value.is_empty() && found != value,
-            None => true,
-        },
-        None => have
-            .get(key)
-            .is_some_and(|found| value.is_empty() || found == value),
-    })
+    wanted
+        .iter()
+        .all(|(key, value)| match key.strip_prefix('!') {
+            Some(key) => match have.get(key) {
+                Some(found) => !value.is_empty() && found != value,
+                None => true,
+            },
+            None => have
+                .get(key)
+                .is_some_and(|found| value.is_empty() || found == value),
+        })
 }
 
 #[cfg(test)]
@@ -57,7 +59,10 @@ mod tests {
         assert!(labels_match(&wanted(&[("com.example.owner", "")]), &have));
         assert!(!labels_match(&wanted(&[("com.example.zone", "")]), &have));
         assert!(!labels_match(&wanted(&[("!com.example.owner", "")]), &have));
-        assert!(!labels_match(&wanted(&[("!com.example.owner", "a")]), &have));
+        assert!(!labels_match(
+            &wanted(&[("!com.example.owner", "a")]),
+            &have
+        ));
         assert!(labels_match(&wanted(&[("!com.example.owner", "b")]), &have));
         assert!(labels_match(&wanted(&[("!com.example.zone", "")]), &have));
         assert!(!labels_match(
@@ -75,8 +80,14 @@ mod tests {
         let fib = id("vpp.l2.fib", "bd1/mac/62:89:c6:a3:7e:3a");
         assert!(id_matches(&[], &fib));
         assert!(id_matches(&[id("vpp.l2.fib", "")], &fib));
-        assert!(id_matches(&[id("vpp.l2.fib", "bd1/mac/62:89:c6:a3:7e:3a")], &fib));
-        assert!(!id_matches(&[id("vpp.l2.fib", "bd1/mac/00:00:00:00:00:01")], &fib));
+        assert!(id_matches(
+            &[id("vpp.l2.fib", "bd1/mac/62:89:c6:a3:7e:3a")],
+            &fib
+        ));
+        assert!(!id_matches(
+            &[id("vpp.l2.fib", "bd1/mac/00:00:00:00:00:01")],
+            &fib
+        ));
         assert!(!id_matches(&[id("vpp.interfaces", "")], &fib));
     }
 }

@@ -13,10 +13,9 @@ use crate::api::{DEFAULT_WAIT, GenericApi, SetOptions};
 use crate::pb::manager_service_server::{ManagerService, ManagerServiceServer};
 use crate::pb::meta_service_server::{MetaService, MetaServiceServer};
 use crate::pb::{
-    DumpStateRequest, DumpStateResponse, GetConfigRequest, GetConfigResponse,
-    KnownModelsRequest, KnownModelsResponse, ProtoFileDescriptorRequest,
-    ProtoFileDescriptorResponse, SetConfigRequest, SetConfigResponse, SubscribeRequest,
-    SubscribeResponse,
+    DumpStateRequest, DumpStateResponse, GetConfigRequest, GetConfigResponse, KnownModelsRequest,
+    KnownModelsResponse, ProtoFileDescriptorRequest, ProtoFileDescriptorResponse, SetConfigRequest,
+    SetConfigResponse, SubscribeRequest, SubscribeResponse,
 };
 
 /// Request metadata naming the orchestrator source of a SetConfig (upstream's
@@ -87,9 +86,9 @@ fn set_options(metadata: &MetadataMap) -> Result<SetOptions, Status> {
         metadata
             .get(name)
             .map(|value| {
-                value.to_str().map_err(|_| {
-                    Status::invalid_argument(format!("metadata `{name}` is not text"))
-                })
+                value
+                    .to_str()
+                    .map_err(|_| Status::invalid_argument(format!("metadata `{name}` is not text")))
             })
             .transpose()
     };

@@ -42,7 +42,10 @@ impl ItemCodec {
     }
 
     /// The model named `name` that has a protobuf message.
-    pub(crate) fn model(&self, name: &str) -> Result<(&Arc<Model>, &MessageDescriptor), GenericError> {
+    pub(crate) fn model(
+        &self,
+        name: &str,
+    ) -> Result<(&Arc<Model>, &MessageDescriptor), GenericError> {
         let model = self
             .models
             .get(name)
@@ -80,7 +83,11 @@ impl ItemCodec {
             }) => Some(any),
             Some(Data { union: None }) => {
                 return Err(GenericError::NoValue {
-                    model: item.id.as_ref().map(|id| id.model.clone()).unwrap_or_default(),
+                    model: item
+                        .id
+                        .as_ref()
+                        .map(|id| id.model.clone())
+                        .unwrap_or_default(),
                 });
             }
             None => None,
@@ -91,8 +98,8 @@ impl ItemCodec {
                 .models
                 .for_proto_name(proto_name_of(&any.type_url))
                 .map(|model| model.name())
-                .ok_or_else(|| GenericError::UnknownModel {
-                    model: proto_name_of(&any.type_url).to_owned(),
+                .ok_or_else(|| GenericError::UnknownMessage {
+                    message: proto_name_of(&any.type_url).to_owned(),
                     known: self.known(),
                 })?,
             _ => return Err(GenericError::Empty { index }),

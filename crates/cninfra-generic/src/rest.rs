@@ -22,9 +22,7 @@ use cninfra_rpc::rest::ApiError;
 
 use crate::api::{DEFAULT_WAIT, GenericApi, SetOptions};
 use crate::grpc::{DATASRC_METADATA, SEQNUM_METADATA, parse_bool};
-use crate::pb::{
-    DumpStateRequest, GetConfigRequest, KnownModelsRequest, SetConfigRequest, item,
-};
+use crate::pb::{DumpStateRequest, GetConfigRequest, KnownModelsRequest, SetConfigRequest, item};
 
 /// Path of GetConfig (GET) and SetConfig (PUT, POST).
 pub const CONFIG_PATH: &str = "/v1/config";
@@ -50,7 +48,7 @@ pub fn router(api: GenericApi) -> Router {
 
 type Params = Query<Vec<(String, String)>>;
 
-/// The values of the parameter `name`, checking that only `known` parameters are given.
+/// The values of the parameter `name`.
 fn values<'p>(params: &'p [(String, String)], name: &str) -> impl Iterator<Item = &'p str> {
     params
         .iter()
@@ -58,8 +56,12 @@ fn values<'p>(params: &'p [(String, String)], name: &str) -> impl Iterator<Item 
         .map(|(_, value)| value.as_str())
 }
 
+/// Refuses parameters other than `known`, naming them.
 fn check_known(params: &[(String, String)], known: &[&str]) -> Result<(), ApiError> {
-    match params.iter().find(|(key, _)| !known.contains(&key.as_str())) {
+    match params
+        .iter()
+        .find(|(key, _)| !known.contains(&key.as_str()))
+    {
         Some((key, _)) => Err(ApiError::bad_request(format!(
             "unknown parameter `{key}` (known: {})",
             known.join(", ")
@@ -96,7 +98,10 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Response, ApiError> {
     Ok(Json(body).into_response())
 }
 
-async fn get_config(State(api): State<GenericApi>, Query(params): Params) -> Result<Response, ApiError> {
+async fn get_config(
+    State(api): State<GenericApi>,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
     check_known(&params, &["model", "name", "label"])?;
     let mut labels = HashMap::new();
     for label in values(&params, "label") {
@@ -136,7 +141,9 @@ async fn resync(
 async fn not_a_read() -> ApiError {
     ApiError::new(
         cninfra_rpc::axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        format!("{RESYNC_PATH} takes PUT or POST with the whole configuration; GET {CONFIG_PATH} reads it"),
+        format!(
+            "{RESYNC_PATH} takes PUT or POST with the whole configuration; GET {CONFIG_PATH} reads it"
+        ),
     )
 }
 
@@ -148,14 +155,14 @@ async fn apply(
     overwrite_all: bool,
 ) -> Result<Response, ApiError> {
     check_known(&params, &["wait", "timeout"])?;
-    let mut request: SetConfigRequest = serde_json::from_slice(&body)
+    let mut request: SetConfigRequest = cninfra_models::json::decode(&body)
         .map_err(|err| ApiError::bad_request(format!("request body: {err}")))?;
     request.overwrite_all |= overwrite_all;
     let mut options = SetOptions::default();
     if let Some(source) = headers.get(DATASRC_METADATA) {
-        let source = source
-            .to_str()
-            .map_err(|_| ApiError::bad_request(format!("header `{DATASRC_METADATA}` is not text")))?;
+        let source = source.to_str().map_err(|_| {
+            ApiError::bad_request(format!("header `{DATASRC_METADATA}` is not text"))
+        })?;
         source.clone_into(&mut options.source);
     }
     let wait = match values(&params, "wait").last() {
@@ -171,7 +178,8 @@ async fn apply(
         })?,
     };
     if wait {
-        options.wait_until = Some(tokio::time::Instant::now() + timeout.min(Duration::from_secs(3600)));
+        options.wait_until =
+            Some(tokio::time::Instant::now() + timeout.min(Duration::from_secs(3600)));
     }
     let outcome = api.set_config(request, options).await?;
     let mut response = json(&outcome.response)?;
@@ -183,16 +191,25 @@ async fn apply(
     Ok(response)
 }
 
-async fn dump_state(State(api): State<GenericApi>, Query(params): Params) -> Result<Response, ApiError> {
+async fn dump_state(
+    State(api): State<GenericApi>,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
     check_known(&params, &["model", "name"])?;
     let request = DumpStateRequest { ids: ids(&params)? };
     json(&api.dump_state(&request).await?)
 }
 
-async fn known_models(State(api): State<GenericApi>, Query(params): Params) -> Result<Response, ApiError> {
+async fn known_models(
+    State(api): State<GenericApi>,
+    Query(params): Params,
+) -> Result<Response, ApiError> {
     check_known(&params, &["class"])?;
     let request = KnownModelsRequest {
-        class: values(&params, "class").last().unwrap_or_default().to_owned(),
+        class: values(&params, "class")
+            .last()
+            .unwrap_or_default()
+            .to_owned(),
     };
     json(&api.known_models(&request))
 }

@@ -163,10 +163,7 @@ impl Orchestrator {
             .merged_by_source()
             .into_iter()
             .map(|(key, (source, value))| DesiredItem {
-                labels: store
-                    .item_labels(source, &key)
-                    .cloned()
-                    .unwrap_or_default(),
+                labels: store.item_labels(source, &key).cloned().unwrap_or_default(),
                 source: source.to_string(),
                 key: key.to_string(),
                 value,

@@ -168,11 +168,6 @@ impl Plugin for OrchestratorPlugin {
         };
         #[cfg(not(feature = "datasync"))]
         let data_sync_store: Option<String> = None;
-        super::kvstore::watch(
-            ctx,
-            orchestrator,
-            &self.stores,
-            data_sync_store.as_deref(),
-        )
+        super::kvstore::watch(ctx, orchestrator, &self.stores, data_sync_store.as_deref())
     }
 }
