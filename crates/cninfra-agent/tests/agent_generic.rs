@@ -133,18 +133,26 @@ async fn with_a_grpc_config_the_generic_api_answers_over_grpc_and_rest() {
     agent.stop();
 }
 
-/// The `(name, enabled, state)` of the interfaces, the FIB entries' names and the bridge
-/// domains' names in `/v1/config`.
-fn summary(config: &Value) -> (Vec<(String, bool, String)>, Vec<String>, Vec<String>) {
-    let mut interfaces = Vec::new();
-    let (mut fibs, mut bds) = (Vec::new(), Vec::new());
+/// What `/v1/config` holds, by model.
+#[derive(Debug, Default, PartialEq)]
+struct Summary {
+    /// `(name, enabled, state)` of each interface.
+    interfaces: Vec<(String, bool, String)>,
+    /// Names of the FIB entries.
+    fibs: Vec<String>,
+    /// Names of the bridge domains.
+    bds: Vec<String>,
+}
+
+fn summary(config: &Value) -> Summary {
+    let mut out = Summary::default();
     for item in config["items"].as_array().into_iter().flatten() {
         let name = item["item"]["id"]["name"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
         match item["item"]["id"]["model"].as_str() {
-            Some("vpp.interfaces") => interfaces.push((
+            Some("vpp.interfaces") => out.interfaces.push((
                 name,
                 item["item"]["data"]["any"]["enabled"] == true,
                 item["status"]["status"]
@@ -152,12 +160,12 @@ fn summary(config: &Value) -> (Vec<(String, bool, String)>, Vec<String>, Vec<Str
                     .unwrap_or_default()
                     .to_owned(),
             )),
-            Some("vpp.l2.fib") => fibs.push(name),
-            Some("vpp.l2.bridge-domain") => bds.push(name),
+            Some("vpp.l2.fib") => out.fibs.push(name),
+            Some("vpp.l2.bridge-domain") => out.bds.push(name),
             _ => {}
         }
     }
-    (interfaces, fibs, bds)
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,10 +224,12 @@ async fn every_configured_store_is_a_source_of_its_own() {
     // Both stores feed the scheduler; on the shared key etcd (data sync's store) wins.
     let config = agent
         .wait_json("the config of both stores", "/v1/config", |v| {
-            let (interfaces, fibs, bds) = summary(v);
-            interfaces == [("tap1".to_owned(), true, "CONFIGURED".to_owned())]
-                && fibs == [format!("bd1/mac/{MAC}")]
-                && bds == ["bd1"]
+            summary(v)
+                == Summary {
+                    interfaces: vec![("tap1".to_owned(), true, "CONFIGURED".to_owned())],
+                    fibs: vec![format!("bd1/mac/{MAC}")],
+                    bds: vec!["bd1".to_owned()],
+                }
         })
         .await;
     assert!(
@@ -237,7 +247,7 @@ async fn every_configured_store_is_a_source_of_its_own() {
         .unwrap();
     agent
         .wait_json("the file's interface", "/v1/config", |v| {
-            summary(v).0 == [("tap1".to_owned(), false, "CONFIGURED".to_owned())]
+            summary(v).interfaces == [("tap1".to_owned(), false, "CONFIGURED".to_owned())]
         })
         .await;
 
@@ -248,8 +258,8 @@ async fn every_configured_store_is_a_source_of_its_own() {
             "the FIB entry removed with its file line",
             "/v1/config",
             |v| {
-                let (interfaces, fibs, bds) = summary(v);
-                fibs.is_empty() && bds == ["bd1"] && interfaces.len() == 1
+                let now = summary(v);
+                now.fibs.is_empty() && now.bds == ["bd1"] && now.interfaces.len() == 1
             },
         )
         .await;

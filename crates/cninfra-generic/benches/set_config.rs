@@ -19,8 +19,7 @@ use cninfra_health::StatusCheckPlugin;
 use cninfra_kvscheduler::orchestrator::{GRPC_SOURCE, OrchestratorPlugin};
 use cninfra_kvscheduler::{KvSchedulerPlugin, SchedulerConfig, Value};
 use cninfra_kvscheduler_example::{
-    self as example, Dataplane, ExampleDescriptorsPlugin, bridge_domain_key, fib_key,
-    interface_key,
+    self as example, Dataplane, ExampleDescriptorsPlugin, bridge_domain_key, fib_key, interface_key,
 };
 use cninfra_ligato::vpp::interfaces::Interface;
 use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry};
@@ -34,7 +33,12 @@ const ROUNDS: usize = 5;
 fn values() -> Vec<(&'static str, String, Json)> {
     let mut out: Vec<(&'static str, String, Json)> = (0..ITEMS - 2)
         .map(|i| {
-            let mac = format!("02:00:00:{:02x}:{:02x}:{:02x}", i >> 16, (i >> 8) & 0xff, i & 0xff);
+            let mac = format!(
+                "02:00:00:{:02x}:{:02x}:{:02x}",
+                i >> 16,
+                (i >> 8) & 0xff,
+                i & 0xff
+            );
             let value = json!({"phys_address": mac, "bridge_domain": "bd1",
                                "outgoing_interface": "tap1", "action": "FORWARD"});
             ("vpp.l2.fib", fib_key("bd1", &mac), value)
@@ -172,9 +176,17 @@ async fn over_grpc(request: &SetConfigRequest, wait: bool) -> Duration {
         call.set_timeout(Duration::from_secs(60));
     }
     let started = Instant::now();
-    let response = client.set_config(call).await.expect("SetConfig").into_inner();
+    let response = client
+        .set_config(call)
+        .await
+        .expect("SetConfig")
+        .into_inner();
     let took = started.elapsed();
-    assert_eq!(response.results.len(), ITEMS + 1, "a result per item and the seqnum");
+    assert_eq!(
+        response.results.len(),
+        ITEMS + 1,
+        "a result per item and the seqnum"
+    );
     assert_eq!(stack.dataplane.fib_entries().len(), ITEMS - 2);
     stack.agent.stop().await.expect("stops");
     took
@@ -204,7 +216,11 @@ fn main() {
             best[2] = best[2].min(over_grpc(&request, true).await);
         }
         println!("SetConfig of {ITEMS} items, best of {ROUNDS} rounds on fresh agents");
-        report("orchestrator source in process (baseline)", best[0], best[0]);
+        report(
+            "orchestrator source in process (baseline)",
+            best[0],
+            best[0],
+        );
         report("SetConfig over gRPC", best[1], best[0]);
         report("SetConfig over gRPC, wait-done", best[2], best[0]);
     });
