@@ -133,12 +133,14 @@ impl StoreTask {
             timed(&*self.store, "watch", self.store.watch(&prefixes, None)).await?;
         self.resync().await?;
         self.connection.borrow_and_update();
+        // Until the connector drops its state (it closes; the stream ends too).
+        let mut connection_open = true;
         loop {
             tokio::select! {
                 () = stop.cancelled() => return Ok(Next::Stop),
-                changed = self.connection.changed() => {
+                changed = self.connection.changed(), if connection_open => {
                     if changed.is_err() {
-                        // The connector is gone (closing): the stream ends too.
+                        connection_open = false;
                         continue;
                     }
                     let state = self.connection.borrow_and_update().clone();
