@@ -100,6 +100,8 @@ pub struct Protos {
     files: Vec<PathBuf>,
     includes: Vec<PathBuf>,
     module: String,
+    #[cfg(feature = "services")]
+    services: bool,
 }
 
 impl Protos {
@@ -115,12 +117,23 @@ impl Protos {
                 .map(|i| i.as_ref().to_owned())
                 .collect(),
             module: "crate::proto".to_owned(),
+            #[cfg(feature = "services")]
+            services: false,
         }
     }
 
     /// The module the crate includes [`OUTPUT_FILE`] in (default `crate::proto`).
     pub fn module(mut self, path: &str) -> Self {
         path.clone_into(&mut self.module);
+        self
+    }
+
+    /// Also generates the tonic client and server of every `service` in the files
+    /// (feature `services`), in the same modules as the messages: `<service>_client` and
+    /// `<service>_server`. The crate then depends on `tonic` and `tonic-prost` too.
+    #[cfg(feature = "services")]
+    pub fn with_services(mut self) -> Self {
+        self.services = true;
         self
     }
 
@@ -149,15 +162,23 @@ impl Protos {
         // Plain messages get generated serde impls (pbjson: as fast as serde's derive);
         // messages that reach a well-known type (`Any`, `Duration`, ...) go through the
         // descriptor (prost-reflect), which maps those types as protojson does.
-        let reflected: Vec<&str> = types
-            .messages()
-            .filter(|m| m.top_level && types.reaches_well_known(&m.full))
-            .map(|m| m.path.as_str())
-            .collect();
+        // pbjson leaves out the nested messages of an excluded message too (`Item.ID` of
+        // `Item`): they go through the descriptor as well.
         let excluded: Vec<String> = types
             .messages()
             .filter(|m| m.top_level && types.reaches_well_known(&m.full))
             .map(|m| format!(".{}", m.full))
+            .collect();
+        let reflected: Vec<&str> = types
+            .messages()
+            .filter(|m| {
+                let full = format!(".{}", m.full);
+                excluded.iter().any(|top| {
+                    full.strip_prefix(top.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                })
+            })
+            .map(|m| m.path.as_str())
             .collect();
         let package_names: Vec<String> = packages.names().map(|p| format!(".{p}")).collect();
         let mut generated = String::new();
@@ -176,9 +197,17 @@ impl Protos {
             let _ = writeln!(generated, "::cninfra_models::proto_json!({path});");
         }
 
-        prost_build::Config::new()
-            .out_dir(&out_dir)
-            .compile_fds(fds)?;
+        let mut config = prost_build::Config::new();
+        #[cfg(feature = "services")]
+        if self.services {
+            config.service_generator(
+                tonic_prost_build::configure()
+                    .build_client(true)
+                    .build_server(true)
+                    .service_generator(),
+            );
+        }
+        config.out_dir(&out_dir).compile_fds(fds)?;
         if !package_names.is_empty() {
             pbjson_build::Builder::new()
                 .out_dir(&out_dir)
