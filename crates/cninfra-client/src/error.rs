@@ -77,6 +77,50 @@ pub enum ClientError {
         /// What went away.
         what: &'static str,
     },
+    /// A gRPC call failed.
+    #[error("gRPC {call} at {endpoint} failed")]
+    Grpc {
+        /// The method (`ManagerService.SetConfig`).
+        call: &'static str,
+        /// The agent's address.
+        endpoint: String,
+        /// The status the call ended with.
+        #[source]
+        source: Box<tonic::Status>,
+    },
+    /// The gRPC connection could not be set up.
+    #[error("cannot connect to the agent's gRPC server at {endpoint}")]
+    Connect {
+        /// The address.
+        endpoint: String,
+        /// Why.
+        #[source]
+        source: tonic::transport::Error,
+    },
+    /// A gRPC option is not usable (a TLS switch the client lacks, a bad address).
+    #[error("gRPC client for {endpoint}: {reason}")]
+    GrpcConfig {
+        /// The address.
+        endpoint: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The agent's description of a model or proto file cannot be used.
+    #[error("model `{model}` from the agent: {reason}")]
+    RemoteModel {
+        /// The model, message or proto file at fault.
+        model: String,
+        /// Why.
+        reason: String,
+    },
+    /// The agent's answer is not understood.
+    #[error("the answer to {call} is not understood: {reason}")]
+    Protocol {
+        /// The call.
+        call: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl ClientError {

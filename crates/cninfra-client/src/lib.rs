@@ -4,6 +4,7 @@
 //! | transport | constructor | reaches the agent | replies carry |
 //! |---|---|---|---|
 //! | local | [`Client::local`] | in process, through the orchestrator as the source `localclient` | sequence number, each value's status |
+//! | gRPC | [`Client::grpc`] | vpp-agent's generic API (`ligato.generic.ManagerService`), models learned from `MetaService` | sequence number, each value's status |
 //! | KV store | [`Client::kv`] | writes the keys the agent watches (`/vnf-agent/<label>/...`), values proto3 JSON | the keys written (the agent applies them after the store took them) |
 //!
 //! Values are models' protobuf messages (typed prost messages with descriptors, or
@@ -69,7 +70,7 @@ use std::time::Duration;
 
 use cninfra_kv::KvStore;
 use cninfra_kvscheduler::orchestrator::Orchestrator;
-use cninfra_models::ModelRegistry;
+use cninfra_models::{ModelInfo, ModelRegistry};
 
 pub use cninfra_kvscheduler::{TxnOperation, ValueState, ValueStatus};
 pub use error::ClientError;
@@ -77,6 +78,7 @@ pub use filter::Filter;
 pub use item::{ConfigItem, Item, ItemResult, Notification, Reply, StateItem, Value};
 pub use request::{ChangeRequest, ResyncRequest};
 pub use subscription::Subscription;
+pub use transport::grpc::{GrpcOptions, SEQ_NUM_HEADER, WAIT_HEADER};
 
 use request::SetConfig;
 use transport::Transport;
@@ -90,6 +92,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Client {
     transport: Arc<dyn Transport>,
     models: Arc<ModelRegistry>,
+    infos: Arc<[ModelInfo]>,
     timeout: Duration,
 }
 
@@ -124,9 +127,48 @@ impl Client {
         Self::with_transport(Arc::new(transport), models)
     }
 
+    /// A client of the agent's generic gRPC API at `endpoint` (`host:port`, or an
+    /// `http://` / `https://` URL): connects, then learns the agent's models
+    /// (`MetaService.KnownModels` and `ProtoFileDescriptor`), so values of messages the
+    /// client has no Rust type for are dynamic messages.
+    ///
+    /// # Errors
+    /// [`ClientError::Connect`], [`ClientError::GrpcConfig`], or the failure of the
+    /// model calls ([`ClientError::Grpc`], [`ClientError::RemoteModel`]);
+    /// [`ClientError::Timeout`] after [`DEFAULT_TIMEOUT`].
+    pub async fn grpc(endpoint: &str, options: GrpcOptions) -> Result<Self, ClientError> {
+        Self::grpc_within(endpoint, options, DEFAULT_TIMEOUT).await
+    }
+
+    /// [`Client::grpc`] with the time limit of connecting and learning the models, kept
+    /// as the client's time limit per call.
+    ///
+    /// # Errors
+    /// As [`Client::grpc`].
+    pub async fn grpc_within(
+        endpoint: &str,
+        options: GrpcOptions,
+        limit: Duration,
+    ) -> Result<Self, ClientError> {
+        let connected = tokio::time::timeout(limit, transport::grpc::connect(endpoint, options))
+            .await
+            .map_err(|_| ClientError::Timeout {
+                transport: "gRPC",
+                operation: "connect and learn the models",
+                limit,
+            })??;
+        Ok(Self {
+            transport: Arc::new(connected.transport),
+            models: connected.models,
+            infos: connected.infos.into(),
+            timeout: limit,
+        })
+    }
+
     fn with_transport(transport: Arc<dyn Transport>, models: Arc<ModelRegistry>) -> Self {
         Self {
             transport,
+            infos: models.infos(None).into(),
             models,
             timeout: DEFAULT_TIMEOUT,
         }
@@ -142,6 +184,13 @@ impl Client {
     /// The models the client knows: keys are made and values read with them.
     pub fn models(&self) -> &ModelRegistry {
         &self.models
+    }
+
+    /// Every model the agent reported (gRPC; for the other transports the client's
+    /// models): over gRPC, models whose message the agent did not describe (serde
+    /// models) are listed here but are not in [`models`](Self::models).
+    pub fn model_infos(&self) -> &[ModelInfo] {
+        &self.infos
     }
 
     /// A change: puts and deletes of single keys.

@@ -1,7 +1,8 @@
 //! The transports behind [`Client`](crate::Client): [`local`] (the orchestrator, in
-//! process), [`kv`] (the keys the agent watches in its KV store) and, later in this
-//! crate, gRPC.
+//! process), [`kv`] (the keys the agent watches in its KV store) and [`grpc`] (the
+//! generic API).
 
+pub(crate) mod grpc;
 pub(crate) mod kv;
 pub(crate) mod local;
 
