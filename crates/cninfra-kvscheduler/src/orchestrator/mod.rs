@@ -18,6 +18,13 @@
 //! the value of the next source that holds it, if any (upstream deletes it from the
 //! scheduler even then; here the merge stays the same for changes and resyncs).
 //!
+//! # Item labels
+//! A value may carry item labels (upstream's per-item labels: string pairs with
+//! reverse-DNS keys), set with [`SourceTxn::set_labeled`]. They belong to the source that
+//! set them and go with its value: a change without labels or a delete drops them, a
+//! resync replaces them. [`Orchestrator::desired_items`] shows the winning source's labels
+//! of each key.
+//!
 //! # Results
 //! A source transaction answers with the keys of that source that failed in the scheduler
 //! (INVALID, FAILED, RETRYING). A value left PENDING waits for its dependencies: that is a
@@ -48,6 +55,7 @@
 #[cfg(feature = "datasync")]
 mod datasync;
 mod error;
+mod kvstore;
 mod plugin;
 mod source;
 mod store;
@@ -57,7 +65,8 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use error::OrchestratorError;
-pub use plugin::OrchestratorPlugin;
+pub use kvstore::{STORE_SOURCE_PREFIX, store_source_label};
+pub use plugin::{OrchestratorBuilder, OrchestratorPlugin};
 pub use source::{Source, SourceTxn};
 
 use crate::scheduler::Scheduler;
@@ -73,6 +82,23 @@ pub const DATASYNC_SOURCE: &str = "datasync";
 pub const LOCAL_SOURCE: &str = "localclient";
 /// Label of the gRPC source, as upstream.
 pub const GRPC_SOURCE: &str = "grpc";
+
+/// Item labels of a value: string pairs, keys in reverse-DNS form (`com.example.owner`;
+/// `io.ligato.*` and `ligato.*` are reserved), as upstream's per-item labels.
+pub type ItemLabels = BTreeMap<String, String>;
+
+/// One key of the merged desired state, with the source whose value wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredItem {
+    /// The key.
+    pub key: String,
+    /// The winning value.
+    pub value: Value,
+    /// The label of the source it comes from.
+    pub source: String,
+    /// The item labels that source gave it.
+    pub labels: ItemLabels,
+}
 
 /// Merges the desired state of labelled NB sources and applies it to a [`Scheduler`].
 /// Cheap to clone; see the [module docs](self) for the merge rules.
@@ -128,6 +154,35 @@ impl Orchestrator {
             .into_iter()
             .map(|(key, value)| (key.to_string(), value))
             .collect()
+    }
+
+    /// The merged desired state with each key's source and item labels, sorted by key.
+    pub fn desired_items(&self) -> Vec<DesiredItem> {
+        let store = self.inner.store.lock();
+        let mut items: Vec<DesiredItem> = store
+            .merged_by_source()
+            .into_iter()
+            .map(|(key, (source, value))| DesiredItem {
+                labels: store.item_labels(source, &key).cloned().unwrap_or_default(),
+                source: source.to_string(),
+                key: key.to_string(),
+                value,
+            })
+            .collect();
+        items.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        items
+    }
+
+    /// The winning value of `key` with its source and item labels, if a source holds it.
+    pub fn desired_item(&self, key: &str) -> Option<DesiredItem> {
+        let store = self.inner.store.lock();
+        let (source, value) = store.winner(key)?;
+        Some(DesiredItem {
+            key: key.to_owned(),
+            value: value.clone(),
+            source: source.to_string(),
+            labels: store.item_labels(source, key).cloned().unwrap_or_default(),
+        })
     }
 
     /// The label of the source whose value of `key` wins, if any holds it.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use cninfra_core::{BoxError, InitContext, NotReady, Plugin, Ready, Requirement, async_trait};
+use cninfra_kv::KvConnector;
 
 use super::Orchestrator;
 use crate::plugin::KvSchedulerPlugin;
@@ -23,6 +24,14 @@ use crate::plugin::KvSchedulerPlugin;
 /// [`orchestrator`](Self::orchestrator)`()?.source(LOCAL_SOURCE)`, from their `init` (they
 /// require this plugin) or later.
 ///
+/// With [`with_store`](OrchestratorBuilder::with_store), further KV stores are sources of
+/// their own: each connector given that has a store (a config file), other than the one
+/// data sync reads, is listed and watched directly from `after_init`, as the source
+/// [`store_source_label`](super::store_source_label)`(<plugin name>)`
+/// (`datastore:filedb`), which gives way to every other source. A store's resync (its
+/// listing, again after a reconnect with `resync-after-reconnect` or a lost watch) replaces
+/// only that source's share. Failures are logged naming the key.
+///
 /// Descriptors registered after `after_init` are not watched (their keys can still come
 /// from other sources).
 ///
@@ -42,9 +51,56 @@ use crate::plugin::KvSchedulerPlugin;
 ///     .await
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct OrchestratorPlugin {
     orchestrator: Ready<Orchestrator>,
+    stores: Vec<Arc<dyn KvConnector>>,
+}
+
+impl std::fmt::Debug for OrchestratorPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrchestratorPlugin")
+            .field("orchestrator", &self.orchestrator)
+            .field(
+                "stores",
+                &self.stores.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Builds an [`OrchestratorPlugin`] with further KV stores as sources.
+#[must_use]
+pub struct OrchestratorBuilder {
+    stores: Vec<Arc<dyn KvConnector>>,
+}
+
+impl std::fmt::Debug for OrchestratorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrchestratorBuilder")
+            .field(
+                "stores",
+                &self.stores.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl OrchestratorBuilder {
+    /// Also reads the store of `connector` (when it has one and data sync does not read
+    /// it) as a source of its own; the connector becomes a dependency. Give the same
+    /// instance the agent's data sync chooses from, if it does.
+    pub fn with_store<C: KvConnector>(mut self, connector: Arc<C>) -> Self {
+        self.stores.push(connector);
+        self
+    }
+
+    /// The plugin.
+    pub fn build(self) -> Arc<OrchestratorPlugin> {
+        Arc::new(OrchestratorPlugin {
+            orchestrator: Ready::new(OrchestratorPlugin::NAME),
+            stores: self.stores,
+        })
+    }
 }
 
 impl OrchestratorPlugin {
@@ -53,9 +109,12 @@ impl OrchestratorPlugin {
 
     /// The plugin; it requires the [`KvSchedulerPlugin`].
     pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            orchestrator: Ready::new(Self::NAME),
-        })
+        Self::builder().build()
+    }
+
+    /// A builder, for further KV stores as sources.
+    pub fn builder() -> OrchestratorBuilder {
+        OrchestratorBuilder { stores: Vec::new() }
     }
 
     /// The orchestrator (a cheap handle), once `init` ran.
@@ -81,6 +140,13 @@ impl Plugin for OrchestratorPlugin {
         ]
     }
 
+    fn deps(&self) -> Vec<Arc<dyn Plugin>> {
+        self.stores
+            .iter()
+            .map(|store| Arc::clone(store) as Arc<dyn Plugin>)
+            .collect()
+    }
+
     fn has_config(&self) -> bool {
         false
     }
@@ -91,8 +157,17 @@ impl Plugin for OrchestratorPlugin {
         Ok(())
     }
 
-    #[cfg(feature = "datasync")]
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        super::datasync::watch(ctx, self.orchestrator.get()?)
+        let orchestrator = self.orchestrator.get()?;
+        #[cfg(feature = "datasync")]
+        let data_sync_store = {
+            super::datasync::watch(ctx, orchestrator)?;
+            ctx.try_dep::<cninfra_datasync::KvdbSyncPlugin>()
+                .and_then(|sync| sync.store().ok())
+                .map(|store| store.name().to_owned())
+        };
+        #[cfg(not(feature = "datasync"))]
+        let data_sync_store: Option<String> = None;
+        super::kvstore::watch(ctx, orchestrator, &self.stores, data_sync_store.as_deref())
     }
 }

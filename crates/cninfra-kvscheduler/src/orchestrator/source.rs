@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::{LOG, Orchestrator, OrchestratorError};
+use super::{ItemLabels, LOG, Orchestrator, OrchestratorError};
 use crate::txn::{ResyncKind, TxnError};
 use crate::value::Value;
 
@@ -79,6 +79,17 @@ impl Source {
             .get(&self.label, key)
             .cloned()
     }
+
+    /// The item labels this source gave `key` (empty when none).
+    pub fn item_labels(&self, key: &str) -> ItemLabels {
+        self.orchestrator
+            .inner
+            .store
+            .lock()
+            .item_labels(&self.label, key)
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// A transaction of one [`Source`]: [`Source::txn`] (changes) or [`Source::resync`]
@@ -88,6 +99,8 @@ pub struct SourceTxn {
     source: Source,
     resync: bool,
     values: Vec<(Arc<str>, Option<Value>)>,
+    /// Item labels of the keys set with some (the last set of a key decides).
+    item_labels: HashMap<Arc<str>, ItemLabels>,
     retry: bool,
     description: Option<String>,
 }
@@ -108,14 +121,37 @@ impl SourceTxn {
             source,
             resync,
             values: Vec::new(),
+            item_labels: HashMap::new(),
             retry: false,
             description: None,
         }
     }
 
-    /// Sets `key` to `value`; `None` deletes it (in a resync: leaves it out).
+    /// Sets `key` to `value`; `None` deletes it (in a resync: leaves it out). The key
+    /// has no item labels in this source afterwards.
     pub fn set(&mut self, key: impl Into<Arc<str>>, value: Option<Value>) -> &mut Self {
-        self.values.push((key.into(), value));
+        let key = key.into();
+        if !self.item_labels.is_empty() {
+            self.item_labels.remove(&key);
+        }
+        self.values.push((key, value));
+        self
+    }
+
+    /// Sets `key` to `value` with its item labels (upstream's per-item labels, string
+    /// pairs with reverse-DNS keys such as `com.example.owner`), which replace the labels
+    /// this source gave the key before. Deleting (`None`) drops them.
+    pub fn set_labeled(
+        &mut self,
+        key: impl Into<Arc<str>>,
+        value: Option<Value>,
+        labels: ItemLabels,
+    ) -> &mut Self {
+        let key = key.into();
+        self.set(Arc::clone(&key), value);
+        if !labels.is_empty() {
+            self.item_labels.insert(key, labels);
+        }
         self
     }
 
@@ -184,6 +220,7 @@ impl SourceTxn {
         }
         // Keys this transaction answers for: those it set (a resync: its new share).
         let mut own = HashSet::new();
+        let mut item_labels = self.item_labels;
         {
             let mut store = inner.store.lock();
             if self.resync {
@@ -192,7 +229,9 @@ impl SourceTxn {
                     .into_iter()
                     .filter_map(|(key, value)| value.map(|value| (key, value)))
                     .collect();
+                item_labels.retain(|key, _| share.contains_key(key));
                 store.replace(&label, share);
+                store.replace_item_labels(&label, item_labels);
                 txn = txn.with_resync(ResyncKind::Full);
                 // Every source in precedence order: the scheduler keeps the last value of
                 // a key set twice, which is the winner's.
@@ -201,6 +240,9 @@ impl SourceTxn {
                 }
             } else {
                 for (key, value) in self.values {
+                    // The labels of the key's last set (a key may be set more than once).
+                    let labels = value.as_ref().and_then(|_| item_labels.get(&key).cloned());
+                    store.set_item_labels(&label, &key, labels);
                     store.set(&label, Arc::clone(&key), value);
                     own.insert(key);
                 }

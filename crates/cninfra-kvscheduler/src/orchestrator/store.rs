@@ -3,12 +3,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::ItemLabels;
 use crate::value::Value;
 
-/// The values of each source by label (kept in label order: the precedence order).
+/// The values of each source by label (kept in label order: the precedence order), and
+/// the item labels of those values that have some.
 #[derive(Debug, Default)]
 pub(crate) struct SourceStore {
     sources: BTreeMap<Arc<str>, HashMap<Arc<str>, Value>>,
+    /// Source label → key → item labels (only keys with labels are here).
+    item_labels: HashMap<Arc<str>, HashMap<Arc<str>, ItemLabels>>,
 }
 
 impl SourceStore {
@@ -41,6 +45,50 @@ impl SourceStore {
         }
     }
 
+    /// Sets (non-empty) or removes (`None`, empty) the item labels of `key` in the share of
+    /// `label`.
+    pub(crate) fn set_item_labels(
+        &mut self,
+        label: &Arc<str>,
+        key: &Arc<str>,
+        labels: Option<ItemLabels>,
+    ) {
+        match labels.filter(|labels| !labels.is_empty()) {
+            Some(labels) => {
+                self.item_labels
+                    .entry(Arc::clone(label))
+                    .or_default()
+                    .insert(Arc::clone(key), labels);
+            }
+            None => {
+                if let Some(keys) = self.item_labels.get_mut(label) {
+                    keys.remove(key);
+                    if keys.is_empty() {
+                        self.item_labels.remove(label);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces every item label of the share of `label`.
+    pub(crate) fn replace_item_labels(
+        &mut self,
+        label: &Arc<str>,
+        labels: HashMap<Arc<str>, ItemLabels>,
+    ) {
+        if labels.is_empty() {
+            self.item_labels.remove(label);
+        } else {
+            self.item_labels.insert(Arc::clone(label), labels);
+        }
+    }
+
+    /// The item labels `label` gave `key`, if any.
+    pub(crate) fn item_labels(&self, label: &str, key: &str) -> Option<&ItemLabels> {
+        self.item_labels.get(label).and_then(|keys| keys.get(key))
+    }
+
     /// The value `label` holds for `key`.
     pub(crate) fn get(&self, label: &str, key: &str) -> Option<&Value> {
         self.sources.get(label).and_then(|share| share.get(key))
@@ -70,11 +118,19 @@ impl SourceStore {
 
     /// The merged desired state: every key once, with the winning value.
     pub(crate) fn merged(&self) -> HashMap<Arc<str>, Value> {
+        self.merged_by_source()
+            .into_iter()
+            .map(|(key, (_, value))| (key, value))
+            .collect()
+    }
+
+    /// The merged desired state with the label of the winning source of each key.
+    pub(crate) fn merged_by_source(&self) -> HashMap<Arc<str>, (&Arc<str>, Value)> {
         let mut merged = HashMap::new();
         // Later labels overwrite earlier ones.
-        for share in self.sources.values() {
+        for (label, share) in &self.sources {
             for (key, value) in share {
-                merged.insert(Arc::clone(key), value.clone());
+                merged.insert(Arc::clone(key), (label, value.clone()));
             }
         }
         merged
@@ -145,5 +201,20 @@ mod tests {
         assert_eq!(store.get("b", "y"), Some(&Value::new(2)));
         store.replace(&a, HashMap::new());
         assert_eq!(store.labels(), ["b"]);
+    }
+
+    #[test]
+    fn item_labels_are_kept_per_source_and_key() {
+        let mut store = SourceStore::default();
+        let (grpc, key) = (label("grpc"), label("k"));
+        let owner = ItemLabels::from([("com.example.owner".to_owned(), "a".to_owned())]);
+        store.set_item_labels(&grpc, &key, Some(owner.clone()));
+        assert_eq!(store.item_labels("grpc", "k"), Some(&owner));
+        assert_eq!(store.item_labels("datasync", "k"), None);
+        store.set_item_labels(&grpc, &key, Some(ItemLabels::new()));
+        assert_eq!(store.item_labels("grpc", "k"), None);
+        store.set_item_labels(&grpc, &key, Some(owner.clone()));
+        store.replace_item_labels(&grpc, HashMap::new());
+        assert_eq!(store.item_labels("grpc", "k"), None);
     }
 }
