@@ -32,7 +32,7 @@ pub(crate) struct SetConfig {
     pub(crate) ops: Vec<Op>,
     /// The ops are the whole configuration of this client (upstream's `overwrite_all`).
     pub(crate) resync: bool,
-    /// Wait until no value of the request is PENDING, at most this long.
+    /// Wait until no value of the request is PENDING or RETRYING, at most this long.
     pub(crate) wait: Option<Duration>,
 }
 
@@ -190,9 +190,9 @@ macro_rules! put_methods {
             self
         }
 
-        /// Waits until no value of the request is PENDING, at most `limit`; the reply
-        /// then carries each value's status at that point (still PENDING ones
-        /// included). Without it the reply carries the statuses right after the
+        /// Waits until no value of the request is PENDING or RETRYING, at most
+        /// `limit`; the reply then carries each value's status at that point (still
+        /// PENDING ones included). Without it the reply carries the statuses right after the
         /// agent's transaction.
         pub fn wait(mut self, limit: Duration) -> Self {
             self.ops.set.wait = Some(limit);

@@ -197,16 +197,19 @@ fn origin_name(origin: Origin) -> Option<&'static str> {
     }
 }
 
-/// Waits until none of `keys` is PENDING, at most `limit`.
+/// Waits until none of `keys` is PENDING or RETRYING (values that may still change on
+/// their own), at most `limit`.
 async fn wait_not_pending(scheduler: &Scheduler, keys: &[String], limit: Duration) {
     let prefixes: Vec<&str> = keys.iter().map(String::as_str).collect();
     // Watch first, then look: no change between the two is missed.
     let mut watch = scheduler.watch_status(&prefixes);
     let deadline = tokio::time::Instant::now() + limit;
-    while keys
-        .iter()
-        .any(|key| scheduler.status(key).value.state == ValueState::Pending)
-    {
+    while keys.iter().any(|key| {
+        matches!(
+            scheduler.status(key).value.state,
+            ValueState::Pending | ValueState::Retrying
+        )
+    }) {
         match tokio::time::timeout_at(deadline, watch.recv()).await {
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => return,

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use cninfra_core::{Agent, RunningAgent};
 use cninfra_datasync::{KvdbSyncPlugin, ResyncPlugin, StoreSource};
+use cninfra_generic::GenericApiPlugin;
+use cninfra_grpc::{GrpcConfig, GrpcPlugin};
 use cninfra_health::StatusCheckPlugin;
 use cninfra_kv::KvStore;
 use cninfra_kvscheduler::orchestrator::{Orchestrator, OrchestratorPlugin};
@@ -65,11 +67,23 @@ pub struct TestAgent {
     pub scheduler: Arc<KvSchedulerPlugin>,
     pub orchestrator: Arc<OrchestratorPlugin>,
     pub example: Arc<ExampleDescriptorsPlugin>,
+    /// With [`TestAgent::start_with_grpc`]: the gRPC server of the generic API.
+    pub grpc: Option<Arc<GrpcPlugin>>,
 }
 
 impl TestAgent {
     /// Starts an agent labelled `label` watching `store`.
     pub async fn start(store: Arc<dyn KvStore>, label: &str) -> Self {
+        Self::start_full(store, label, false).await
+    }
+
+    /// Starts an agent labelled `label` watching `store`, serving the generic API on a
+    /// loopback port ([`TestAgent::grpc_endpoint`]).
+    pub async fn start_with_grpc(store: Arc<dyn KvStore>, label: &str) -> Self {
+        Self::start_full(store, label, true).await
+    }
+
+    async fn start_full(store: Arc<dyn KvStore>, label: &str, with_grpc: bool) -> Self {
         let scheduler = KvSchedulerPlugin::new();
         let orchestrator = OrchestratorPlugin::new();
         let example = ExampleDescriptorsPlugin::builder()
@@ -83,13 +97,31 @@ impl TestAgent {
             .plugin(scheduler.clone())
             .plugin(orchestrator.clone())
             .plugin(example.clone());
+        let grpc = with_grpc.then(|| {
+            GrpcPlugin::builder()
+                .with_config(GrpcConfig::loopback())
+                .build()
+        });
+        let builder = match &grpc {
+            Some(grpc) => builder
+                .plugin(grpc.clone())
+                .plugin(GenericApiPlugin::new(cninfra_kvscheduler_example::models())),
+            None => builder,
+        };
         let agent = cninfra_testsupport::start_agent(builder).await;
         Self {
             agent,
             scheduler,
             orchestrator,
             example,
+            grpc,
         }
+    }
+
+    /// `127.0.0.1:<port>` of the generic API.
+    pub fn grpc_endpoint(&self) -> String {
+        let grpc = self.grpc.as_ref().expect("started with gRPC");
+        grpc.local_addr().expect("gRPC bound on TCP").to_string()
     }
 
     pub fn scheduler(&self) -> Scheduler {

@@ -102,7 +102,7 @@ pub(crate) fn item_of(
 }
 
 /// A value status from upstream's `ItemStatus` (`status`: the state's name; `message`:
-/// the error of a failure, else the details).
+/// the details, comma-separated, of a PENDING value, else its error).
 pub(crate) fn status_of(
     call: &'static str,
     key: &str,
@@ -118,11 +118,13 @@ pub(crate) fn status_of(
         call,
         reason: format!("`{key}` has the unknown state `{}`", status.status),
     })?;
-    let failed = state.is_failure() || state == ValueState::Invalid;
-    let (error, details) = match (failed, status.message.is_empty()) {
+    let (error, details) = match (state, status.message.is_empty()) {
         (_, true) => (String::new(), Vec::new()),
-        (true, false) => (status.message, Vec::new()),
-        (false, false) => (String::new(), vec![status.message]),
+        (ValueState::Pending, false) => (
+            String::new(),
+            status.message.split(", ").map(str::to_owned).collect(),
+        ),
+        (_, false) => (status.message, Vec::new()),
     };
     Ok(Some(ValueStatus {
         key: key.to_owned(),

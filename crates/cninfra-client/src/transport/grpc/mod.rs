@@ -28,12 +28,13 @@ use crate::subscription::Subscription;
 
 const NAME: &str = "gRPC";
 
-/// Response header of `SetConfig` with the transaction's sequence number (upstream's
-/// configurator sends `seqnum`).
+/// Response metadata of `SetConfig` with the transaction's sequence number (upstream's
+/// `seqnum`; the same number comes as an extra result keyed `seqnum`, which the client
+/// takes out of the results).
 pub const SEQ_NUM_HEADER: &str = "seqnum";
-/// Request header asking `SetConfig` to wait until no value of the request is PENDING;
-/// its value is the limit in milliseconds.
-pub const WAIT_HEADER: &str = "wait-done-ms";
+/// Request metadata (`true`) asking `SetConfig` to wait until no value of the request
+/// is PENDING or RETRYING, until the call's deadline.
+pub const WAIT_HEADER: &str = "wait-done";
 
 /// How to reach the agent's gRPC server.
 #[derive(Debug, Clone)]
@@ -241,10 +242,10 @@ impl Transport for GrpcTransport {
             overwrite_all: request.resync,
         });
         if let Some(limit) = request.wait {
-            let millis =
-                AsciiMetadataValue::from(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX));
-            call.metadata_mut().insert(WAIT_HEADER, millis);
-            call.set_timeout(limit + Duration::from_secs(5));
+            // The agent waits until the call's deadline (less a margin for its answer).
+            call.metadata_mut()
+                .insert(WAIT_HEADER, AsciiMetadataValue::from_static("true"));
+            call.set_timeout(limit);
         }
         let response = self
             .manager
@@ -252,11 +253,19 @@ impl Transport for GrpcTransport {
             .set_config(call)
             .await
             .map_err(|s| self.call.failed(CALL, s))?;
-        let seq = seq_num(response.metadata());
+        let mut seq = seq_num(response.metadata());
         let results = response
             .into_inner()
             .results
             .into_iter()
+            .filter(|result| {
+                // Upstream's extra result carrying the sequence number.
+                let extra = result.id.is_none() && result.key == SEQ_NUM_HEADER;
+                if extra && seq.is_none() {
+                    seq = result.status.as_ref().and_then(|s| s.message.parse().ok());
+                }
+                !extra
+            })
             .map(|result| {
                 let key = match (&result.id, result.key.is_empty()) {
                     (_, false) => result.key.clone(),
