@@ -95,7 +95,7 @@ pub(crate) fn report_reply(agent: &Agent, reply: &Reply) -> anyhow::Result<()> {
     if agent.format(Format::Table) == Format::Table
         && let Some(seq) = reply.seq
     {
-        eprintln!("transaction #{seq}");
+        output::write_out(&format!("transaction #{seq}\n"))?;
     }
     let failed: Vec<&ItemResult> = reply.failures().collect();
     if !failed.is_empty() {

@@ -12,10 +12,11 @@ mod report;
 mod status;
 mod values;
 
+use anyhow::bail;
 use clap::CommandFactory as _;
 
 use crate::agent::Agent;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 
 /// Runs the command of `cli`.
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -28,6 +29,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             &mut std::io::stdout(),
         );
         return Ok(());
+    }
+    if let Some(format @ (Format::Dot | Format::Svg)) = cli.global.format
+        && !matches!(cli.command, Command::Graph(_))
+    {
+        bail!(
+            "`--format {}` is for `graph`; use table, json or yaml",
+            crate::output::name(format)
+        );
     }
     let agent = Agent::new(cli.global)?;
     match cli.command {
