@@ -43,6 +43,7 @@ pub struct TestAgent {
     pub http: Arc<HttpPlugin>,
     pub grpc: Arc<GrpcPlugin>,
     pub scheduler: Arc<KvSchedulerPlugin>,
+    pub orchestrator: Arc<OrchestratorPlugin>,
     /// Keeps the log manager's registry alive.
     _logs: tracing::Dispatch,
 }
@@ -51,14 +52,20 @@ impl TestAgent {
     /// Starts an agent with a label no other test uses, watching the harness's etcd.
     pub async fn start(test: &str) -> Self {
         let etcd = cninfra_testsupport::harness_server("CNINFRA_TEST_ETCD");
-        let label = cninfra_testsupport::unique_prefix(test)
-            .trim_matches('/')
-            .replace('/', "-");
         let store: Arc<dyn KvStore> = Arc::new(
             EtcdStore::connect(&EtcdConfig::with_endpoints([etcd.as_str()]))
                 .await
                 .expect("etcd connects"),
         );
+        Self::start_on(test, store, etcd).await
+    }
+
+    /// Starts an agent with a label no other test uses, watching `store` (`etcd`: the
+    /// endpoint given to `cninfra-ctl`).
+    pub async fn start_on(test: &str, store: Arc<dyn KvStore>, etcd: String) -> Self {
+        let label = cninfra_testsupport::unique_prefix(test)
+            .trim_matches('/')
+            .replace('/', "-");
         let http = HttpPlugin::builder()
             .with_config(HttpConfig {
                 endpoint: "127.0.0.1:0".into(),
@@ -70,6 +77,7 @@ impl TestAgent {
             .build();
         let (registry, dispatch) = LogRegistry::new(LogSettings::new().with_writer(std::io::sink));
         let scheduler = KvSchedulerPlugin::new();
+        let orchestrator = OrchestratorPlugin::new();
         let example = ExampleDescriptorsPlugin::builder()
             .with_dataplane(Dataplane::new())
             .build();
@@ -84,7 +92,7 @@ impl TestAgent {
             .plugin(ResyncPlugin::new())
             .plugin(KvdbSyncPlugin::new(StoreSource::fixed(store)))
             .plugin(scheduler.clone())
-            .plugin(OrchestratorPlugin::new())
+            .plugin(orchestrator.clone())
             .plugin(example)
             .plugin(GenericApiPlugin::new(cninfra_kvscheduler_example::models()));
         let agent = cninfra_testsupport::start_agent(builder).await;
@@ -95,6 +103,7 @@ impl TestAgent {
             http,
             grpc,
             scheduler,
+            orchestrator,
             _logs: dispatch,
         }
     }
