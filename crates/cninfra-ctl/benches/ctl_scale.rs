@@ -111,9 +111,9 @@ async fn main() {
             assert_eq!(reply.results.len(), SET_CONFIG_ITEMS);
             assert!(reply.is_ok());
         }
-        let what = if wait { "with wait" } else { "" };
+        let what = if wait { " with wait" } else { "" };
         println!(
-            "SetConfig {SET_CONFIG_ITEMS} items over gRPC {what}(client send to reply, graph of {}+ values): {}",
+            "SetConfig {SET_CONFIG_ITEMS} items over gRPC{what} (client send to reply, graph of {}+ values): {}",
             VALUES,
             summary(samples)
         );
