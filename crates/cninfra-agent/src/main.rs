@@ -8,9 +8,14 @@
 //! `curl localhost:9191/example/v1/items`. Without a connector config file the agent keeps
 //! its data in an embedded file DB under `cninfra-data/` (`--data-dir`); with
 //! `--etcd-config`, `--redis-config`, `--consul-config`, `--redb-config` or
-//! `--filedb-config` it syncs with that store instead. `--help` lists every flag; each is
-//! also read from its environment variable. Plugins find each other by type, so the order
-//! below does not matter.
+//! `--filedb-config` it syncs with that store instead; with several of them, data sync
+//! reads the first (in that order) and the KVScheduler gets the others' configuration too,
+//! each store a source of its own below the first. With a `grpc.conf` the gRPC server
+//! serves vpp-agent's generic API (`ligato.generic.ManagerService`, `MetaService`) and
+//! the configurator; the generic API's REST form is on the HTTP port (`/v1/config`,
+//! `/v1/state`, `/v1/models`). `--help` lists every flag; each is also read from its
+//! environment variable. Plugins find each other by type, so the order below does not
+//! matter.
 
 mod example;
 mod store;
@@ -21,14 +26,15 @@ use cninfra::datasync::{KvdbSyncPlugin, ResyncPlugin};
 use cninfra::exec::{ProcessManagerPlugin, SupervisorPlugin};
 use cninfra::grpc::GrpcPlugin;
 use cninfra::kafka::KafkaPlugin;
-use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
 use cninfra::models::{ModelError, ModelRegistry};
 use cninfra::{Agent, Defaults, PluginGroupBuilder};
+use cninfra_generic::GenericApiPlugin;
 use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
 
-/// The agent's models, listed by the gRPC configurator: upstream's VPP models (protobuf
-/// messages) of the example descriptors and the example plugin's items (a serde type).
+/// The agent's models, listed by the gRPC configurator and (those with a protobuf message)
+/// served by the generic API: upstream's VPP models of the example descriptors and the
+/// example plugin's items (a serde type).
 fn models() -> Result<ModelRegistry, ModelError> {
     let mut models = cninfra_kvscheduler_example::models();
     example::register_models(&mut models)?;
@@ -48,17 +54,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let stores = store::Stores::new();
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
-        .with(KvdbSyncPlugin::new(store::source()))
+        .with(KvdbSyncPlugin::new(stores.data_sync()))
         .with(ResyncPlugin::new())
         .with(KafkaPlugin::new())
         .with(GrpcPlugin::new())
-        // The KVScheduler over the example's simulated dataplane, fed from the store and,
-        // when a grpc.conf turns gRPC on, from its gRPC configurator.
+        // The KVScheduler over the example's simulated dataplane, fed from the stores, the
+        // generic API's REST form and, when a grpc.conf turns gRPC on, from the generic API
+        // and the gRPC configurator.
         .with(KvSchedulerPlugin::new())
-        .with(OrchestratorPlugin::new())
+        .with(stores.orchestrator())
         .with(ExampleDescriptorsPlugin::new())
+        .with(GenericApiPlugin::new(models.clone()))
         .with(GrpcSourcePlugin::new(models))
         // Disabled without their config files.
         .with(ProcessManagerPlugin::new())

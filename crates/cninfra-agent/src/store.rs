@@ -1,7 +1,10 @@
-//! Which KV store the agent syncs with: the first connector given a config file (etcd,
-//! Redis, Consul, redb, file DB, in that order), else an embedded file DB in a data folder,
-//! so that the agent runs on a bare machine. Choosing is the library's
-//! ([`StoreSource::first_of`], [`StoreSource::or_fallback`]); the fallback is the agent's.
+//! Which KV stores the agent reads: data sync takes the first connector given a config
+//! file (etcd, Redis, Consul, redb, file DB, in that order), else an embedded file DB in a
+//! data folder, so that the agent runs on a bare machine; every other configured connector
+//! is a source of its own of the orchestrator (`datastore:<plugin>`, below data sync's
+//! store), so a file DB holding initial config works beside etcd. Choosing is the
+//! library's ([`StoreSource::first_of`], [`StoreSource::or_fallback`],
+//! `OrchestratorBuilder::with_stores`); the fallback is the agent's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use cninfra::datasync::StoreSource;
 use cninfra::etcd::EtcdPlugin;
 use cninfra::filedb::{FileDbConfig, FileDbPlugin, FileDbStore};
 use cninfra::kv::{Connection, ConnectionState, KvConnector, KvStore};
+use cninfra::kvscheduler::orchestrator::OrchestratorPlugin;
 use cninfra::prelude::*;
 use cninfra::redb::RedbPlugin;
 use cninfra::redis::RedisPlugin;
@@ -22,16 +26,57 @@ const DATA_DIR_FLAG: &str = "data-dir";
 /// The embedded store's folder when the flag is not given.
 const DEFAULT_DATA_DIR: &str = "cninfra-data";
 
-/// The store data sync uses: the first configured connector, else the embedded one.
-pub(crate) fn source() -> StoreSource {
-    StoreSource::first_of([
-        StoreSource::connector(EtcdPlugin::new()),
-        StoreSource::connector(RedisPlugin::new()),
-        StoreSource::connector(ConsulPlugin::new()),
-        StoreSource::connector(RedbPlugin::new()),
-        StoreSource::connector(FileDbPlugin::new()),
-    ])
-    .or_fallback(EmbeddedStorePlugin::new())
+/// The agent's KV connectors, one instance each (data sync and the orchestrator share
+/// them).
+pub(crate) struct Stores {
+    etcd: Arc<EtcdPlugin>,
+    redis: Arc<RedisPlugin>,
+    consul: Arc<ConsulPlugin>,
+    redb: Arc<RedbPlugin>,
+    filedb: Arc<FileDbPlugin>,
+}
+
+impl Stores {
+    pub(crate) fn new() -> Self {
+        Self {
+            etcd: EtcdPlugin::new(),
+            redis: RedisPlugin::new(),
+            consul: ConsulPlugin::new(),
+            redb: RedbPlugin::new(),
+            filedb: FileDbPlugin::new(),
+        }
+    }
+
+    /// The store data sync uses: the first configured connector, else the embedded one.
+    pub(crate) fn data_sync(&self) -> StoreSource {
+        StoreSource::first_of([
+            StoreSource::connector(Arc::clone(&self.etcd)),
+            StoreSource::connector(Arc::clone(&self.redis)),
+            StoreSource::connector(Arc::clone(&self.consul)),
+            StoreSource::connector(Arc::clone(&self.redb)),
+            StoreSource::connector(Arc::clone(&self.filedb)),
+        ])
+        .or_fallback(EmbeddedStorePlugin::new())
+    }
+
+    /// The orchestrator, reading every configured store data sync does not read as a
+    /// source of its own.
+    pub(crate) fn orchestrator(&self) -> Arc<OrchestratorPlugin> {
+        OrchestratorPlugin::builder()
+            .with_stores(self.connectors())
+            .build()
+    }
+
+    /// The connectors in data sync's order.
+    fn connectors(&self) -> [Arc<dyn KvConnector>; 5] {
+        [
+            Arc::clone(&self.etcd) as Arc<dyn KvConnector>,
+            Arc::clone(&self.redis) as Arc<dyn KvConnector>,
+            Arc::clone(&self.consul) as Arc<dyn KvConnector>,
+            Arc::clone(&self.redb) as Arc<dyn KvConnector>,
+            Arc::clone(&self.filedb) as Arc<dyn KvConnector>,
+        ]
+    }
 }
 
 /// The fallback store: a file DB over `<data-dir>/config/` (files anyone may edit) with

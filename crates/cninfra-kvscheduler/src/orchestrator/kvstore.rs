@@ -33,14 +33,15 @@ pub fn store_source_label(name: &str) -> String {
     format!("{STORE_SOURCE_PREFIX}{name}")
 }
 
-/// Starts a watch task for each connector of `connectors` that has a store, unless data
-/// sync reads that store already (`data_sync_store`: the name of data sync's view of its
-/// store). Called from `after_init`, once every descriptor is registered.
+/// Starts a watch task for each connector of `connectors` that has a store, except the
+/// first such when `data_sync_reads_first` (data sync, choosing among the same connectors
+/// in the same order, reads that one). Called from `after_init`, once every descriptor is
+/// registered.
 pub(super) fn watch(
     ctx: &InitContext,
     orchestrator: &Orchestrator,
     connectors: &[Arc<dyn KvConnector>],
-    data_sync_store: Option<&str>,
+    data_sync_reads_first: bool,
 ) -> Result<(), BoxError> {
     if connectors.is_empty() {
         return Ok(());
@@ -53,15 +54,16 @@ pub(super) fn watch(
         return Ok(());
     }
     let agent_prefix = ctx.service_label().agent_prefix();
+    let mut skip_first = data_sync_reads_first;
     for connector in connectors {
         let Some(store) = connector.kv()? else {
             continue;
         };
-        let view = Prefixed::new(store, agent_prefix.clone());
-        if data_sync_store == Some(view.name()) {
+        if std::mem::take(&mut skip_first) {
             tracing::debug!(target: LOG, store = connector.name(), "data sync reads this store: it is the source `datasync`");
             continue;
         }
+        let view = Prefixed::new(store, agent_prefix.clone());
         let label = store_source_label(connector.name());
         tracing::info!(target: LOG, source = %label, ?prefixes, "watching a further KV store as a source of its own");
         let task = StoreTask {

@@ -24,9 +24,9 @@ use crate::plugin::KvSchedulerPlugin;
 /// [`orchestrator`](Self::orchestrator)`()?.source(LOCAL_SOURCE)`, from their `init` (they
 /// require this plugin) or later.
 ///
-/// With [`with_store`](OrchestratorBuilder::with_store), further KV stores are sources of
-/// their own: each connector given that has a store (a config file), other than the one
-/// data sync reads, is listed and watched directly from `after_init`, as the source
+/// With [`with_stores`](OrchestratorBuilder::with_stores), further KV stores are sources
+/// of their own: each connector given that has a store (a config file), other than the
+/// one data sync reads, is listed and watched directly from `after_init`, as the source
 /// [`store_source_label`](super::store_source_label)`(<plugin name>)`
 /// (`datastore:filedb`), which gives way to every other source. A store's resync (its
 /// listing, again after a reconnect with `resync-after-reconnect` or a lost watch) replaces
@@ -86,11 +86,18 @@ impl std::fmt::Debug for OrchestratorBuilder {
 }
 
 impl OrchestratorBuilder {
-    /// Also reads the store of `connector` (when it has one and data sync does not read
-    /// it) as a source of its own; the connector becomes a dependency. Give the same
-    /// instance the agent's data sync chooses from, if it does.
-    pub fn with_store<C: KvConnector>(mut self, connector: Arc<C>) -> Self {
-        self.stores.push(connector);
+    /// Reads every store of `connectors` that data sync does not read, each as a source
+    /// of its own; the connectors become dependencies. Give the connectors (the same
+    /// instances, in the same order) the agent's data sync chooses from with
+    /// `StoreSource::first_of`: data sync reads the first one that has a store (a config
+    /// file), so when the agent has a data sync plugin with a store that one is left to
+    /// it; every later one that has a store is read here. Without data sync every
+    /// connector with a store is read here.
+    pub fn with_stores(
+        mut self,
+        connectors: impl IntoIterator<Item = Arc<dyn KvConnector>>,
+    ) -> Self {
+        self.stores.extend(connectors);
         self
     }
 
@@ -160,14 +167,13 @@ impl Plugin for OrchestratorPlugin {
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let orchestrator = self.orchestrator.get()?;
         #[cfg(feature = "datasync")]
-        let data_sync_store = {
+        let data_sync_reads_first = {
             super::datasync::watch(ctx, orchestrator)?;
             ctx.try_dep::<cninfra_datasync::KvdbSyncPlugin>()
-                .and_then(|sync| sync.store().ok())
-                .map(|store| store.name().to_owned())
+                .is_some_and(|sync| sync.store().is_ok())
         };
         #[cfg(not(feature = "datasync"))]
-        let data_sync_store: Option<String> = None;
-        super::kvstore::watch(ctx, orchestrator, &self.stores, data_sync_store.as_deref())
+        let data_sync_reads_first = false;
+        super::kvstore::watch(ctx, orchestrator, &self.stores, data_sync_reads_first)
     }
 }
