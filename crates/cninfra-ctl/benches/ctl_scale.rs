@@ -64,8 +64,11 @@ async fn main() {
     let models = cninfra_kvscheduler_example::models();
 
     // 100 000 interfaces through the local client (one resync).
-    let local = Client::local(&agent.orchestrator.orchestrator().expect("orchestrator"), models)
-        .with_timeout(Duration::from_secs(600));
+    let local = Client::local(
+        &agent.orchestrator.orchestrator().expect("orchestrator"),
+        models,
+    )
+    .with_timeout(Duration::from_secs(600));
     let started = Instant::now();
     let reply = local
         .resync((0..VALUES).map(|i| tap(format!("tap{i}"))))
@@ -73,15 +76,24 @@ async fn main() {
         .await
         .expect("the values load");
     assert!(reply.is_ok());
-    println!("load {VALUES} values (local client resync): {:.0?}", started.elapsed());
+    println!(
+        "load {VALUES} values (local client resync): {:.0?}",
+        started.elapsed()
+    );
     agent
-        .wait_state(&format!("config/vpp/v2/interfaces/tap{}", VALUES - 1), ValueState::Configured)
+        .wait_state(
+            &format!("config/vpp/v2/interfaces/tap{}", VALUES - 1),
+            ValueState::Configured,
+        )
         .await;
 
     for (label, args) in [
         ("cninfra-ctl values (table)", vec!["values"]),
         ("cninfra-ctl values -f json", vec!["values", "-f", "json"]),
-        ("cninfra-ctl values vpp.interfaces", vec!["values", "vpp.interfaces"]),
+        (
+            "cninfra-ctl values vpp.interfaces",
+            vec!["values", "vpp.interfaces"],
+        ),
     ] {
         let mut samples = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
