@@ -129,7 +129,9 @@ fn models_have_upstreams_keys() {
         .for_key("config/vpp/l2/v2/fib/bd1/mac/62:89:c6:a3:7e:3a")
         .unwrap();
     assert_eq!(
-        registry.for_key_prefix("config/vpp/l2/v2/fib/").map(|m| m.name()),
+        registry
+            .for_key_prefix("config/vpp/l2/v2/fib/")
+            .map(|m| m.name()),
         Some("vpp.l2.fib")
     );
     assert!(registry.for_key_prefix("config/vpp/l2/v2/").is_none());
