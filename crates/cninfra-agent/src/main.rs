@@ -13,7 +13,6 @@
 //! below does not matter.
 
 mod example;
-mod store;
 
 use std::process::ExitCode;
 
@@ -50,7 +49,9 @@ async fn main() -> ExitCode {
     };
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
-        .with(KvdbSyncPlugin::new(store::source()))
+        .with(KvdbSyncPlugin::new(cninfra_agent_store::source(Some(
+            example::sample(),
+        ))))
         .with(ResyncPlugin::new())
         .with(KafkaPlugin::new())
         .with(GrpcPlugin::new())

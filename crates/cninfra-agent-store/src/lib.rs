@@ -1,7 +1,17 @@
-//! Which KV store the agent syncs with: the first connector given a config file (etcd,
+//! Which KV store an agent syncs with: the first connector given a config file (etcd,
 //! Redis, Consul, redb, file DB, in that order), else an embedded file DB in a data folder,
 //! so that the agent runs on a bare machine. Choosing is the library's
-//! ([`StoreSource::first_of`], [`StoreSource::or_fallback`]); the fallback is the agent's.
+//! ([`StoreSource::first_of`], [`StoreSource::or_fallback`]); the fallback is this crate's,
+//! shared by the example agent and the Linux agent, each with its own first-run sample.
+//!
+//! ```
+//! use cninfra_agent_store::{Sample, source};
+//!
+//! let sample = Sample::new("hello.yaml", |prefix| {
+//!     format!("data:\n  - key: {prefix}config/example/v1/items/hello\n    value: {{kind: greeting}}\n")
+//! });
+//! let _store = source(Some(sample)); // give it to `KvdbSyncPlugin::new`
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,8 +32,24 @@ const DATA_DIR_FLAG: &str = "data-dir";
 /// The embedded store's folder when the flag is not given.
 const DEFAULT_DATA_DIR: &str = "cninfra-data";
 
-/// The store data sync uses: the first configured connector, else the embedded one.
-pub(crate) fn source() -> StoreSource {
+/// A file the embedded store's config folder starts with on a first run (so that a first
+/// run has something to show): its name, and its text made from the agent's key prefix.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    file_name: &'static str,
+    text: fn(&str) -> String,
+}
+
+impl Sample {
+    /// The file `file_name` with the text `text(agent_prefix)`.
+    pub fn new(file_name: &'static str, text: fn(&str) -> String) -> Self {
+        Self { file_name, text }
+    }
+}
+
+/// The store data sync uses: the first configured connector, else the embedded one
+/// (starting with `sample` when its folder is new).
+pub fn source(sample: Option<Sample>) -> StoreSource {
     StoreSource::first_of([
         StoreSource::connector(EtcdPlugin::new()),
         StoreSource::connector(RedisPlugin::new()),
@@ -31,7 +57,7 @@ pub(crate) fn source() -> StoreSource {
         StoreSource::connector(RedbPlugin::new()),
         StoreSource::connector(FileDbPlugin::new()),
     ])
-    .or_fallback(EmbeddedStorePlugin::new())
+    .or_fallback(EmbeddedStorePlugin::new(sample))
 }
 
 /// The fallback store: a file DB over `<data-dir>/config/` (files anyone may edit) with
@@ -39,6 +65,7 @@ pub(crate) fn source() -> StoreSource {
 /// starts it only when no connector has a config file.
 #[derive(Debug)]
 struct EmbeddedStorePlugin {
+    sample: Option<Sample>,
     store: Ready<FileDbStore>,
     connection: Connection,
 }
@@ -46,8 +73,9 @@ struct EmbeddedStorePlugin {
 impl EmbeddedStorePlugin {
     const NAME: &'static str = "embedded-store";
 
-    fn new() -> Arc<Self> {
+    fn new(sample: Option<Sample>) -> Arc<Self> {
         Arc::new(Self {
+            sample,
             store: Ready::new(Self::NAME),
             connection: Connection::new(Self::NAME),
         })
@@ -89,7 +117,11 @@ impl Plugin for EmbeddedStorePlugin {
         let dir = PathBuf::from(ctx.flag(DATA_DIR_FLAG).unwrap_or(DEFAULT_DATA_DIR));
         let config_dir = dir.join("config");
         if !config_dir.exists() {
-            write_sample(&config_dir, &ctx.service_label().agent_prefix())?;
+            write_sample(
+                &config_dir,
+                self.sample.as_ref(),
+                &ctx.service_label().agent_prefix(),
+            )?;
         }
         let store = FileDbStore::open(FileDbConfig {
             configuration_paths: vec![config_dir.clone()],
@@ -112,15 +144,18 @@ impl Plugin for EmbeddedStorePlugin {
     }
 }
 
-/// Creates the config folder with one example item, so a first run has something to show.
-fn write_sample(config_dir: &Path, agent_prefix: &str) -> Result<(), BoxError> {
-    let file = config_dir.join("example-items.yaml");
-    let text = format!(
-        "# Key-value data of the embedded file DB; edit, add or remove files while the agent runs.\n\
-         data:\n  - key: {agent_prefix}config/example/v1/items/hello\n    value: {{kind: greeting, description: written on first start}}\n"
-    );
+/// Creates the config folder, with the sample if there is one.
+fn write_sample(
+    config_dir: &Path,
+    sample: Option<&Sample>,
+    agent_prefix: &str,
+) -> Result<(), BoxError> {
     std::fs::create_dir_all(config_dir)
-        .and_then(|()| std::fs::write(&file, text))
-        .map_err(|err| format!("cannot create {}: {err}", file.display()))?;
+        .map_err(|err| format!("cannot create {}: {err}", config_dir.display()))?;
+    if let Some(sample) = sample {
+        let file = config_dir.join(sample.file_name);
+        std::fs::write(&file, (sample.text)(agent_prefix))
+            .map_err(|err| format!("cannot create {}: {err}", file.display()))?;
+    }
     Ok(())
 }
