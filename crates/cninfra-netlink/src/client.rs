@@ -13,8 +13,8 @@ use crate::{
 /// A synchronous rtnetlink client: links, addresses, routes, neighbours and named network
 /// namespaces, each call acting in the namespace it is given.
 ///
-/// Implemented by the kernel client and by [`FakeNetlink`](crate::FakeNetlink) (an
-/// in-memory model recording the requests). Calls block the calling thread until the
+/// Implemented by [`KernelNetlink`](crate::KernelNetlink) (the running kernel) and
+/// [`FakeNetlink`](crate::FakeNetlink) (an in-memory model recording the requests). Calls block the calling thread until the
 /// kernel answers (or a time limit passes); none of them switches the caller's namespace.
 ///
 /// Errors carry an [`ErrorKind`](crate::ErrorKind): `NotFound` ("already gone" for a

@@ -28,27 +28,40 @@
 //! holds the errno the kernel answered. [`Error::kind`] tells "already gone"
 //! ([`ErrorKind::NotFound`]) and "already there" ([`ErrorKind::Exists`]) apart from
 //! real failures.
+//!
+//! # Features
+//!
+//! | feature | what it adds | default |
+//! |---|---|---|
+//! | `testing` | the `testing` module: whether kernel tests may run (root, else a printed skip, or a failure under `CNINFRA_REQUIRE_KERNEL_TESTS=1`), and scratch namespaces deleted on drop | no |
 
 mod address;
 mod client;
 mod error;
 mod event;
 mod fake;
+mod kernel;
 mod link;
 mod mac;
 mod namespace;
 mod neighbour;
+mod netns;
 mod route;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod watch;
 
 pub use address::Address;
 pub use client::Netlink;
 pub use error::{Cause, Error, ErrorKind, Op, Result};
 pub use event::{Event, EventKind, EventReceiver};
 pub use fake::{FakeNetlink, Outside, Request};
+pub use kernel::KernelNetlink;
 pub use link::{Link, LinkChange, LinkKind, LinkRef, Master, NewLink, NewLinkKind, VethPeer};
 pub use mac::{MacAddr, ParseMacError};
 pub use namespace::{NETNS_RUN_DIR, Namespace};
 pub use neighbour::{Neighbour, NeighbourState};
+pub use netns::run_in_namespace;
 pub use route::{
     Family, Route, RouteFilter, RouteKind, RouteProtocol, Scope, TABLE_LOCAL, TABLE_MAIN,
 };

@@ -309,8 +309,8 @@ pub enum Master {
 
 /// Changes to a link, applied in one request; `None` leaves the attribute as it is.
 ///
-/// Renaming a link that is up fails with `EBUSY` for most kinds: take it down in an
-/// earlier request.
+/// Kernels before 6.2 refuse to rename a link that is up (`EBUSY`): take it down in an
+/// earlier request to work on those too.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkChange {
     /// Set administratively up (`true`) or down.

@@ -147,7 +147,8 @@ pub struct Route {
     pub oif: Option<u32>,
     /// The scope.
     pub scope: Scope,
-    /// The metric (`RTA_PRIORITY`), 0 for none.
+    /// The metric (`RTA_PRIORITY`), 0 for none (the kernel gives IPv6 routes without one
+    /// 1024, and lists them so).
     pub metric: u32,
     /// The table ([`TABLE_MAIN`] by default).
     pub table: u32,

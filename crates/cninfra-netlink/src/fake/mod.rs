@@ -3,11 +3,13 @@
 //!
 //! The model behaves as the kernel does where the Linux plugins can tell: names are unique
 //! per namespace, a veth pair dies together, a deleted link takes its addresses, routes
-//! and neighbours along, a link taken down loses its routes, a moved link arrives down and
-//! without addresses, a route needs its link up and its gateway inside one of the link's
-//! networks (`ENETDOWN`, `ENETUNREACH`), errors carry the kernel's errno. It does not add
-//! the routes the kernel adds itself (connected and local routes), and carrier is simply
-//! "up" (for a veth: both ends up).
+//! and neighbours along, a link taken down loses its routes, IPv6 addresses and
+//! neighbours, a moved link arrives down and without addresses, a route needs its link up
+//! and its gateway inside one of the link's networks (`ENETDOWN`, `ENETUNREACH`,
+//! `EHOSTUNREACH`), an IPv6 route without a metric gets 1024, errors carry the errno the
+//! kernel answers (checked against a 6.18 kernel). It does not add the routes the kernel
+//! adds itself (connected and local routes) nor IPv6 link-local addresses, and carrier is
+//! simply "up" (for a veth: both ends up).
 
 mod model;
 mod request;

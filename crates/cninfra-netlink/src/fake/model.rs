@@ -341,9 +341,6 @@ impl World {
             if model.find(name).is_some_and(|f| f.link.index != index) {
                 return Err(Cause::Errno(Errno::EEXIST));
             }
-            if *name != current.name && current.up {
-                return Err(Cause::Errno(Errno::EBUSY));
-            }
         }
         if let Some(Master::Index(master)) = change.master {
             let master = model
@@ -409,17 +406,32 @@ impl World {
         }
     }
 
-    /// What the kernel drops when a link goes down: the routes out of it.
+    /// What the kernel drops when a link goes down: the routes out of it, its IPv6
+    /// addresses and its neighbours (IPv4 addresses stay).
     fn link_down(&mut self, ns: &Namespace, index: u32) {
         let Ok(model) = self.model_mut(ns) else {
             return;
         };
-        let (gone, kept) = std::mem::take(&mut model.routes)
+        let (routes, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut model.routes)
             .into_iter()
             .partition(|r| r.oif == Some(index));
         model.routes = kept;
-        for route in gone {
+        let (addresses, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut model.addresses)
+            .into_iter()
+            .partition(|a| a.index == index && matches!(a.addr, IpNet::V6(_)));
+        model.addresses = kept;
+        let (neighbours, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut model.neighbours)
+            .into_iter()
+            .partition(|n| n.index == index);
+        model.neighbours = kept;
+        for route in routes {
             self.emit(ns, EventKind::RouteRemoved(route));
+        }
+        for address in addresses {
+            self.emit(ns, EventKind::AddressRemoved(address));
+        }
+        for neighbour in neighbours {
+            self.emit(ns, EventKind::NeighbourRemoved(neighbour));
         }
     }
 
@@ -598,8 +610,9 @@ impl World {
             .collect())
     }
 
-    /// What the kernel checks of a new route: a next hop for unicast, its link existing
-    /// and up, its gateway inside a network of the link's (or any up link's) addresses.
+    /// What the kernel checks of a new route: a next hop for unicast (`ENODEV`), its link
+    /// existing (`ENODEV`) and up (`ENETDOWN`), its gateway inside a network of the link's
+    /// (or any up link's) addresses (`ENETUNREACH`, `EHOSTUNREACH` for IPv6).
     fn check_route(&self, ns: &Namespace, route: &Route) -> Outcome<()> {
         let model = self.model(ns)?;
         if route
@@ -612,7 +625,7 @@ impl World {
             return Ok(());
         }
         if route.oif.is_none() && route.gateway.is_none() {
-            return Err(Cause::Errno(Errno::EINVAL));
+            return Err(Cause::Errno(Errno::ENODEV));
         }
         if let Some(oif) = route.oif {
             let link = model.links.get(&oif).ok_or(Cause::Errno(Errno::ENODEV))?;
@@ -627,7 +640,10 @@ impl World {
                     && a.addr.contains(&gw)
             });
             if !reachable {
-                return Err(Cause::Errno(Errno::ENETUNREACH));
+                return Err(Cause::Errno(match gw {
+                    IpAddr::V4(_) => Errno::ENETUNREACH,
+                    IpAddr::V6(_) => Errno::EHOSTUNREACH,
+                }));
             }
         }
         Ok(())
@@ -640,6 +656,7 @@ impl World {
         replace: bool,
     ) -> Outcome<()> {
         self.check_route(ns, route)?;
+        let route = &kernel_metric(*route);
         let model = self.model_mut(ns)?;
         let existing = model.routes.iter().position(|r| r.same_slot(route));
         let replaced = match existing {
@@ -656,6 +673,7 @@ impl World {
     }
 
     pub(super) fn delete_route(&mut self, ns: &Namespace, route: &Route) -> Outcome<()> {
+        let route = &kernel_metric(*route);
         let model = self.model_mut(ns)?;
         let position = model
             .routes
@@ -730,6 +748,14 @@ impl World {
             .insert(key.to_string(), value.to_string());
         Ok(())
     }
+}
+
+/// The metric the kernel gives a route: IPv6 routes without one get 1024.
+fn kernel_metric(mut route: Route) -> Route {
+    if route.metric == 0 && matches!(route.dst, IpNet::V6(_)) {
+        route.metric = 1024;
+    }
+    route
 }
 
 impl NsModel {

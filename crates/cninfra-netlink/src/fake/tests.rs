@@ -242,20 +242,19 @@ fn bridge_ports_and_vlans_follow_their_master_and_parent() {
 }
 
 #[test]
-fn renaming_needs_the_link_down() {
+fn renames_keep_the_index_and_names_stay_unique() {
     let fake = FakeNetlink::new();
     let ns = Namespace::Default;
     let link = fake.add_link(&ns, &NewLink::dummy("d0").up()).unwrap();
+    fake.add_link(&ns, &NewLink::dummy("taken")).unwrap();
     let err = fake
-        .set_link(&ns, link.index, &LinkChange::new().name("d1"))
+        .set_link(&ns, link.index, &LinkChange::new().name("taken"))
         .unwrap_err();
-    assert_eq!(err.errno(), Some(Errno::EBUSY));
-    fake.set_link(&ns, link.index, &LinkChange::new().up(false))
-        .unwrap();
+    assert!(err.is_exists());
     fake.set_link(&ns, link.index, &LinkChange::new().name("d1").mtu(9000))
         .unwrap();
-    let link = fake.link(&ns, &"d1".into()).unwrap().unwrap();
-    assert_eq!(link.mtu, 9000);
+    let renamed = fake.link(&ns, &"d1".into()).unwrap().unwrap();
+    assert_eq!((renamed.index, renamed.mtu), (link.index, 9000));
     assert!(
         fake.add_link(&ns, &NewLink::dummy("way-too-long-name"))
             .is_err()
@@ -395,4 +394,51 @@ fn sysctls_are_kept_per_namespace() {
     assert_eq!(fake.sysctl(&Namespace::Default, key).unwrap(), "1");
     fake.add_namespace(Namespace::Pid(1));
     assert!(fake.sysctl(&Namespace::Pid(1), key).is_err());
+}
+
+#[test]
+fn down_drops_ipv6_addresses_and_neighbours_but_keeps_ipv4() {
+    let fake = FakeNetlink::new();
+    let ns = Namespace::Default;
+    let link = fake.add_link(&ns, &NewLink::dummy("d0").up()).unwrap();
+    fake.add_address(&ns, link.index, net("10.0.0.1/24"))
+        .unwrap();
+    fake.add_address(&ns, link.index, net("fd00::1/64"))
+        .unwrap();
+    let mac: MacAddr = "02:00:00:00:00:01".parse().unwrap();
+    fake.set_neighbour(&ns, &Neighbour::permanent(link.index, ip("10.0.0.9"), mac))
+        .unwrap();
+    fake.set_link(&ns, link.index, &LinkChange::new().up(false))
+        .unwrap();
+    let left: Vec<_> = fake
+        .addresses(&ns, None)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.addr)
+        .collect();
+    assert_eq!(left, vec![net("10.0.0.1/24")]);
+    assert!(fake.neighbours(&ns, None).unwrap().is_empty());
+}
+
+#[test]
+fn ipv6_routes_get_the_kernels_metric_and_their_own_unreachable_errno() {
+    let fake = FakeNetlink::new();
+    let ns = Namespace::Default;
+    let link = fake.add_link(&ns, &NewLink::dummy("d0").up()).unwrap();
+    fake.add_address(&ns, link.index, net("fd00::1/64"))
+        .unwrap();
+    let route = Route::new(net("fd09::/64")).dev(link.index);
+    fake.add_route(&ns, &route).unwrap();
+    assert_eq!(
+        fake.routes(&ns, &RouteFilter::all()).unwrap(),
+        vec![route.metric(1024)]
+    );
+    fake.delete_route(&ns, &route).unwrap();
+    let far = Route::new(net("fd07::/64")).via(ip("fd05::1"));
+    let err = fake.add_route(&ns, &far).unwrap_err();
+    assert_eq!(err.errno(), Some(Errno::EHOSTUNREACH));
+    let err = fake
+        .add_route(&ns, &Route::new(net("10.9.0.0/24")))
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(Errno::ENODEV));
 }
