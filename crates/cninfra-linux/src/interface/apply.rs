@@ -77,8 +77,12 @@ fn configure(
         .map_err(|err| failed(&err))
 }
 
+/// What creating an interface left: its metadata, and the link as the kernel reported it
+/// right after creating it (`None` when an existing link was changed: read it again).
+pub(super) type Created = (InterfaceMeta, Option<Link>);
+
 /// Creates (or adopts) the link of `iface`.
-pub(super) fn create(shared: &Shared, iface: &Interface) -> Result<InterfaceMeta, DescriptorError> {
+pub(super) fn create(shared: &Shared, iface: &Interface) -> Result<Created, DescriptorError> {
     let ns = resolve(iface)?;
     let host = host_name(iface);
     match iface.r#type() {
@@ -92,7 +96,7 @@ pub(super) fn create(shared: &Shared, iface: &Interface) -> Result<InterfaceMeta
             if !iface.link_only {
                 configure(shared, &ns, &link, iface, false)?;
             }
-            Ok(meta_of(&ns, &link))
+            Ok((meta_of(&ns, &link), None))
         }
         interface::Type::Loopback => {
             let link = find(shared, &ns, host)?
@@ -108,7 +112,7 @@ pub(super) fn create(shared: &Shared, iface: &Interface) -> Result<InterfaceMeta
                 )));
             }
             configure(shared, &ns, &link, iface, true)?;
-            Ok(meta_of(&ns, &link))
+            Ok((meta_of(&ns, &link), None))
         }
         interface::Type::Veth => create_veth(shared, &ns, iface),
         _ => {
@@ -167,9 +171,9 @@ fn add_or_adopt(
     ns: &Namespace,
     iface: &Interface,
     new: &NewLink,
-) -> Result<InterfaceMeta, DescriptorError> {
+) -> Result<Created, DescriptorError> {
     match shared.netlink.add_link(ns, new) {
-        Ok(link) => Ok(meta_of(ns, &link)),
+        Ok(link) => Ok((meta_of(ns, &link), Some(link))),
         Err(err) if err.is_exists() => {
             let link = find(shared, ns, &new.name)?.ok_or_else(|| failed(&err))?;
             let ours = alias(shared, iface);
@@ -180,7 +184,7 @@ fn add_or_adopt(
                 )));
             }
             configure(shared, ns, &link, iface, false)?;
-            Ok(meta_of(ns, &link))
+            Ok((meta_of(ns, &link), None))
         }
         Err(err) => Err(failed(&err)),
     }
@@ -193,13 +197,13 @@ fn create_veth(
     shared: &Shared,
     ns: &Namespace,
     iface: &Interface,
-) -> Result<InterfaceMeta, DescriptorError> {
+) -> Result<Created, DescriptorError> {
     let host = host_name(iface);
     if let Some(link) = find(shared, ns, host)?
         && link.alias.as_deref() == Some(alias(shared, iface).as_str())
     {
         configure(shared, ns, &link, iface, false)?;
-        return Ok(meta_of(ns, &link));
+        return Ok((meta_of(ns, &link), None));
     }
     let peer_name = veth_peer(iface).unwrap_or_default();
     let peer = shared

@@ -118,8 +118,8 @@ impl TypedDescriptor for InterfaceDescriptor {
     }
 
     fn create(&self, _key: &str, iface: &Interface) -> Result<InterfaceMeta, DescriptorError> {
-        let meta = apply::create(&self.shared, iface)?;
-        read::verify(&self.shared, iface, &meta)?;
+        let (meta, fresh) = apply::create(&self.shared, iface)?;
+        read::verify(&self.shared, iface, &meta, fresh)?;
         Ok(meta)
     }
 
@@ -131,7 +131,7 @@ impl TypedDescriptor for InterfaceDescriptor {
         meta: Option<&InterfaceMeta>,
     ) -> Result<InterfaceMeta, DescriptorError> {
         let meta = apply::update(&self.shared, old, new, meta)?;
-        read::verify(&self.shared, new, &meta)?;
+        read::verify(&self.shared, new, &meta, None)?;
         Ok(meta)
     }
 

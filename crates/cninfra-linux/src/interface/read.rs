@@ -236,26 +236,31 @@ fn existing_value(link: &Link, wanted: &Interface, addresses: &[Address]) -> Int
     }
 }
 
-/// Reads the link of a value just applied and compares it with the value (addresses and
-/// bridge membership are checked by their own descriptors).
+/// Compares the link of a value just applied with the value (addresses and bridge
+/// membership are checked by their own descriptors): the link as the kernel reported it
+/// right after creating it (`fresh`), else read again.
 pub(super) fn verify(
     shared: &Shared,
     iface: &Interface,
     meta: &InterfaceMeta,
+    fresh: Option<Link>,
 ) -> Result<(), DescriptorError> {
     if !shared.verify {
         return Ok(());
     }
-    let link = shared
-        .netlink
-        .link(&meta.namespace, &LinkRef::Index(meta.index))
-        .map_err(|err| failed(&err))?
-        .ok_or_else(|| {
-            DescriptorError::failed(format!(
-                "verification: the link of `{}` is gone right after it was applied",
-                iface.name
-            ))
-        })?;
+    let link = match fresh {
+        Some(link) => link,
+        None => shared
+            .netlink
+            .link(&meta.namespace, &LinkRef::Index(meta.index))
+            .map_err(|err| failed(&err))?
+            .ok_or_else(|| {
+                DescriptorError::failed(format!(
+                    "verification: the link of `{}` is gone right after it was applied",
+                    iface.name
+                ))
+            })?,
+    };
     let found = if iface.r#type() == interface::Type::Existing {
         existing_value(&link, iface, &[])
     } else {
