@@ -4,7 +4,8 @@
 //! the heap the agent holds for them (a counting allocator).
 //!
 //! Run as root: `cargo bench -p cninfra-linux --bench linux_vs_iproute2` (`-- --links N
-//! --routes M` for other sizes). Links are DUMMY, or on kernels without the dummy driver
+//! --routes M --runs R` for other sizes; each figure is the median of R runs, 3 by
+//! default, the two sides alternating). Links are DUMMY, or on kernels without the dummy driver
 //! both BRIDGE (without ports) and VETH (pairs, both ends in the namespace), in both runs. `--calls` prints where the agent's time went
 //! (descriptor calls).
 
@@ -29,6 +30,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 struct Size {
     links: usize,
     routes: usize,
+    /// Runs of each side per kind and mode (the median is reported).
+    runs: usize,
 }
 
 impl Size {
@@ -44,6 +47,7 @@ impl Size {
         Self {
             links: arg("--links", 1_000),
             routes: arg("--routes", 10_000),
+            runs: arg("--runs", 3).max(1),
         }
     }
 
@@ -193,8 +197,8 @@ async fn main() {
     let size = Size::from_args();
     let kernel = KernelNetlink::new().expect("a netlink socket");
     println!(
-        "{} links with one address each, {} routes over them:",
-        size.links, size.routes
+        "{} links with one address each, {} routes over them (median of {} runs):",
+        size.links, size.routes, size.runs
     );
     for kind in kinds(&kernel) {
         for verify in [true, false] {
@@ -203,12 +207,25 @@ async fn main() {
     }
 }
 
-/// One kind and mode, each side in a fresh scratch namespace.
+/// The median of some durations.
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+/// One kind and mode, each side in a fresh scratch namespace per run.
 async fn run(kernel: &KernelNetlink, size: Size, kind: &str, verify: bool) {
-    let ours = ScratchNamespace::new(kernel, "bench-agent");
-    let theirs = ScratchNamespace::new(kernel, "bench-ip");
-    let ip_time = iproute2(size, theirs.name(), kind);
-    let (agent_time, held) = agent(size, ours.name(), kind, verify).await;
+    let (mut ours, mut theirs, mut held) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..size.runs {
+        let ip_ns = ScratchNamespace::new(kernel, "bench-ip");
+        theirs.push(iproute2(size, ip_ns.name(), kind));
+        drop(ip_ns);
+        let agent_ns = ScratchNamespace::new(kernel, "bench-agent");
+        let (took, bytes) = agent(size, agent_ns.name(), kind, verify).await;
+        ours.push(took);
+        held = bytes;
+    }
+    let (agent_time, ip_time) = (median(ours), median(theirs));
     println!(
         "  {kind:<6} verify={verify:<5}: agent {:>7.1} ms, ip -batch {:>7.1} ms, ratio {:.2}; agent heap held {:.1} MiB ({:.0} B per value)",
         agent_time.as_secs_f64() * 1e3,
