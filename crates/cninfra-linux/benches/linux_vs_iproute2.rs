@@ -147,7 +147,7 @@ fn values(size: Size, ns: &str, kind: &str) -> Vec<(String, Value)> {
 
 /// One full resync through the scheduler; its wall time and the heap the scheduler and
 /// descriptors hold afterwards.
-async fn agent(size: Size, ns: &str, kind: &str, verify: bool) -> (Duration, usize) {
+async fn agent(size: Size, ns: &str, kind: &str, mode: Mode) -> (Duration, usize) {
     let kernel: Arc<dyn Netlink> = Arc::new(KernelNetlink::new().expect("a netlink socket"));
     let values = values(size, ns, kind);
     let region = Region::new(GLOBAL);
@@ -158,7 +158,8 @@ async fn agent(size: Size, ns: &str, kind: &str, verify: bool) -> (Duration, usi
     })
     .expect("a scheduler");
     let config = LinuxConfig {
-        verify,
+        verify: mode != Mode::Off,
+        verify_routes: mode == Mode::WithRoutes,
         state_dir: std::env::temp_dir().join("cninfra-linux-bench"),
         ..LinuxConfig::default()
     };
@@ -201,8 +202,29 @@ async fn main() {
         size.links, size.routes, size.runs
     );
     for kind in kinds(&kernel) {
-        for verify in [true, false] {
-            run(&kernel, size, kind, verify).await;
+        for mode in [Mode::Default, Mode::WithRoutes, Mode::Off] {
+            run(&kernel, size, kind, mode).await;
+        }
+    }
+}
+
+/// How much the agent reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The default: links and addresses are verified, routes not.
+    Default,
+    /// Routes verified too (`verify-routes: true`).
+    WithRoutes,
+    /// Nothing verified (`verify: false`).
+    Off,
+}
+
+impl Mode {
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::Default => "default verification",
+            Mode::WithRoutes => "routes verified too",
+            Mode::Off => "no verification",
         }
     }
 }
@@ -214,20 +236,21 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 /// One kind and mode, each side in a fresh scratch namespace per run.
-async fn run(kernel: &KernelNetlink, size: Size, kind: &str, verify: bool) {
+async fn run(kernel: &KernelNetlink, size: Size, kind: &str, mode: Mode) {
     let (mut ours, mut theirs, mut held) = (Vec::new(), Vec::new(), 0);
     for _ in 0..size.runs {
         let ip_ns = ScratchNamespace::new(kernel, "bench-ip");
         theirs.push(iproute2(size, ip_ns.name(), kind));
         drop(ip_ns);
         let agent_ns = ScratchNamespace::new(kernel, "bench-agent");
-        let (took, bytes) = agent(size, agent_ns.name(), kind, verify).await;
+        let (took, bytes) = agent(size, agent_ns.name(), kind, mode).await;
         ours.push(took);
         held = bytes;
     }
     let (agent_time, ip_time) = (median(ours), median(theirs));
     println!(
-        "  {kind:<6} verify={verify:<5}: agent {:>7.1} ms, ip -batch {:>7.1} ms, ratio {:.2}; agent heap held {:.1} MiB ({:.0} B per value)",
+        "  {kind:<6} {:<22}: agent {:>7.1} ms, ip -batch {:>7.1} ms, ratio {:.2}; agent heap held {:.1} MiB ({:.0} B per value)",
+        mode.describe(),
         agent_time.as_secs_f64() * 1e3,
         ip_time.as_secs_f64() * 1e3,
         agent_time.as_secs_f64() / ip_time.as_secs_f64(),

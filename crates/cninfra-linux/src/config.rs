@@ -22,8 +22,13 @@ use std::time::Duration;
 pub struct LinuxConfig {
     /// Register no descriptor (upstream's `disabled`).
     pub disabled: bool,
-    /// Read every applied value back and report a mismatch as the value's error; on.
+    /// Read every applied link, address, bridge port and ARP entry back and report a
+    /// mismatch as the value's error; on.
     pub verify: bool,
+    /// With `verify`, read every applied route back too; off: the kernel has no request for one route, so
+    /// each check dumps the routes of the interface, which walks the whole table (10 000
+    /// routes take 10x longer to apply with it, see `docs/benchmarks.md`).
+    pub verify_routes: bool,
     /// The `rtm_protocol` number marking the agent's routes; 201.
     pub route_protocol: u8,
     /// The prefix of the link aliases marking the agent's links; empty: the agent's key
@@ -49,6 +54,7 @@ impl Default for LinuxConfig {
         Self {
             disabled: false,
             verify: true,
+            verify_routes: false,
             route_protocol: cninfra_netlink::RouteProtocol::CNINFRA.0,
             alias_prefix: String::new(),
             state_dir: PathBuf::new(),

@@ -139,7 +139,7 @@ impl Linux {
             config.alias_prefix.clone()
         };
         let ownership = Ownership::new(alias_prefix, RouteProtocol(config.route_protocol));
-        let shared = shared::Shared::new(netlink, ownership, config.verify);
+        let shared = shared::Shared::new(netlink, ownership, config);
         let state_dir = if config.state_dir.as_os_str().is_empty() {
             let label = agent_prefix
                 .trim_matches('/')

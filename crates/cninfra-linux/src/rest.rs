@@ -65,3 +65,60 @@ async fn dry_run(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use cninfra_kvscheduler::SchedulerConfig;
+    use cninfra_netlink::FakeNetlink;
+    use http_body_util::BodyExt;
+    use serde_json::json;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{Linux, LinuxConfig, models};
+
+    #[tokio::test]
+    async fn a_dry_run_answers_the_operations_and_changes_nothing() {
+        let scheduler = Scheduler::new(SchedulerConfig::default()).unwrap();
+        let kernel = Arc::new(FakeNetlink::new());
+        let config = LinuxConfig {
+            state_dir: std::env::temp_dir().join("cninfra-linux-dry-run"),
+            ..LinuxConfig::default()
+        };
+        let _linux = Linux::register(&scheduler, kernel.clone(), &config, "/vnf-agent/t/").unwrap();
+        let body = json!({"put": {
+            models::interface_key("d0"): {"name": "d0", "type": "DUMMY", "enabled": true, "ip_addresses": ["10.1.0.1/24"]},
+            models::route_key("10.2.0.0/24", "d0"): {"outgoing_interface": "d0", "dst_network": "10.2.0.0/24", "gw_addr": "10.1.0.2"},
+        }});
+        let request = Request::post("/linux/dry-run")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = router(scheduler.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let planned: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+        let keys: Vec<&str> = planned.iter().filter_map(|op| op["key"].as_str()).collect();
+        assert!(
+            keys.contains(&models::interface_key("d0").as_str()),
+            "{keys:?}"
+        );
+        assert!(
+            keys.contains(&"linux/interface/d0/address/static/10.1.0.1/24"),
+            "{keys:?}"
+        );
+        assert_eq!(
+            keys.last().copied(),
+            Some(models::route_key("10.2.0.0/24", "d0").as_str())
+        );
+        assert!(kernel.mutations().is_empty(), "{:?}", kernel.mutations());
+        assert_eq!(
+            scheduler.status(&models::interface_key("d0")).value.state,
+            cninfra_kvscheduler::ValueState::Nonexistent
+        );
+    }
+}

@@ -83,7 +83,7 @@ impl RouteDescriptor {
             .netlink
             .replace_route(&meta.namespace, &kernel)
             .map_err(|err| failed(&err))?;
-        if self.shared.verify {
+        if self.shared.verify_routes {
             let found = self
                 .shared
                 .netlink

@@ -10,6 +10,7 @@ use cninfra_ligato::linux::interfaces::{Interface, interface};
 use cninfra_netlink::{Error as NetlinkError, ErrorKind, Namespace, Netlink};
 use parking_lot::Mutex;
 
+use crate::LinuxConfig;
 use crate::namespace;
 use crate::ownership::Ownership;
 
@@ -42,16 +43,23 @@ pub(crate) struct Shared {
     pub(crate) desired: Arc<Mutex<HashMap<String, Interface>>>,
     /// Whether applied values are read back and compared.
     pub(crate) verify: bool,
+    /// Whether applied routes are read back too.
+    pub(crate) verify_routes: bool,
 }
 
 impl Shared {
-    pub(crate) fn new(netlink: Arc<dyn Netlink>, ownership: Ownership, verify: bool) -> Self {
+    pub(crate) fn new(
+        netlink: Arc<dyn Netlink>,
+        ownership: Ownership,
+        config: &LinuxConfig,
+    ) -> Self {
         Self {
             netlink,
             ownership,
             interfaces: IdxMap::new(INTERFACE_INDEX),
             desired: Arc::default(),
-            verify,
+            verify: config.verify,
+            verify_routes: config.verify && config.verify_routes,
         }
     }
 

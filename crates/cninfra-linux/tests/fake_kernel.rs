@@ -392,3 +392,85 @@ async fn resync_repairs_drift_and_leaves_foreign_routes_alone() {
             .any(|a| a.addr.to_string() == "10.1.0.2/24")
     );
 }
+
+/// The fake kernel, except that new links ignore the MTU asked for (as a driver might).
+#[derive(Debug)]
+struct IgnoresMtu(FakeNetlink);
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&self, $($arg: $ty),*) -> $ret { self.0.$name($($arg),*) })*
+    };
+}
+
+impl Netlink for IgnoresMtu {
+    fn add_link(
+        &self,
+        ns: &Namespace,
+        link: &NewLink,
+    ) -> cninfra_netlink::Result<cninfra_netlink::Link> {
+        let mut link = link.clone();
+        link.mtu = None;
+        self.0.add_link(ns, &link)
+    }
+
+    delegate! {
+        links(ns: &Namespace) -> cninfra_netlink::Result<Vec<cninfra_netlink::Link>>;
+        link(ns: &Namespace, link: &LinkRef) -> cninfra_netlink::Result<Option<cninfra_netlink::Link>>;
+        set_link(ns: &Namespace, index: u32, change: &cninfra_netlink::LinkChange) -> cninfra_netlink::Result<()>;
+        move_link(ns: &Namespace, index: u32, to: &Namespace, name: Option<&str>) -> cninfra_netlink::Result<()>;
+        delete_link(ns: &Namespace, index: u32) -> cninfra_netlink::Result<()>;
+        addresses(ns: &Namespace, index: Option<u32>) -> cninfra_netlink::Result<Vec<cninfra_netlink::Address>>;
+        add_address(ns: &Namespace, index: u32, addr: cninfra_netlink::ipnet::IpNet) -> cninfra_netlink::Result<()>;
+        delete_address(ns: &Namespace, index: u32, addr: cninfra_netlink::ipnet::IpNet) -> cninfra_netlink::Result<()>;
+        routes(ns: &Namespace, filter: &RouteFilter) -> cninfra_netlink::Result<Vec<Route>>;
+        add_route(ns: &Namespace, route: &Route) -> cninfra_netlink::Result<()>;
+        replace_route(ns: &Namespace, route: &Route) -> cninfra_netlink::Result<()>;
+        delete_route(ns: &Namespace, route: &Route) -> cninfra_netlink::Result<()>;
+        neighbours(ns: &Namespace, index: Option<u32>) -> cninfra_netlink::Result<Vec<cninfra_netlink::Neighbour>>;
+        set_neighbour(ns: &Namespace, neighbour: &cninfra_netlink::Neighbour) -> cninfra_netlink::Result<()>;
+        delete_neighbour(ns: &Namespace, index: u32, ip: std::net::IpAddr) -> cninfra_netlink::Result<()>;
+        create_namespace(name: &str) -> cninfra_netlink::Result<()>;
+        delete_namespace(name: &str) -> cninfra_netlink::Result<()>;
+        namespaces() -> cninfra_netlink::Result<Vec<String>>;
+        namespace_exists(ns: &Namespace) -> bool;
+        sysctl(ns: &Namespace, key: &str) -> cninfra_netlink::Result<String>;
+        set_sysctl(ns: &Namespace, key: &str, value: &str) -> cninfra_netlink::Result<()>;
+        watch(ns: &Namespace) -> cninfra_netlink::Result<()>;
+        unwatch(ns: &Namespace) -> ();
+        subscribe() -> cninfra_netlink::EventReceiver;
+    }
+}
+
+#[tokio::test]
+async fn a_value_the_kernel_does_not_take_as_asked_fails_verification() {
+    let scheduler = Scheduler::new(SchedulerConfig {
+        print_txn_summary: false,
+        ..SchedulerConfig::default()
+    })
+    .unwrap();
+    let config = LinuxConfig {
+        state_dir: tempfile_dir(),
+        ..LinuxConfig::default()
+    };
+    let kernel = Arc::new(IgnoresMtu(FakeNetlink::new()));
+    let _linux = Linux::register(&scheduler, kernel, &config, PREFIX).unwrap();
+    let key = models::interface_key("d0");
+    let result = scheduler
+        .txn()
+        .put(
+            key.clone(),
+            Value::from_json(json!({"name": "d0", "type": "DUMMY", "enabled": true, "mtu": 9000})),
+        )
+        .commit()
+        .await;
+    assert!(result.is_err());
+    let status = scheduler.status(&key).value;
+    assert_eq!(status.state, ValueState::Failed);
+    assert!(
+        status.error.starts_with("verification: the kernel has"),
+        "{}",
+        status.error
+    );
+    assert!(status.error.contains("\"mtu\":1500"), "{}", status.error);
+}
