@@ -110,12 +110,7 @@ impl Plugin for LinuxPlugin {
         let scheduler = ctx.dep::<KvSchedulerPlugin>()?.scheduler()?;
         let netlink: Arc<dyn Netlink> = match &self.netlink {
             Some(netlink) => Arc::clone(netlink),
-            None => {
-                return Err(
-                    "the kernel netlink client is not there yet: give one with `with_netlink`"
-                        .into(),
-                );
-            }
+            None => Arc::new(cninfra_netlink::KernelNetlink::new()?),
         };
         let linux = Linux::register(
             &scheduler,
