@@ -42,8 +42,8 @@ pub mod vpp {
 ///
 /// Upstream's messages keep vpp-agent's packages, names and numbers. cninfra's extensions
 /// use numbers from 30 on, which upstream leaves free: the interface types `BRIDGE` and
-/// `VLAN`, the fields `bridge_master_interface` and `vlan` (a [`VlanLink`](interfaces::VlanLink))
-/// of [`Interface`](interfaces::Interface), and [`netns::NamedNetns`], a named namespace the
+/// `VLAN`, the fields `bridge_master_interface` and `vlan` (a [`VlanLink`](crate::linux::interfaces::VlanLink))
+/// of [`Interface`](crate::linux::interfaces::Interface), and [`NamedNetns`](crate::linux::netns::NamedNetns), a named namespace the
 /// agent creates and deletes (package `cninfra.linux.namespace`, no upstream counterpart).
 pub mod linux {
     pub use crate::proto::ligato::linux::{interfaces, l3, namespace};

@@ -393,6 +393,55 @@ async fn resync_repairs_drift_and_leaves_foreign_routes_alone() {
     );
 }
 
+#[tokio::test]
+async fn the_watcher_repairs_drift_at_once() {
+    let s = setup();
+    put_pair(&s).await;
+    s.linux.start_watcher();
+    let red_link = s
+        .kernel
+        .link(&red(), &LinkRef::Name("v-red".into()))
+        .unwrap()
+        .unwrap();
+    let has_address = || {
+        s.kernel
+            .addresses(&red(), Some(red_link.index))
+            .unwrap()
+            .iter()
+            .any(|a| a.addr.to_string() == "10.1.0.2/24")
+    };
+    // Let the watcher start watching the namespaces in use.
+    wait_until("red watched", Duration::from_secs(5), || {
+        s.kernel
+            .requests()
+            .iter()
+            .any(|r| matches!(r, Request::Watch { ns } if *ns == red()))
+    })
+    .await;
+    s.kernel
+        .outside()
+        .delete_address(&red(), red_link.index, "10.1.0.2/24".parse().unwrap())
+        .unwrap();
+    wait_until("the address is back", Duration::from_secs(5), has_address).await;
+    // Someone takes the link down: it comes back up.
+    s.kernel
+        .outside()
+        .set_link(
+            &red(),
+            red_link.index,
+            &cninfra_netlink::LinkChange::new().up(false),
+        )
+        .unwrap();
+    wait_until("the link is up again", Duration::from_secs(5), || {
+        s.kernel
+            .link(&red(), &LinkRef::Index(red_link.index))
+            .unwrap()
+            .is_some_and(|l| l.up)
+    })
+    .await;
+    s.linux.stop_watcher();
+}
+
 /// The fake kernel, except that new links ignore the MTU asked for (as a driver might).
 #[derive(Debug)]
 struct IgnoresMtu(FakeNetlink);
