@@ -161,6 +161,23 @@ impl Error {
         }
     }
 
+    /// For a call that reaches a second namespace (a veth peer's, a move's target): when
+    /// the namespace that is gone is not this error's own (`exists` says it is there),
+    /// names `other` as the one that is gone.
+    pub(crate) fn gone_elsewhere(
+        mut self,
+        other: Option<&Namespace>,
+        exists: impl Fn(&Namespace) -> bool,
+    ) -> Self {
+        if let Some(other) = other
+            && self.is_namespace_gone()
+            && exists(&self.namespace)
+        {
+            self.namespace = other.clone();
+        }
+        self
+    }
+
     /// The error number the kernel answered, if that is the cause.
     pub fn errno(&self) -> Option<Errno> {
         match self.cause {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::NetlinkPayload;
 use netlink_packet_route::RouteNetlinkMessage;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -17,8 +17,8 @@ use parking_lot::Mutex;
 
 use crate::event::Subscribers;
 use crate::kernel::{
-    Sockets, io_cause, link_indexes, open_raw, parse_address, parse_link, parse_neighbour,
-    parse_route,
+    Messages, Sockets, io_cause, link_indexes, open_raw, parse_address, parse_link,
+    parse_neighbour, parse_route,
 };
 use crate::netns::{NsId, id_of};
 use crate::{Cause, Event, EventKind, EventReceiver, Namespace};
@@ -202,26 +202,18 @@ impl Reader {
                     return;
                 }
             };
-            let mut offset = 0;
-            while offset < size {
-                let message = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(
-                    &buffer[offset..size],
-                ) {
-                    Ok(message) => message,
+            for message in Messages::new(&buffer[..size]) {
+                match message {
+                    Ok(message) => {
+                        if let NetlinkPayload::InnerMessage(inner) = message.payload
+                            && let Some(kind) = self.event(inner)
+                        {
+                            self.send(kind);
+                        }
+                    }
                     Err(err) => {
                         tracing::warn!(namespace = %self.namespace, %err, "unreadable netlink event");
-                        break;
                     }
-                };
-                let length = message.header.length as usize;
-                if length == 0 {
-                    break;
-                }
-                offset += (length + 3) & !3;
-                if let NetlinkPayload::InnerMessage(inner) = message.payload
-                    && let Some(kind) = self.event(inner)
-                {
-                    self.send(kind);
                 }
             }
         }

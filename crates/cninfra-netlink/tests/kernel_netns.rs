@@ -74,6 +74,14 @@ fn a_namespace_whose_process_died_is_gone_and_released() {
     nl.add_address(&pn, eth0.index, net("10.5.0.2/24")).unwrap();
 
     pod.end();
+    let err = nl
+        .add_link(
+            &hn,
+            &NewLink::veth("again", VethPeer::new("eth1").in_namespace(pn.clone())),
+        )
+        .unwrap_err();
+    assert!(err.is_namespace_gone(), "{err:?}");
+    assert_eq!(err.namespace, pn, "the peer's namespace is the one gone");
     let err = nl.links(&pn).unwrap_err();
     assert!(err.is_namespace_gone(), "{err:?}");
     let err = nl

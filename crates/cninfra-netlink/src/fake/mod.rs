@@ -199,8 +199,13 @@ macro_rules! impl_netlink {
                     ns: ns.clone(),
                     link: link.clone(),
                 };
+                let peer_ns = match &link.kind {
+                    crate::NewLinkKind::Veth(peer) => peer.namespace.as_ref(),
+                    _ => None,
+                };
                 self.fake()
                     .apply(Self::RECORDING, request, |w| w.add_link(ns, link))
+                    .map_err(|err| err.gone_elsewhere(peer_ns, |ns| self.namespace_exists(ns)))
             }
 
             fn set_link(&self, ns: &Namespace, index: u32, change: &LinkChange) -> Result<()> {
@@ -226,9 +231,11 @@ macro_rules! impl_netlink {
                     to: to.clone(),
                     name: name.map(str::to_string),
                 };
-                self.fake().apply(Self::RECORDING, request, |w| {
-                    w.move_link(ns, index, to, name)
-                })
+                self.fake()
+                    .apply(Self::RECORDING, request, |w| {
+                        w.move_link(ns, index, to, name)
+                    })
+                    .map_err(|err| err.gone_elsewhere(Some(to), |ns| self.namespace_exists(ns)))
             }
 
             fn delete_link(&self, ns: &Namespace, index: u32) -> Result<()> {

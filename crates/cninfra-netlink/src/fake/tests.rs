@@ -442,3 +442,24 @@ fn ipv6_routes_get_the_kernels_metric_and_their_own_unreachable_errno() {
         .unwrap_err();
     assert_eq!(err.errno(), Some(Errno::ENODEV));
 }
+
+#[test]
+fn a_gone_peer_or_target_namespace_is_the_one_named() {
+    let fake = FakeNetlink::new();
+    let ns = Namespace::Default;
+    let dead = Namespace::Pid(77);
+    let err = fake
+        .add_link(
+            &ns,
+            &NewLink::veth("a", VethPeer::new("b").in_namespace(dead.clone())),
+        )
+        .unwrap_err();
+    assert!(err.is_namespace_gone());
+    assert_eq!(err.namespace, dead);
+    let link = fake.add_link(&ns, &NewLink::dummy("d0")).unwrap();
+    let err = fake.move_link(&ns, link.index, &dead, None).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.namespace),
+        (ErrorKind::NamespaceGone, dead)
+    );
+}

@@ -22,7 +22,7 @@ pub(crate) use self::link::parse as parse_link;
 pub(crate) use self::neighbour::parse as parse_neighbour;
 pub(crate) use self::route::parse as parse_route;
 use self::socket::Socket;
-pub(crate) use self::socket::{io_cause, open_raw};
+pub(crate) use self::socket::{Messages, io_cause, open_raw};
 pub(crate) use self::sockets::Sockets;
 use crate::watch::Watcher;
 use crate::{
@@ -136,7 +136,7 @@ impl Netlink for KernelNetlink {
     }
 
     fn add_link(&self, ns: &Namespace, new: &NewLink) -> Result<Link> {
-        self.call(Op::AddLink, &new.name, ns, |socket| {
+        let added = self.call(Op::AddLink, &new.name, ns, |socket| {
             let peer = match &new.kind {
                 NewLinkKind::Veth(peer) => Some(peer),
                 _ => None,
@@ -158,6 +158,13 @@ impl Netlink for KernelNetlink {
             }
             let change = link::follow_up(new.alias.as_deref(), new.up, peer.is_some());
             finish_new_link(socket, &new.name, &change)
+        });
+        added.map_err(|err| {
+            let peer_ns = match &new.kind {
+                NewLinkKind::Veth(peer) => peer.namespace.as_ref(),
+                _ => None,
+            };
+            err.gone_elsewhere(peer_ns, |ns| self.namespace_exists(ns))
         })
     }
 
@@ -183,6 +190,7 @@ impl Netlink for KernelNetlink {
                     .with_file(to, |file| link::move_to(socket, index, file, name))
             },
         )
+        .map_err(|err| err.gone_elsewhere(Some(to), |ns| self.namespace_exists(ns)))
     }
 
     fn delete_link(&self, ns: &Namespace, index: u32) -> Result<()> {

@@ -7,8 +7,8 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTIPART, NLM_F_REQUEST, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload,
+    DecodeError, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTIPART, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{SocketAddr, protocols::NETLINK_ROUTE};
@@ -184,16 +184,8 @@ impl Inner {
                     self.buffer.len()
                 )));
             }
-            let mut offset = 0;
-            while offset < size {
-                let packet =
-                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.buffer[offset..size])
-                        .map_err(|err| Cause::Protocol(err.to_string()))?;
-                let length = packet.header.length as usize;
-                if length == 0 {
-                    break;
-                }
-                offset += nlmsg_align(length);
+            for packet in Messages::new(&self.buffer[..size]) {
+                let packet = packet.map_err(|err| Cause::Protocol(err.to_string()))?;
                 if packet.header.sequence_number != sequence {
                     continue;
                 }
@@ -232,6 +224,43 @@ impl Inner {
     }
 }
 
+/// The netlink messages of one datagram, in order.
+#[derive(Debug)]
+pub(crate) struct Messages<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Messages<'a> {
+    /// The messages of `datagram`.
+    pub(crate) fn new(datagram: &'a [u8]) -> Self {
+        Self { rest: datagram }
+    }
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Result<NetlinkMessage<RouteNetlinkMessage>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let message = match NetlinkMessage::deserialize(self.rest) {
+            Ok(message) => message,
+            Err(err) => {
+                // The rest cannot be split reliably either.
+                self.rest = &[];
+                return Some(Err(err));
+            }
+        };
+        let length = nlmsg_align(message.header.length as usize);
+        self.rest = self.rest.get(length..).unwrap_or_default();
+        if length == 0 {
+            self.rest = &[];
+        }
+        Some(Ok(message))
+    }
+}
+
 /// Netlink messages are aligned to 4 bytes (`NLMSG_ALIGN`).
 fn nlmsg_align(length: usize) -> usize {
     (length + 3) & !3
@@ -245,15 +274,53 @@ pub(crate) fn io_cause(err: io::Error) -> Cause {
     }
 }
 
-#[cfg(all(test, feature = "testing"))]
+#[cfg(test)]
 mod tests {
-    use netlink_packet_route::link::LinkMessage;
-    use nix::sched::{CloneFlags, unshare};
+    use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 
     use super::*;
 
+    /// A datagram holding `names` as link messages, each padded to 4 bytes.
+    fn datagram(names: &[&str]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for name in names {
+            let mut link = LinkMessage::default();
+            link.attributes
+                .push(LinkAttribute::IfName(name.to_string()));
+            let mut packet = NetlinkMessage::new(
+                NetlinkHeader::default(),
+                NetlinkPayload::from(RouteNetlinkMessage::NewLink(link)),
+            );
+            packet.finalize();
+            let mut one = vec![0; nlmsg_align(packet.buffer_len())];
+            packet.serialize(&mut one);
+            bytes.extend(one);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_datagram_splits_into_its_messages() {
+        let bytes = datagram(&["a", "bcdefg", "h"]);
+        let names: Vec<String> = Messages::new(&bytes)
+            .map(|m| match m.unwrap().payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
+                    crate::kernel::parse_link(link).name
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["a", "bcdefg", "h"]);
+        let mut broken = Messages::new(&bytes[..7]);
+        assert!(broken.next().unwrap().is_err());
+        assert!(broken.next().is_none());
+    }
+
+    #[cfg(feature = "testing")]
     #[test]
     fn an_unanswered_request_times_out_and_the_socket_stays_usable() {
+        use nix::sched::{CloneFlags, unshare};
+
         if !crate::testing::kernel_tests_allowed("socket timeout") {
             return;
         }
