@@ -9,12 +9,15 @@ SERVICES_PORT_FDS=()
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
-# apt packages needed by the servers (test certificates are made in Rust, with rcgen).
-# protoc comes from the protoc-bin-vendored crate (see tools/protoc), not from apt.
+# apt packages needed by the servers (test certificates are made in Rust, with rcgen), and
+# `ip` and `ping` for the Linux agent's kernel tests. protoc comes from the
+# protoc-bin-vendored crate (see tools/protoc), not from apt.
 services_install_apt() {
   local missing=()
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -18,7 +18,6 @@
 //! matter.
 
 mod example;
-mod store;
 
 use std::process::ExitCode;
 
@@ -29,6 +28,7 @@ use cninfra::kafka::KafkaPlugin;
 use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
 use cninfra::models::{ModelError, ModelRegistry};
 use cninfra::{Agent, Defaults, PluginGroupBuilder};
+use cninfra_agent_store::Stores;
 use cninfra_generic::GenericApiPlugin;
 use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
 
@@ -54,10 +54,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stores = store::Stores::new();
+    let stores = Stores::new();
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
-        .with(KvdbSyncPlugin::new(stores.data_sync()))
+        .with(KvdbSyncPlugin::new(
+            stores.data_sync(Some(example::sample())),
+        ))
         .with(ResyncPlugin::new())
         .with(KafkaPlugin::new())
         .with(GrpcPlugin::new())

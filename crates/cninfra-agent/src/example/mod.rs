@@ -39,6 +39,16 @@ pub(crate) fn register_models(models: &mut ModelRegistry) -> Result<(), ModelErr
     Ok(())
 }
 
+/// The embedded store's first-run file: one example item.
+pub(crate) fn sample() -> cninfra_agent_store::Sample {
+    cninfra_agent_store::Sample::new("example-items.yaml", |agent_prefix| {
+        format!(
+            "# Key-value data of the embedded file DB; edit, add or remove files while the agent runs.\n\
+             data:\n  - key: {agent_prefix}{ITEMS_PREFIX}hello\n    value: {{kind: greeting, description: written on first start}}\n"
+        )
+    })
+}
+
 /// The logger (tracing target) and plugin name.
 const NAME: &str = ExamplePlugin::NAME;
 

@@ -1,10 +1,22 @@
-//! Which KV stores the agent reads: data sync takes the first connector given a config
-//! file (etcd, Redis, Consul, redb, file DB, in that order), else an embedded file DB in a
-//! data folder, so that the agent runs on a bare machine; every other configured connector
-//! is a source of its own of the orchestrator (`datastore:<plugin>`, below data sync's
-//! store), so a file DB holding initial config works beside etcd. Choosing is the
-//! library's ([`StoreSource::first_of`], [`StoreSource::or_fallback`],
-//! `OrchestratorBuilder::with_stores`); the fallback is the agent's.
+//! Which KV stores an agent reads: data sync takes the first connector given a config file
+//! (etcd, Redis, Consul, redb, file DB, in that order), else an embedded file DB in a data
+//! folder, so that the agent runs on a bare machine; every other configured connector is a
+//! source of its own of the orchestrator (`datastore:<plugin>`, below data sync's store), so
+//! a file DB holding initial config works beside etcd. Choosing is the library's
+//! ([`StoreSource::first_of`], [`StoreSource::or_fallback`],
+//! `OrchestratorBuilder::with_stores`); the fallback is this crate's, shared by the example
+//! agent and the Linux agent, each with its own first-run sample.
+//!
+//! ```
+//! use cninfra_agent_store::{Sample, Stores};
+//!
+//! let sample = Sample::new("hello.yaml", |prefix| {
+//!     format!("data:\n  - key: {prefix}config/example/v1/items/hello\n    value: {{kind: greeting}}\n")
+//! });
+//! let stores = Stores::new();
+//! let _sync = stores.data_sync(Some(sample)); // give it to `KvdbSyncPlugin::new`
+//! let _orchestrator = stores.orchestrator(); // and this to the agent
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,9 +38,25 @@ const DATA_DIR_FLAG: &str = "data-dir";
 /// The embedded store's folder when the flag is not given.
 const DEFAULT_DATA_DIR: &str = "cninfra-data";
 
+/// A file the embedded store's config folder starts with on a first run (so that a first
+/// run has something to show): its name, and its text made from the agent's key prefix.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    file_name: &'static str,
+    text: fn(&str) -> String,
+}
+
+impl Sample {
+    /// The file `file_name` with the text `text(agent_prefix)`.
+    pub fn new(file_name: &'static str, text: fn(&str) -> String) -> Self {
+        Self { file_name, text }
+    }
+}
+
 /// The agent's KV connectors, one instance each (data sync and the orchestrator share
 /// them).
-pub(crate) struct Stores {
+#[derive(Debug)]
+pub struct Stores {
     etcd: Arc<EtcdPlugin>,
     redis: Arc<RedisPlugin>,
     consul: Arc<ConsulPlugin>,
@@ -36,8 +64,15 @@ pub(crate) struct Stores {
     filedb: Arc<FileDbPlugin>,
 }
 
+impl Default for Stores {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Stores {
-    pub(crate) fn new() -> Self {
+    /// One of each connector.
+    pub fn new() -> Self {
         Self {
             etcd: EtcdPlugin::new(),
             redis: RedisPlugin::new(),
@@ -47,8 +82,9 @@ impl Stores {
         }
     }
 
-    /// The store data sync uses: the first configured connector, else the embedded one.
-    pub(crate) fn data_sync(&self) -> StoreSource {
+    /// The store data sync uses: the first configured connector, else the embedded one
+    /// (starting with `sample` when its folder is new).
+    pub fn data_sync(&self, sample: Option<Sample>) -> StoreSource {
         StoreSource::first_of([
             StoreSource::connector(Arc::clone(&self.etcd)),
             StoreSource::connector(Arc::clone(&self.redis)),
@@ -56,12 +92,12 @@ impl Stores {
             StoreSource::connector(Arc::clone(&self.redb)),
             StoreSource::connector(Arc::clone(&self.filedb)),
         ])
-        .or_fallback(EmbeddedStorePlugin::new())
+        .or_fallback(EmbeddedStorePlugin::new(sample))
     }
 
     /// The orchestrator, reading every configured store data sync does not read as a
     /// source of its own.
-    pub(crate) fn orchestrator(&self) -> Arc<OrchestratorPlugin> {
+    pub fn orchestrator(&self) -> Arc<OrchestratorPlugin> {
         OrchestratorPlugin::builder()
             .with_stores(self.connectors())
             .build()
@@ -84,6 +120,7 @@ impl Stores {
 /// starts it only when no connector has a config file.
 #[derive(Debug)]
 struct EmbeddedStorePlugin {
+    sample: Option<Sample>,
     store: Ready<FileDbStore>,
     connection: Connection,
 }
@@ -91,8 +128,9 @@ struct EmbeddedStorePlugin {
 impl EmbeddedStorePlugin {
     const NAME: &'static str = "embedded-store";
 
-    fn new() -> Arc<Self> {
+    fn new(sample: Option<Sample>) -> Arc<Self> {
         Arc::new(Self {
+            sample,
             store: Ready::new(Self::NAME),
             connection: Connection::new(Self::NAME),
         })
@@ -134,7 +172,11 @@ impl Plugin for EmbeddedStorePlugin {
         let dir = PathBuf::from(ctx.flag(DATA_DIR_FLAG).unwrap_or(DEFAULT_DATA_DIR));
         let config_dir = dir.join("config");
         if !config_dir.exists() {
-            write_sample(&config_dir, &ctx.service_label().agent_prefix())?;
+            write_sample(
+                &config_dir,
+                self.sample.as_ref(),
+                &ctx.service_label().agent_prefix(),
+            )?;
         }
         let store = FileDbStore::open(FileDbConfig {
             configuration_paths: vec![config_dir.clone()],
@@ -157,15 +199,18 @@ impl Plugin for EmbeddedStorePlugin {
     }
 }
 
-/// Creates the config folder with one example item, so a first run has something to show.
-fn write_sample(config_dir: &Path, agent_prefix: &str) -> Result<(), BoxError> {
-    let file = config_dir.join("example-items.yaml");
-    let text = format!(
-        "# Key-value data of the embedded file DB; edit, add or remove files while the agent runs.\n\
-         data:\n  - key: {agent_prefix}config/example/v1/items/hello\n    value: {{kind: greeting, description: written on first start}}\n"
-    );
+/// Creates the config folder, with the sample if there is one.
+fn write_sample(
+    config_dir: &Path,
+    sample: Option<&Sample>,
+    agent_prefix: &str,
+) -> Result<(), BoxError> {
     std::fs::create_dir_all(config_dir)
-        .and_then(|()| std::fs::write(&file, text))
-        .map_err(|err| format!("cannot create {}: {err}", file.display()))?;
+        .map_err(|err| format!("cannot create {}: {err}", config_dir.display()))?;
+    if let Some(sample) = sample {
+        let file = config_dir.join(sample.file_name);
+        std::fs::write(&file, (sample.text)(agent_prefix))
+            .map_err(|err| format!("cannot create {}: {err}", file.display()))?;
+    }
     Ok(())
 }
