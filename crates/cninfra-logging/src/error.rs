@@ -13,14 +13,6 @@ pub enum LoggingError {
         /// The accepted names, comma-separated.
         valid: String,
     },
-    /// A logger that was never registered.
-    #[error("unknown logger {name:?}; known loggers: {}", known.join(", "))]
-    UnknownLogger {
-        /// The name that was given.
-        name: String,
-        /// The names that would have been accepted (including `default`).
-        known: Vec<String>,
-    },
     /// A name that cannot be a logger (a tracing target prefix).
     #[error(
         "invalid logger name {name:?}: use letters, digits, `_`, `-`, `.` and `::`; \
