@@ -15,6 +15,8 @@ services_install_apt() {
   local missing=()
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+  # The log hooks' syslog test runs its own rsyslogd (no service is started).
+  [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -47,14 +47,4 @@ pub enum LoggingError {
         #[source]
         source: tracing_subscriber::util::TryInitError,
     },
-    /// The log manager config asks for log hooks, which cninfra does not ship.
-    #[error(
-        "`hooks` in the log manager config{}: log hooks (syslog, logstash, fluent) are not \
-         supported; remove the field and collect the agent's output (stdout) instead",
-        file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
-    )]
-    HooksNotSupported {
-        /// The config file, when the config came from one.
-        file: Option<String>,
-    },
 }

@@ -11,6 +11,7 @@ use tracing_subscriber::{Registry, reload};
 
 use crate::error::LoggingError;
 use crate::filter::LoggerFilter;
+use crate::hooks::{HookLayer, HookSet};
 use crate::level::LogLevel;
 use crate::output::{FormatSwitch, Output, SharedWriter};
 use crate::settings::{LogFormat, LogSettings};
@@ -49,6 +50,7 @@ pub struct LogRegistry {
     state: Mutex<State>,
     filter: reload::Handle<LoggerFilter, Registry>,
     format: FormatSwitch,
+    hooks: HookSet,
 }
 
 #[derive(Debug, Clone)]
@@ -90,10 +92,11 @@ impl LogRegistry {
         let format = FormatSwitch::new(settings.format);
         let ansi = settings.writer.is_none() && std::io::stdout().is_terminal();
         let writer = SharedWriter::new(settings.writer);
-        let subscriber =
-            Registry::default()
-                .with(filter_layer)
-                .with(Output::new(writer, ansi, format.clone()));
+        let hooks = HookSet::default();
+        let subscriber = Registry::default()
+            .with(filter_layer)
+            .with(Output::new(writer, ansi, format.clone()))
+            .with(HookLayer(hooks.clone()));
         let dispatch = Dispatch::new(subscriber);
         for warning in &settings.warnings {
             dispatcher::with_default(
@@ -105,6 +108,7 @@ impl LogRegistry {
             state: Mutex::new(state),
             filter,
             format,
+            hooks,
         });
         (registry, dispatch)
     }
@@ -203,6 +207,16 @@ impl LogRegistry {
         std::iter::once(DEFAULT_LOGGER.to_owned())
             .chain(self.state.lock().loggers.keys().cloned())
             .collect()
+    }
+
+    /// Log records each hook dropped so far (queue full or receiver away), by hook name.
+    pub fn hook_drops(&self) -> BTreeMap<String, u64> {
+        self.hooks.drops()
+    }
+
+    /// The hooks of the subscriber.
+    pub(crate) fn hooks(&self) -> &HookSet {
+        &self.hooks
     }
 
     /// Switches the output format; the next log line is written in it.
