@@ -208,6 +208,15 @@ impl InitContext {
             ConfigSource::None => return Ok(None),
         };
         let parsed = config::load_file_lenient::<T>(&path)?;
+        for line in &parsed.repaired_lines {
+            warn!(
+                target: AGENT_LOGGER,
+                plugin = %self.inner.plugin,
+                "{}:{line}: stray `,` after a quoted value ignored (not YAML; upstream's \
+                 sample logs.conf has them)",
+                path.display()
+            );
+        }
         if parsed.unknown.is_empty() {
             return Ok(Some(parsed.value));
         }

@@ -1,6 +1,7 @@
 //! Config keys the plugin does not know: found, set aside, and named with their place and
 //! the nearest known key.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,9 @@ pub struct Parsed<T> {
     pub value: T,
     /// The keys the config type does not have, in the order of the file.
     pub unknown: Vec<UnknownKey>,
+    /// 1-based lines whose stray `,` after a quoted value was dropped (upstream's sample
+    /// `logs.conf` writes `name: "agentcore",`, which YAML refuses).
+    pub repaired_lines: Vec<usize>,
 }
 
 /// Parses `text` as [`parse_str`](super::parse_str) does, except that keys the config type
@@ -78,12 +82,31 @@ pub fn parse_lenient<T: DeserializeOwned>(
     text: &str,
     path: &Path,
 ) -> Result<Parsed<T>, ConfigError> {
-    let Some(mut doc) = document(text, path) else {
-        // Not even a document: the strict parse names the syntax error and its place.
-        return super::parse_str(text, path).map(|value| Parsed {
-            value,
-            unknown: Vec::new(),
-        });
+    let is_json = path.extension().is_some_and(|ext| ext == "json");
+    let (mut doc, text, repaired_lines) = match document(text, path) {
+        Some(doc) => (doc, Cow::Borrowed(text), Vec::new()),
+        None => {
+            let repaired = (!is_json).then(|| drop_stray_commas(text)).flatten();
+            let reread =
+                repaired.and_then(|(fixed, lines)| Some((document(&fixed, path)?, fixed, lines)));
+            match reread {
+                Some((doc, fixed, lines)) => (doc, Cow::Owned(fixed), lines),
+                // Not even a document: the strict parse names the syntax error and its place.
+                None => {
+                    return super::parse_str(text, path).map(|value| Parsed {
+                        value,
+                        unknown: Vec::new(),
+                        repaired_lines: Vec::new(),
+                    });
+                }
+            }
+        }
+    };
+    let text = text.as_ref();
+    let done = |value, unknown| Parsed {
+        value,
+        unknown,
+        repaired_lines: repaired_lines.clone(),
     };
     let mut unknown = Vec::new();
     loop {
@@ -91,7 +114,7 @@ pub fn parse_lenient<T: DeserializeOwned>(
             Ok(value) => {
                 // In the file's order; keys that could not be placed last.
                 unknown.sort_by_key(|key: &UnknownKey| key.line.unwrap_or(usize::MAX));
-                return Ok(Parsed { value, unknown });
+                return Ok(done(value, unknown));
             }
             Err(err) => err,
         };
@@ -103,7 +126,7 @@ pub fn parse_lenient<T: DeserializeOwned>(
         let Some((field, expected)) = refused else {
             if unknown.is_empty() {
                 // Nothing set aside: the strict parse of the text has the exact place.
-                return super::parse_str(text, path).map(|value| Parsed { value, unknown });
+                return super::parse_str(text, path).map(|value| done(value, unknown));
             }
             return Err(ConfigError::Parse {
                 path: path.to_owned(),
@@ -114,7 +137,7 @@ pub fn parse_lenient<T: DeserializeOwned>(
             });
         };
         if !remove(&mut doc, &steps) {
-            return super::parse_str(text, path).map(|value| Parsed { value, unknown });
+            return super::parse_str(text, path).map(|value| done(value, unknown));
         }
         unknown.push(UnknownKey {
             file: path.to_owned(),
@@ -137,6 +160,27 @@ fn document(text: &str, path: &Path) -> Option<Value> {
     } else {
         serde_yaml_ng::from_str(text).ok()
     }
+}
+
+/// Drops the `,` that ends a line right after a quoted value, outside flow collections;
+/// `None` when no line ends so. Lines keep their numbers.
+fn drop_stray_commas(text: &str) -> Option<(String, Vec<usize>)> {
+    let mut lines = Vec::new();
+    let fixed: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let end = line.trim_end();
+            let flow = line.contains(['[', '{']);
+            if !flow && (end.ends_with("\",") || end.ends_with("',")) {
+                lines.push(i + 1);
+                &end[..end.len() - 1]
+            } else {
+                line
+            }
+        })
+        .collect();
+    (!lines.is_empty()).then(|| (fixed.join("\n"), lines))
 }
 
 fn steps_of(path: &serde_path_to_error::Path) -> Vec<Step> {
@@ -273,6 +317,23 @@ mod tests {
         assert_eq!(parsed.unknown[0].nearest.as_deref(), Some("endpoint"));
         let parsed = parse_lenient::<Conf>("# all\n# comments\n", Path::new("h.conf")).unwrap();
         assert_eq!(parsed.value, Conf::default());
+    }
+
+    #[test]
+    fn stray_commas_after_quoted_values_are_dropped_as_upstream_wrote_them() {
+        let text = "loggers:\n  - name: \"agentcore\",\n    level: debug\n  - name: \"b\"\n";
+        #[derive(Debug, serde::Deserialize)]
+        struct Logger {
+            name: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Logs {
+            loggers: Vec<Logger>,
+        }
+        let parsed = parse_lenient::<Logs>(text, Path::new("logs.conf")).unwrap();
+        assert_eq!(parsed.value.loggers[0].name, "agentcore");
+        assert_eq!(parsed.repaired_lines, [2]);
+        assert!(parse_lenient::<Logs>("loggers: [\n", Path::new("logs.conf")).is_err());
     }
 
     #[test]
