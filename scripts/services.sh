@@ -18,6 +18,8 @@ services_install_apt() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+  # The log hooks' syslog test runs its own rsyslogd (no service is started).
+  [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -102,7 +102,9 @@ async fn a_busy_port_fails_the_start_naming_port_and_flag() {
 async fn a_malformed_config_file_fails_the_start_naming_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("http.conf");
-    std::fs::write(&path, "endpoint: 127.0.0.1:0\nread-timeuot: 5s\n").unwrap();
+    // A value that does not fit fails the start (a misspelt key only warns, unless
+    // --strict-config: see agent_upstream_configs.rs).
+    std::fs::write(&path, "endpoint: 127.0.0.1:0\nread-timeout: soon\n").unwrap();
     let mut agent = AgentProcess::spawn(&["--config-dir", dir.path().to_str().unwrap()], &[]);
     let status = agent.wait_exit();
     let output = agent.output();
@@ -111,7 +113,10 @@ async fn a_malformed_config_file_fails_the_start_naming_file_line_and_field() {
         output.contains(&format!("{}:2", path.display())),
         "{output}"
     );
-    assert!(output.contains("read-timeuot"), "{output}");
+    assert!(
+        output.contains("read-timeout") && output.contains("\"soon\""),
+        "{output}"
+    );
 }
 
 #[test]

@@ -12,6 +12,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use tracing::warn;
+
+use crate::AGENT_LOGGER;
 use crate::build_info::BuildInfo;
 use crate::config::{self, ConfigError, ConfigSource};
 use crate::label::ServiceLabel;
@@ -160,6 +163,11 @@ impl InitContext {
             .map(|found| found.value.as_str())
     }
 
+    /// Whether a boolean flag ([`Flag::switch`](crate::Flag::switch)) is on.
+    pub fn switch(&self, name: &str) -> bool {
+        self.inner.env.settings.switch(name)
+    }
+
     /// Whether a flag was given on the command line or by its environment variable (rather
     /// than taking its default), for settings where an explicit flag beats a config file.
     pub fn flag_is_set(&self, name: &str) -> bool {
@@ -187,14 +195,49 @@ impl InitContext {
 
     /// The plugin's config, or `None` when it has no config file.
     ///
+    /// Keys that `T` does not know are logged as warnings naming file, line, key and the
+    /// nearest known key, and ignored; under `--strict-config` (`STRICT_CONFIG`) they fail
+    /// with [`ConfigError::UnknownKeys`].
+    ///
     /// # Errors
     /// A [`ConfigError`] naming the file, line and field when the file is missing, unreadable
     /// or does not fit `T`.
     pub fn config<T: DeserializeOwned>(&self) -> Result<Option<T>, ConfigError> {
-        match self.config_source()? {
-            ConfigSource::File { path, .. } => config::load_file(&path).map(Some),
-            ConfigSource::None => Ok(None),
+        let path = match self.config_source()? {
+            ConfigSource::File { path, .. } => path,
+            ConfigSource::None => return Ok(None),
+        };
+        let parsed = config::load_file_lenient::<T>(&path)?;
+        for line in &parsed.repaired_lines {
+            warn!(
+                target: AGENT_LOGGER,
+                plugin = %self.inner.plugin,
+                "{}:{line}: stray `,` after a quoted value ignored (not YAML; upstream's \
+                 sample logs.conf has them)",
+                path.display()
+            );
         }
+        if parsed.unknown.is_empty() {
+            return Ok(Some(parsed.value));
+        }
+        if self.inner.env.settings.strict_config() {
+            return Err(ConfigError::UnknownKeys {
+                plugin: self.inner.plugin.clone(),
+                keys: parsed.unknown,
+            });
+        }
+        for key in &parsed.unknown {
+            warn!(
+                target: AGENT_LOGGER,
+                plugin = %self.inner.plugin,
+                file = %key.file.display(),
+                line = key.line,
+                key = %key.key,
+                nearest = key.nearest.as_deref(),
+                "{key}; ignored (--strict-config makes this an error)"
+            );
+        }
+        Ok(Some(parsed.value))
     }
 
     /// The config of a plugin that may have been built with a fixed one (upstream's

@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 use crate::label::InvalidLabel;
 use crate::phase::Phase;
 use crate::plugin::BoxError;
+use crate::subcommand::SubcommandRun;
 
 /// Why an agent could not be built, started or stopped cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +68,10 @@ pub enum AgentError {
     /// The command line could not be parsed, or asked for `--help` / `--version`.
     #[error(transparent)]
     Cli(#[from] clap::Error),
+    /// The command line names a subcommand of a plugin: run it instead of the agent (what
+    /// [`run_main`](crate::run_main) does). Not a failure: its exit code is 0.
+    #[error("the command line asks for subcommand `{}`", .0.name())]
+    Subcommand(Box<SubcommandRun>),
     /// The service label is not valid.
     #[error(transparent)]
     Label(#[from] InvalidLabel),
@@ -114,11 +119,13 @@ pub enum AgentError {
 }
 
 impl AgentError {
-    /// The process exit code for this error: 0 for `--help` and `--version`, 2 for other
+    /// The process exit code for this error: 0 for `--help`, `--version` and a subcommand
+    /// (whose own outcome decides the code when it runs), 2 for other
     /// command-line errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             AgentError::Cli(err) => err.exit_code(),
+            AgentError::Subcommand(_) => 0,
             _ => 1,
         }
     }

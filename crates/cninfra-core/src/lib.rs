@@ -58,6 +58,7 @@ mod ready;
 mod requirement;
 mod settings;
 mod stop;
+mod subcommand;
 pub mod tls;
 
 pub use agent::{Agent, AgentBuilder, DEFAULT_PHASE_TIMEOUT, RunningAgent};
@@ -72,13 +73,16 @@ pub use plugin::{BoxError, Flag, FnPlugin, IntoPlugin, Plugin, plugin_fn};
 pub use ready::{NotReady, Ready};
 pub use requirement::Requirement;
 pub use stop::StopHandle;
+pub use subcommand::{Subcommand, SubcommandRun};
 
 /// The logger (tracing target) of the agent core.
 pub const AGENT_LOGGER: &str = "agent";
 
 /// Builds the agent from `builder`, runs it until SIGINT/SIGTERM, and turns the outcome into
 /// a process exit code: 0 for a clean stop (and for `--help` / `--version`, which are
-/// printed), otherwise the error is printed to stderr and the code is non-zero.
+/// printed), otherwise the error is printed to stderr and the code is non-zero. A command
+/// line that names a plugin's [`Subcommand`] runs it instead (on a blocking thread), prints
+/// its output and exits 0, or prints its error and exits 1.
 ///
 /// # Examples
 /// ```no_run
@@ -96,6 +100,7 @@ pub async fn run_main(builder: AgentBuilder) -> std::process::ExitCode {
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(AgentError::Subcommand(run)) => run_subcommand(run).await,
         Err(AgentError::Cli(err)) => {
             let code = err.exit_code();
             // Printing help or a usage error to a closed stdout/stderr is not worth a panic.
@@ -110,6 +115,24 @@ pub async fn run_main(builder: AgentBuilder) -> std::process::ExitCode {
                 source = cause.source();
             }
             std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+async fn run_subcommand(run: Box<SubcommandRun>) -> std::process::ExitCode {
+    let name = run.name().to_owned();
+    let outcome = match tokio::task::spawn_blocking(move || run.run()).await {
+        Ok(outcome) => outcome,
+        Err(err) => Err(err.into()),
+    };
+    match outcome {
+        Ok(output) => {
+            println!("{output}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("Error: {name}: {}", ErrorChain(err.as_ref()));
+            std::process::ExitCode::FAILURE
         }
     }
 }

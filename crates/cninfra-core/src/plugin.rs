@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use crate::context::InitContext;
 use crate::requirement::Requirement;
+use crate::subcommand::Subcommand;
 
 /// The error type plugins return from their lifecycle hooks.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -67,6 +68,12 @@ pub trait Plugin: Any + Send + Sync {
 
     /// Extra command-line flags of the plugin (each also read from its environment variable).
     fn flags(&self) -> Vec<Flag> {
+        Vec::new()
+    }
+
+    /// Subcommands the plugin adds to the agent binary (`cninfra-agent hash-password`): a
+    /// command line naming one runs it instead of the agent (see [`Subcommand`]).
+    fn subcommands(&self) -> Vec<Subcommand> {
         Vec::new()
     }
 
@@ -131,16 +138,33 @@ pub struct Flag {
     pub(crate) name: Cow<'static, str>,
     pub(crate) help: Cow<'static, str>,
     pub(crate) default: Option<String>,
+    switch: bool,
 }
 
 impl Flag {
-    /// A flag `--<name>` with a help text.
+    /// A flag `--<name> <value>` with a help text.
     pub fn new(name: impl Into<Cow<'static, str>>, help: impl Into<Cow<'static, str>>) -> Self {
         Self {
             name: name.into(),
             help: help.into(),
             default: None,
+            switch: false,
         }
+    }
+
+    /// A boolean flag, as Go's: `--<name>` (or `-<name>`) alone turns it on,
+    /// `--<name>=false` off; its variable takes `true`/`false`/`1`/`0`. Read it with
+    /// [`InitContext::switch`](crate::InitContext::switch).
+    pub fn switch(name: impl Into<Cow<'static, str>>, help: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            switch: true,
+            ..Self::new(name, help)
+        }
+    }
+
+    /// Whether this is a boolean flag ([`Flag::switch`]).
+    pub fn is_switch(&self) -> bool {
+        self.switch
     }
 
     /// Sets the value used when neither the command line nor the environment gives one.

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub(crate) const CONFIG_DIR: &str = "config-dir";
 /// Flag naming the service label.
 pub(crate) const LABEL: &str = "microservice-label";
+/// Flag turning unknown config keys into errors.
+pub(crate) const STRICT_CONFIG: &str = "strict-config";
 
 /// A flag's value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,18 @@ impl Settings {
         self.values.get(flag)
     }
 
+    /// Whether a boolean flag is on (set to a true value, or given alone).
+    pub(crate) fn switch(&self, flag: &str) -> bool {
+        self.get(flag)
+            .and_then(|found| parse_bool(&found.value))
+            .unwrap_or(false)
+    }
+
+    /// Whether `--strict-config` is on.
+    pub(crate) fn strict_config(&self) -> bool {
+        self.switch(STRICT_CONFIG)
+    }
+
     pub(crate) fn config_dir(&self) -> PathBuf {
         self.get(CONFIG_DIR)
             .map_or_else(|| PathBuf::from("."), |v| PathBuf::from(&v.value))
@@ -56,4 +70,14 @@ impl Settings {
 /// The name of a plugin's config flag.
 pub(crate) fn config_flag_of(plugin: &str) -> String {
     format!("{plugin}-config")
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it: `1 t T TRUE true True` and
+/// `0 f F FALSE false False`.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }

@@ -136,14 +136,66 @@ async fn a_malformed_file_names_file_line_and_field() {
         text.contains("field `dial-timeout`") && text.contains("invalid duration \"soon\""),
         "{text}"
     );
+}
 
+#[tokio::test]
+async fn unknown_keys_are_ignored_unless_strict_config_says_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("etcd.conf");
     std::fs::write(&path, "endpoints: [a:1]\nendpoint: b:2\n").unwrap();
-    let err = run(&["--config-dir", dir.path().to_str().unwrap()], &[])
+    let d = dir.path().to_str().unwrap();
+    let (config, _, _) = run(&["--config-dir", d], &[]).await.unwrap();
+    assert_eq!(config.endpoints, ["a:1"]);
+
+    let expected = format!(
+        "{}:2: unknown key `endpoint` (did you mean `endpoints`?)",
+        path.display()
+    );
+    for (args, env) in [
+        (vec!["-config-dir", d, "-strict-config"], vec![]),
+        (vec!["--config-dir", d, "--strict-config=true"], vec![]),
+        (vec!["--config-dir", d], vec![("STRICT_CONFIG", "1")]),
+    ] {
+        let err = run(&args, &env).await.unwrap_err();
+        let text = ErrorChain(&err).to_string();
+        assert!(text.contains(&expected), "{args:?} {env:?}: {text}");
+        assert!(text.contains("--strict-config"), "{text}");
+    }
+    // Off again: on the command line, and by the variable.
+    run(
+        &["-config-dir", d, "-strict-config=false"],
+        &[("STRICT_CONFIG", "true")],
+    )
+    .await
+    .unwrap();
+    run(&["--config-dir", d], &[("STRICT_CONFIG", "false")])
+        .await
+        .unwrap();
+    let err = run(&["--config-dir", d], &[("STRICT_CONFIG", "maybe")])
         .await
         .unwrap_err();
-    let text = ErrorChain(&err).to_string();
-    assert!(text.contains("unknown field `endpoint`"), "{text}");
-    assert!(text.contains(&expected), "{text}");
+    assert!(err.to_string().contains("STRICT_CONFIG"), "{err}");
+}
+
+#[tokio::test]
+async fn go_style_flags_are_read_as_upstream_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "e.yaml", "go:1");
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["-etcd-config", f, "-microservice-label", "go"],
+        vec![&format!("-etcd-config={f}"), "-microservice-label=go"],
+        vec!["--etcd-config", f, "--microservice-label", "go"],
+    ] {
+        let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
+        let (config, path, prefix) = run(&args, &[]).await.unwrap();
+        assert_eq!(config.endpoints, ["go:1"], "{args:?}");
+        assert_eq!(path.as_deref(), Some(file.as_path()));
+        assert_eq!(prefix, "/vnf-agent/go/");
+    }
+    let err = run(&["-help"], &[]).await.unwrap_err();
+    assert_eq!(err.exit_code(), 0);
+    assert!(err.to_string().contains("--etcd-config"));
 }
 
 #[tokio::test]
@@ -178,6 +230,8 @@ async fn help_lists_every_plugin_config_flag_with_its_variable() {
         "--config-dir",
         "--microservice-label",
         "MICROSERVICE_LABEL",
+        "--strict-config",
+        "STRICT_CONFIG",
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }

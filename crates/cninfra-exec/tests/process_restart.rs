@@ -108,7 +108,7 @@ async fn too_many_restarts_within_the_window_make_the_process_fatal() {
         ..RestartPolicy::default()
     };
     let options = failing()
-        .with_restarts(Restarts::Always)
+        .with_restarts(Restarts::Count(100))
         .with_restart_policy(policy);
     let job = manager.new_process("job", "sh", options).unwrap();
     let mut events = job.subscribe();
@@ -143,6 +143,34 @@ async fn too_many_restarts_within_the_window_make_the_process_fatal() {
     }
     assert_eq!(runs, 4);
     assert_eq!(job.info().restarts, 3);
+    manager.shutdown().await;
+}
+
+#[tokio::test]
+async fn always_restarts_forever_past_the_burst_limit() {
+    let manager = fast_manager();
+    let policy = RestartPolicy {
+        backoff_initial: 10 * MS,
+        backoff_factor: 1.0,
+        burst_limit: 3,
+        burst_window: 10 * SECOND,
+        ..RestartPolicy::default()
+    };
+    let options = failing()
+        .with_restarts(Restarts::Always)
+        .with_restart_policy(policy);
+    let job = manager.new_process("job", "sh", options).unwrap();
+    let mut events = job.subscribe();
+    job.start().await.unwrap();
+    let mut runs = 0;
+    while runs < 10 {
+        match next_state(&mut events).await {
+            ProcessState::Running => runs += 1,
+            ProcessState::Fatal => panic!("FATAL after {runs} runs"),
+            _ => {}
+        }
+    }
+    assert!(job.info().restarts >= 9);
     manager.shutdown().await;
 }
 

@@ -209,11 +209,30 @@ async fn a_missing_executable_fails_the_start_naming_it() {
         err.contains("program `vpp`: executable \"/opt/none/vpp\" does not exist"),
         "{err}"
     );
-    let config = "programs:\n  - executable-path: sleep\n    cpu-affinity-mask: \"0xno\"\n";
-    let err = start(dir.path(), Some(config)).await.err().unwrap();
-    let err = ErrorChain(&err).to_string();
-    assert!(
-        err.contains("sv.conf: field `programs[0].cpu-affinity-mask`: invalid CPU affinity"),
-        "{err}"
-    );
+}
+
+#[tokio::test]
+async fn a_bad_cpu_mask_is_logged_and_the_program_runs_unpinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "programs:\n  - name: vpp\n    executable-path: sleep\n    executable-args: [\"60\"]\n    cpu-affinity-mask: \"0xno\"\n";
+    let Ok(running) = start(dir.path(), Some(config)).await else {
+        panic!("a bad mask stopped the start");
+    };
+    let supervisor = running.supervisor.supervisor().unwrap();
+    wait_until("vpp runs", 10 * SECOND, || {
+        supervisor.programs()[0].pid().is_some()
+    })
+    .await;
+    let pid = supervisor.programs()[0].pid().unwrap();
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let theirs = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let allowed = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("Cpus_allowed_list:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(allowed(&theirs), allowed(&ours), "not pinned");
+    assert_eq!(programs(&running.base).await[0]["state"], "RUNNING");
+    running.agent.stop().await.unwrap();
 }

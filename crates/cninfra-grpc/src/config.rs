@@ -42,7 +42,9 @@ pub struct GrpcConfig {
     /// `tcp` (default), `tcp4`, `tcp6` or `unix`. Upstream's `unixpacket` is refused.
     pub network: Network,
     /// Mode of the unix socket file, written as octal digits (`700`, `660`); at most
-    /// `7777`. Default `0`, which means `777`.
+    /// `7777`. Default `0`, which means `777`. Digits with leading zeros (`000`, `0660`,
+    /// as in upstream's sample; YAML 1.2 reads them as text) are accepted too.
+    #[serde(deserialize_with = "octal_digits")]
     pub permission: u32,
     /// Remove a file already at the unix socket path before listening (a socket left by
     /// a crashed agent). Default `false`: an existing file fails the start.
@@ -89,6 +91,24 @@ pub struct GrpcConfig {
     /// Serve the standard health service `grpc.health.v1.Health`, answering from the
     /// status check (SERVING only while the agent is OK). Default `true`.
     pub health: bool,
+}
+
+/// A number, or text of decimal digits (`"000"`, `"0660"`), as the number they spell.
+fn octal_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Digits {
+        Number(u32),
+        Text(String),
+    }
+    match Digits::deserialize(deserializer)? {
+        Digits::Number(n) => Ok(n),
+        Digits::Text(text) => text.trim().parse().map_err(|_| {
+            serde::de::Error::custom(format_args!(
+                "invalid permission {text:?}: octal digits such as 660"
+            ))
+        }),
+    }
 }
 
 impl Default for GrpcConfig {
@@ -272,6 +292,11 @@ mod tests {
         let config: GrpcConfig = parse_str(text, "grpc.conf".as_ref()).expect("parse");
         assert_eq!(config.network, Network::Tcp4);
         assert_eq!(config.permission, 700);
+        let upstream: GrpcConfig = parse_str("permission: 000\n", "grpc.conf".as_ref()).unwrap();
+        assert_eq!(upstream.permission, 0);
+        let leading: GrpcConfig =
+            parse_str("permission: \"0660\"\n", "grpc.conf".as_ref()).unwrap();
+        assert_eq!(leading.permission, 660);
         assert_eq!(config.keepalive.interval, Duration::from_secs(60));
         assert_eq!(config.ca_files, vec![PathBuf::from("ca.pem")]);
         assert!(

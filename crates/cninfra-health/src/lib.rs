@@ -85,6 +85,7 @@ pub use error::HealthError;
 pub use state::State;
 pub use status::{AgentStatus, PluginStatus};
 pub use statuscheck::{
-    Probe, StatusCheckBuilder, StatusCheckPlugin, StatusPublisher, StatusReporter,
+    Probe, StatusCheckBuilder, StatusCheckConfig, StatusCheckPlugin, StatusPublisher,
+    StatusReporter,
 };
 pub use verdict::{Criticality, Health};

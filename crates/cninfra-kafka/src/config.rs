@@ -6,6 +6,8 @@ use cninfra_core::tls::ClientTlsConfig;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::partitioner::HashPartitioner;
+
 /// The `kafka.conf` file (`--kafka-config`, `KAFKA_CONFIG`). Without it the plugin is
 /// disabled, as upstream.
 ///
@@ -23,6 +25,10 @@ use serde::{Deserialize, Serialize};
 pub struct KafkaConfig {
     /// Bootstrap brokers as `host:port`; default `["127.0.0.1:9092"]`.
     pub addrs: Vec<String>,
+    /// The hash of the key that [`Partitioner::Hash`](crate::Partitioner::Hash) publishers
+    /// use: `fnv1a` (the default, sarama's, so Go producers put a key in the same
+    /// partition), `murmur2` (the Java client's) or `crc32` (librdkafka's).
+    pub hash_partitioner: HashPartitioner,
     /// Consumer group of the topic watchers; empty (the default) means the service label.
     #[serde(alias = "group_id")]
     pub group_id: String,
@@ -54,6 +60,7 @@ impl Default for KafkaConfig {
     fn default() -> Self {
         Self {
             addrs: vec!["127.0.0.1:9092".to_owned()],
+            hash_partitioner: HashPartitioner::default(),
             group_id: String::new(),
             tls: ClientTlsConfig::default(),
             sasl: None,

@@ -73,6 +73,7 @@ mod group;
 mod message;
 pub mod msgsync;
 mod mux;
+mod partitioner;
 mod plugin;
 mod producer;
 mod typed;
@@ -83,6 +84,7 @@ pub use config::{KafkaConfig, SaslConfig};
 pub use error::KafkaError;
 pub use message::{Delivered, Handler, Message, Partitioner, Record};
 pub use mux::{Connection, Multiplexer};
+pub use partitioner::{HashPartitioner, sarama_partition};
 pub use plugin::{KafkaPlugin, KafkaPluginBuilder};
 pub use producer::{AsyncPublisher, Callbacks, SyncPublisher};
 pub use typed::{

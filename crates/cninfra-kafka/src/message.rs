@@ -127,8 +127,10 @@ impl Record {
 /// How a publisher picks the partition of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Partitioner {
-    /// By a hash of the key (murmur2, as the Java client); keyless messages go to a random
-    /// partition. The default.
+    /// By a hash of the key; keyless messages go to a random partition. The default. The
+    /// hash is `hash-partitioner` of `kafka.conf`: FNV-1a unless set otherwise, the same as
+    /// sarama's default partitioner, so Go and Rust producers put a key in the same
+    /// partition (see [`HashPartitioner`](crate::HashPartitioner)).
     #[default]
     Hash,
     /// A random partition for each message, whatever its key.

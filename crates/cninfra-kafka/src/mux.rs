@@ -75,9 +75,11 @@ impl Multiplexer {
     /// naming the brokers when none answered.
     pub async fn connect(config: KafkaConfig, group_id: &str) -> Result<Self, KafkaError> {
         let timeout_ms = config.timeout.as_millis().max(1).to_string();
+        let partitioner = config.hash_partitioner.librdkafka_name();
         let mut sync = config.client_config();
         sync.set("acks", "all")
-            .set("message.timeout.ms", &timeout_ms);
+            .set("message.timeout.ms", &timeout_ms)
+            .set("partitioner", partitioner);
         sync.set(
             "enable.idempotence",
             if config.idempotence { "true" } else { "false" },
@@ -85,6 +87,7 @@ impl Multiplexer {
         let mut fire = config.client_config();
         fire.set("acks", "1")
             .set("message.timeout.ms", &timeout_ms)
+            .set("partitioner", partitioner)
             .set("enable.idempotence", "false");
         let group_id = if config.group_id.is_empty() {
             group_id.to_owned()

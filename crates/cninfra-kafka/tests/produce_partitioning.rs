@@ -5,7 +5,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use cninfra_kafka::{Callbacks, Handler, Partitioner, Record};
+use cninfra_kafka::{Callbacks, Handler, Partitioner, Record, sarama_partition};
 use support::{broker, create_topic, mux, recv_n, unique};
 use tokio::sync::mpsc;
 
@@ -56,6 +56,34 @@ async fn sync_publishers_follow_their_partitioner() {
         );
     }
     assert!(seen.len() >= 2, "random spread over {seen:?}");
+    mux.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hash_publishers_put_keys_where_sarama_puts_them() {
+    let broker = broker();
+    let topic = create_topic(&broker, 7).await;
+    let mux = mux(&broker, &unique("g")).await;
+    let hash = mux
+        .connection("producer")
+        .sync_publisher(&topic, Partitioner::Hash)
+        .await
+        .unwrap();
+    let mut partitions = HashSet::new();
+    for i in 0..40 {
+        let key = format!("order-{i}");
+        let delivered = hash
+            .send(Record::new("h").with_key(key.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            delivered.partition,
+            sarama_partition(key.as_bytes(), 7),
+            "key {key}"
+        );
+        partitions.insert(delivered.partition);
+    }
+    assert!(partitions.len() >= 4, "keys spread over {partitions:?}");
     mux.close().await;
 }
 

@@ -50,7 +50,8 @@ pub struct EtcdConfig {
     /// Plain-text gRPC even when TLS files are given.
     pub insecure_transport: bool,
     /// Upstream's "accept any server certificate". Not supported here (the TLS stack has no
-    /// such switch): `true` fails the start with a message saying to give `ca-file`.
+    /// such switch): `true` is ignored with a warning saying to give `ca-file`; the server's
+    /// certificate is still verified.
     pub insecure_skip_tls_verify: bool,
     /// Client certificate (PEM) for TLS; needs `key-file`.
     pub cert_file: Option<PathBuf>,
@@ -187,10 +188,12 @@ impl EtcdConfig {
     /// Checks the settings and builds the client options (reading the TLS files).
     pub(crate) fn connect_options(&self) -> Result<ConnectOptions, EtcdError> {
         if self.insecure_skip_tls_verify {
-            return Err(EtcdError::config(
-                "insecure-skip-tls-verify",
-                "is not supported by this connector; give the server's CA in `ca-file` instead",
-            ));
+            // Upstream's switch; the warning says why it has no effect (the issue of
+            // drop-in config files: a key that makes no sense here is a warning, not a refusal).
+            tracing::warn!(target: crate::LOG,
+                "etcd.conf: insecure-skip-tls-verify: true is ignored: this client always \
+                 verifies the server's certificate (its TLS stack has no switch to skip it); \
+                 give the server's CA in `ca-file`");
         }
         if self.expand_env_variables {
             return Err(EtcdError::config(
@@ -388,14 +391,12 @@ ca-file: /etc/etcd/ca.pem
 
     #[test]
     fn unsupported_switches_and_half_pairs_are_refused_by_name() {
+        let skip = EtcdConfig {
+            insecure_skip_tls_verify: true,
+            ..EtcdConfig::default()
+        };
+        assert!(skip.connect_options().is_ok(), "only a warning");
         let cases = [
-            (
-                EtcdConfig {
-                    insecure_skip_tls_verify: true,
-                    ..EtcdConfig::default()
-                },
-                "insecure-skip-tls-verify",
-            ),
             (
                 EtcdConfig {
                     expand_env_variables: true,

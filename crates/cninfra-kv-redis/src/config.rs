@@ -69,7 +69,8 @@ pub struct RedisConfig {
     pub route_by_latency: bool,
     /// Password (`AUTH`) of the data node; empty for none. Sentinels are asked without.
     pub password: String,
-    /// How long connecting (TCP, TLS, `AUTH`, `SELECT`) may take.
+    /// How long connecting (TCP, TLS, `AUTH`, `SELECT`) may take; 0 means the default, as
+    /// upstream's client (the three timeouts alike).
     #[serde(with = "cninfra_core::config::duration")]
     pub dial_timeout: Duration,
     /// How long the server may take to answer one command.
@@ -199,8 +200,28 @@ impl RedisConfig {
 
     /// The time limit of one command: `write-timeout + read-timeout`.
     pub(crate) fn command_timeout(&self) -> Duration {
-        self.write_timeout.saturating_add(self.read_timeout)
+        self.effective_write_timeout()
+            .saturating_add(self.effective_read_timeout())
     }
+
+    /// `dial-timeout`, its default when 0 (upstream's client's rule, and its sample files
+    /// write 0).
+    pub(crate) fn effective_dial_timeout(&self) -> Duration {
+        nonzero(self.dial_timeout, DEFAULT_DIAL_TIMEOUT)
+    }
+
+    /// `read-timeout`, its default when 0.
+    pub(crate) fn effective_read_timeout(&self) -> Duration {
+        nonzero(self.read_timeout, DEFAULT_READ_TIMEOUT)
+    }
+
+    fn effective_write_timeout(&self) -> Duration {
+        nonzero(self.write_timeout, DEFAULT_WRITE_TIMEOUT)
+    }
+}
+
+fn nonzero(value: Duration, default: Duration) -> Duration {
+    if value.is_zero() { default } else { value }
 }
 
 /// Splits `host:port` (`[v6]:port` too).

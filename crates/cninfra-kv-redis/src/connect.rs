@@ -87,8 +87,8 @@ impl Target {
             settings,
             tls,
             endpoint,
-            dial_timeout: config.dial_timeout,
-            read_timeout: config.read_timeout,
+            dial_timeout: config.effective_dial_timeout(),
+            read_timeout: config.effective_read_timeout(),
             command_timeout: config.command_timeout(),
         })
     }

@@ -13,14 +13,6 @@ pub enum LoggingError {
         /// The accepted names, comma-separated.
         valid: String,
     },
-    /// A logger that was never registered.
-    #[error("unknown logger {name:?}; known loggers: {}", known.join(", "))]
-    UnknownLogger {
-        /// The name that was given.
-        name: String,
-        /// The names that would have been accepted (including `default`).
-        known: Vec<String>,
-    },
     /// A name that cannot be a logger (a tracing target prefix).
     #[error(
         "invalid logger name {name:?}: use letters, digits, `_`, `-`, `.` and `::`; \
@@ -54,15 +46,5 @@ pub enum LoggingError {
         /// What `tracing` reported.
         #[source]
         source: tracing_subscriber::util::TryInitError,
-    },
-    /// The log manager config asks for log hooks, which cninfra does not ship.
-    #[error(
-        "`hooks` in the log manager config{}: log hooks (syslog, logstash, fluent) are not \
-         supported; remove the field and collect the agent's output (stdout) instead",
-        file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
-    )]
-    HooksNotSupported {
-        /// The config file, when the config came from one.
-        file: Option<String>,
     },
 }

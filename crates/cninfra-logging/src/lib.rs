@@ -26,12 +26,14 @@
 //! # Parts
 //! - [`LogRegistry`]: the loggers and their [`LogLevel`]s; [`init`] installs one for the
 //!   process, [`LogRegistry::new`] builds one to use locally.
-//! - [`LogManagerPlugin`] (`logs`): `logs.conf` ([`LogsConfig`]), `INITIAL_LOGLVL`, and
-//!   `GET /log/list` / `PUT /log/{logger}/{level}`.
+//! - [`LogManagerPlugin`] (`logs`): `logs.conf` ([`LogsConfig`]), `INITIAL_LOGLVL`,
+//!   `GET /log/list` / `PUT /log/{logger}/{level}`, and upstream's log hooks (syslog,
+//!   logstash, fluent; [`HookConfig`]) that never hold up the code that logs.
 //! - [`Tracer`]: durations of named, repeated steps.
 
 mod error;
 mod filter;
+mod hooks;
 mod level;
 mod manager;
 mod output;
@@ -44,6 +46,7 @@ use std::sync::{Arc, OnceLock};
 use tracing_subscriber::util::SubscriberInitExt;
 
 pub use error::LoggingError;
+pub use hooks::{HOOKS_LOGGER, HookConfig};
 pub use level::LogLevel;
 pub use manager::{
     INITIAL_LEVEL_FLAG, LogManagerBuilder, LogManagerPlugin, LoggerConfig, LogsConfig,

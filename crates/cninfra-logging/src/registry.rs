@@ -11,6 +11,7 @@ use tracing_subscriber::{Registry, reload};
 
 use crate::error::LoggingError;
 use crate::filter::LoggerFilter;
+use crate::hooks::{HookLayer, HookSet};
 use crate::level::LogLevel;
 use crate::output::{FormatSwitch, Output, SharedWriter};
 use crate::settings::{LogFormat, LogSettings};
@@ -49,6 +50,7 @@ pub struct LogRegistry {
     state: Mutex<State>,
     filter: reload::Handle<LoggerFilter, Registry>,
     format: FormatSwitch,
+    hooks: HookSet,
 }
 
 #[derive(Debug, Clone)]
@@ -56,16 +58,22 @@ struct State {
     default: LogLevel,
     /// Registered loggers; `None` follows the default level.
     loggers: BTreeMap<String, Option<LogLevel>>,
+    /// Levels set for loggers not registered yet (upstream remembered them too): they
+    /// filter their targets already and become the logger's level when it registers.
+    pending: BTreeMap<String, LogLevel>,
 }
 
 impl State {
     fn filter(&self) -> LoggerFilter {
-        LoggerFilter::new(
-            self.default.to_filter(),
-            self.loggers
-                .iter()
-                .map(|(name, level)| (name.clone(), level.unwrap_or(self.default).to_filter())),
-        )
+        let registered = self
+            .loggers
+            .iter()
+            .map(|(name, level)| (name.clone(), level.unwrap_or(self.default).to_filter()));
+        let pending = self
+            .pending
+            .iter()
+            .map(|(name, level)| (name.clone(), level.to_filter()));
+        LoggerFilter::new(self.default.to_filter(), registered.chain(pending))
     }
 }
 
@@ -78,15 +86,17 @@ impl LogRegistry {
         let state = State {
             default: settings.default_level,
             loggers: BTreeMap::new(),
+            pending: BTreeMap::new(),
         };
         let (filter_layer, filter) = reload::Layer::new(state.filter());
         let format = FormatSwitch::new(settings.format);
         let ansi = settings.writer.is_none() && std::io::stdout().is_terminal();
         let writer = SharedWriter::new(settings.writer);
-        let subscriber =
-            Registry::default()
-                .with(filter_layer)
-                .with(Output::new(writer, ansi, format.clone()));
+        let hooks = HookSet::default();
+        let subscriber = Registry::default()
+            .with(filter_layer)
+            .with(Output::new(writer, ansi, format.clone()))
+            .with(HookLayer(hooks.clone()));
         let dispatch = Dispatch::new(subscriber);
         for warning in &settings.warnings {
             dispatcher::with_default(
@@ -98,11 +108,13 @@ impl LogRegistry {
             state: Mutex::new(state),
             filter,
             format,
+            hooks,
         });
         (registry, dispatch)
     }
 
-    /// Adds a logger that follows the default level; a known logger is left as it is.
+    /// Adds a logger that follows the default level, or takes the level set for it before it
+    /// was registered; a known logger is left as it is.
     ///
     /// # Errors
     /// [`LoggingError::InvalidLoggerName`] for an empty name, `default`, or characters other
@@ -113,16 +125,19 @@ impl LogRegistry {
             return Ok(());
         }
         self.update(logger, |state| {
-            state.loggers.entry(logger.to_owned()).or_insert(None);
+            let level = state.pending.remove(logger);
+            state.loggers.entry(logger.to_owned()).or_insert(level);
         })
     }
 
-    /// Sets the level of a registered logger, or the default level when `logger` is
-    /// [`DEFAULT_LOGGER`]. The next log line sees the change.
+    /// Sets the level of a logger, or the default level when `logger` is [`DEFAULT_LOGGER`].
+    /// The next log line sees the change. A logger not registered yet keeps the level until
+    /// it registers (upstream's rule, so a level can be set before its plugin starts); it
+    /// is not listed until then, though its targets already follow the level.
     ///
     /// # Errors
-    /// [`LoggingError::UnknownLogger`] (naming the known ones) for a logger that was never
-    /// registered; [`LoggingError::SubscriberGone`].
+    /// [`LoggingError::InvalidLoggerName`] for a name that cannot be a logger;
+    /// [`LoggingError::SubscriberGone`].
     ///
     /// # Examples
     /// ```
@@ -131,21 +146,22 @@ impl LogRegistry {
     /// registry.register("etcd")?;
     /// registry.set_level("etcd", "warning".parse()?)?;
     /// assert_eq!(registry.level("etcd"), Some(LogLevel::Warn));
-    /// assert!(registry.set_level("kafka", LogLevel::Debug).is_err());
+    /// registry.set_level("kafka", LogLevel::Debug)?;       // not registered yet: remembered
+    /// assert_eq!(registry.level("kafka"), None);
+    /// registry.register("kafka")?;
+    /// assert_eq!(registry.level("kafka"), Some(LogLevel::Debug));
     /// # Ok::<(), cninfra_logging::LoggingError>(())
     /// ```
     pub fn set_level(&self, logger: &str, level: LogLevel) -> Result<(), LoggingError> {
         if logger == DEFAULT_LOGGER {
             return self.set_default_level(level);
         }
-        if !self.state.lock().loggers.contains_key(logger) {
-            return Err(LoggingError::UnknownLogger {
-                name: logger.to_owned(),
-                known: self.known_names(),
-            });
-        }
-        self.update(logger, |state| {
-            state.loggers.insert(logger.to_owned(), Some(level));
+        check_name(logger)?;
+        self.update(logger, |state| match state.loggers.get_mut(logger) {
+            Some(own) => *own = Some(level),
+            None => {
+                state.pending.insert(logger.to_owned(), level);
+            }
         })
     }
 
@@ -186,12 +202,21 @@ impl LogRegistry {
             .collect()
     }
 
-    /// The names [`set_level`](Self::set_level) accepts: [`DEFAULT_LOGGER`], then the
-    /// registered loggers sorted by name.
+    /// [`DEFAULT_LOGGER`], then the registered loggers sorted by name.
     pub fn known_names(&self) -> Vec<String> {
         std::iter::once(DEFAULT_LOGGER.to_owned())
             .chain(self.state.lock().loggers.keys().cloned())
             .collect()
+    }
+
+    /// Log records each hook dropped so far (queue full or receiver away), by hook name.
+    pub fn hook_drops(&self) -> BTreeMap<String, u64> {
+        self.hooks.drops()
+    }
+
+    /// The hooks of the subscriber.
+    pub(crate) fn hooks(&self) -> &HookSet {
+        &self.hooks
     }
 
     /// Switches the output format; the next log line is written in it.

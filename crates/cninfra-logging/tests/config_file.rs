@@ -93,26 +93,6 @@ async fn a_bad_initial_loglvl_is_ignored() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn upstream_hooks_fail_the_start_naming_the_field_and_file() -> anyhow::Result<()> {
-    let file = config_file("hooks:\n  syslog:\n    levels: [error]\n")?;
-    let Err(err) = start(&file, &[]).await else {
-        anyhow::bail!("the agent started with hooks configured");
-    };
-    let chain = format!("{err:#}");
-    assert!(
-        chain.contains("`hooks`") && chain.contains("not supported"),
-        "{chain}"
-    );
-    let name = file
-        .path()
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?");
-    assert!(chain.contains(name), "{chain}");
-    Ok(())
-}
-
-#[tokio::test]
 async fn a_bad_level_in_the_file_fails_the_start_naming_it() -> anyhow::Result<()> {
     let file = config_file("loggers:\n  - name: http\n    level: loud\n")?;
     let Err(err) = start(&file, &[]).await else {

@@ -74,19 +74,28 @@ async fn put_default_changes_loggers_without_a_level() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn an_unknown_logger_gets_404_naming_the_valid_ones() -> anyhow::Result<()> {
+async fn a_level_for_a_logger_not_registered_yet_applies_when_it_registers() -> anyhow::Result<()> {
     let (agent, _dispatch) = start().await?;
     let (status, body) = agent.put("kafka", "debug").await?;
-    assert_eq!(status, 404);
     assert_eq!(
-        body["loggers"],
-        json!(["default", "agent", "app", "http", "logs"])
+        (status, body),
+        (200, json!({"logger": "kafka", "level": "debug"}))
     );
-    let message = body["error"].as_str().unwrap_or_default();
+    let (_, list) = agent.list().await?;
     assert!(
-        message.contains("\"kafka\"") && message.contains("http"),
-        "{message}"
+        !list.to_string().contains("kafka"),
+        "listed before it registered: {list}"
     );
+    let registry = agent.logs.registry().expect("registry after init");
+    registry.register("kafka")?;
+    let (_, list) = agent.list().await?;
+    assert!(
+        list.as_array()
+            .is_some_and(|l| l.contains(&json!({"logger": "kafka", "level": "debug"}))),
+        "{list}"
+    );
+    let (status, _) = agent.put("a b", "debug").await?;
+    assert_eq!(status, 400);
     agent.agent.stop().await?;
     Ok(())
 }

@@ -20,7 +20,8 @@ use cninfra_rpc::{probe::ProbePlugin, prometheus::PrometheusPlugin, rest::HttpPl
 /// use cninfra::{Agent, Defaults, PluginGroup};
 ///
 /// let agent = Agent::builder().group(Defaults).with_args(["agent"]).build()?;
-/// assert_eq!(agent.plugin_names(), ["http", "logs", "prometheus", "status-check", "probe"]);
+/// // Dependencies first: the log manager counts its hooks' drops on Prometheus.
+/// assert_eq!(agent.plugin_names(), ["http", "prometheus", "logs", "status-check", "probe"]);
 ///
 /// // Another REST endpoint, and no probes:
 /// let config = HttpConfig { endpoint: "127.0.0.1:8080".into(), ..HttpConfig::default() };
@@ -29,7 +30,7 @@ use cninfra_rpc::{probe::ProbePlugin, prometheus::PrometheusPlugin, rest::HttpPl
 ///     .set(HttpPlugin::builder().with_config(config).build())
 ///     .without::<ProbePlugin>();
 /// let agent = Agent::builder().group(infra).with_args(["agent"]).build()?;
-/// assert_eq!(agent.plugin_names(), ["http", "logs", "prometheus", "status-check"]);
+/// assert_eq!(agent.plugin_names(), ["http", "prometheus", "logs", "status-check"]);
 /// # Ok::<(), cninfra::AgentError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

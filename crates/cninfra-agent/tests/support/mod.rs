@@ -27,13 +27,25 @@ impl AgentProcess {
     /// `env` or `args` name one) and a data dir in its temp folder. Output goes to a log
     /// file, so a chatty agent never blocks on a full pipe.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        Self::start(args, env, port, true)
+    }
+
+    /// As [`spawn`](Self::spawn), without `HTTP_PORT`: the port comes from `args` or a
+    /// config file, and `port` is where the test expects the agent to serve.
+    pub fn spawn_serving_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start(args, env, port, false)
+    }
+
+    fn start(args: &[&str], env: &[(&str, &str)], port: u16, port_env: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
         let mut command = Command::new(AGENT);
+        command.env_clear();
+        if port_env {
+            command.env("HTTP_PORT", port.to_string());
+        }
         command
-            .env_clear()
-            .env("HTTP_PORT", port.to_string())
             .env("DATA_DIR", dir.path().join("data"))
             .envs(env.iter().copied())
             .args(args)

@@ -29,6 +29,18 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file has keys the plugin does not know, and `--strict-config` (`STRICT_CONFIG`)
+    /// makes them errors.
+    #[error(
+        "config of plugin `{plugin}` has keys it does not know (--strict-config): {}",
+        UnknownDisplay(keys)
+    )]
+    UnknownKeys {
+        /// The plugin whose config it is.
+        plugin: String,
+        /// The keys, with file, line and nearest known key.
+        keys: Vec<super::UnknownKey>,
+    },
     /// The file's content does not fit the plugin's config.
     #[error("{}", ParseDisplay(self))]
     Parse {
@@ -43,6 +55,20 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+}
+
+struct UnknownDisplay<'a>(&'a [super::UnknownKey]);
+
+impl fmt::Display for UnknownDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, key) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{key}")?;
+        }
+        Ok(())
+    }
 }
 
 struct ParseDisplay<'a>(&'a ConfigError);

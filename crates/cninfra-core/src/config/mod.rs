@@ -12,10 +12,15 @@
 //! naming it, not a silent fall-back to defaults; an empty value disables the file on purpose.
 //!
 //! Files ending in `.json` are parsed as JSON, all others as YAML (which also reads JSON).
-//! Errors name the file, the line and column, and the field (`tls.cert-file`).
+//! Errors name the file, the line and column, and the field (`tls.cert-file`). An empty or
+//! all-comment file is valid: the plugin's defaults.
 //!
-//! Config structs are plain serde data; `#[serde(deny_unknown_fields)]` makes a misspelt
-//! field an error rather than a silently ignored line:
+//! Config structs are plain serde data with `#[serde(deny_unknown_fields)]`. A plugin's
+//! context ([`InitContext::config`](crate::InitContext::config)) reads files with
+//! [`parse_lenient`]: a key the struct does not know is set aside and logged as a warning
+//! naming file, line, key and the nearest known key (so an upstream file with keys cninfra
+//! does not have still starts the agent); with `--strict-config` (`STRICT_CONFIG`) such keys
+//! are an error ([`ConfigError::UnknownKeys`]). [`parse_str`] is the strict parse:
 //! ```
 //! use std::time::Duration;
 //!
@@ -39,12 +44,15 @@
 
 pub mod duration;
 mod error;
+mod lines;
+mod unknown;
 
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
 pub use error::ConfigError;
+pub use unknown::{Parsed, UnknownKey, parse_lenient};
 
 /// Where a plugin's config comes from, once flags, environment and config dir are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +128,27 @@ pub fn load_file<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     parse_str(&text, path)
 }
 
+/// Reads a config file as [`parse_lenient`] does.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load_file_lenient<T: DeserializeOwned>(path: &Path) -> Result<Parsed<T>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_lenient(&text, path)
+}
+
+/// Whether the text holds nothing but blank lines and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+}
+
 /// Parses config text as if read from `path` (the name picks the format and appears in
-/// errors). An empty or all-comment file gives the same as `{}`.
+/// errors). An empty or all-comment file gives the same as `{}`. Unknown keys are errors
+/// here (for structs that deny them); see [`parse_lenient`] for the agent's way.
 ///
 /// # Errors
 /// [`ConfigError::Parse`] naming file, line, column and field.
@@ -140,10 +167,7 @@ pub fn parse_str<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Conf
             }
         })
     } else {
-        let blank = text
-            .lines()
-            .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
-        let text = if blank { "{}" } else { text };
+        let text = if is_blank(text) { "{}" } else { text };
         let de = serde_yaml_ng::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|err| {
             let inner = err.inner();

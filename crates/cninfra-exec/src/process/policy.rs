@@ -104,7 +104,8 @@ pub struct RestartPolicy {
     #[serde(with = "cninfra_core::config::duration")]
     pub backoff_max: Duration,
     /// Restarts allowed within `burst-window`; one more makes the process FATAL. Default 5;
-    /// 0 means no limit.
+    /// 0 means no limit. It bounds counted restarts (`restarts: n`) only: `restarts: -1`
+    /// restarts forever, paced by the back-off (upstream's and the seed's promise).
     pub burst_limit: u32,
     /// The window of the burst limit. Default 10 s.
     #[serde(with = "cninfra_core::config::duration")]
@@ -205,7 +206,8 @@ impl RestartTracker {
         {
             self.recent.pop_front();
         }
-        if policy.burst_limit > 0 && self.recent.len() >= policy.burst_limit as usize {
+        let limited = policy.burst_limit > 0 && restarts != Restarts::Always;
+        if limited && self.recent.len() >= policy.burst_limit as usize {
             return Decision::Fatal;
         }
         let delay = policy.delay(self.in_a_row);
@@ -277,17 +279,18 @@ mod tests {
             burst_window: Duration::from_secs(10),
             ..RestartPolicy::default()
         };
+        let many = Restarts::Count(100);
         let t0 = Instant::now();
         let mut tracker = RestartTracker::default();
         for i in 0..3 {
             let now = t0 + Duration::from_secs(i);
             assert!(matches!(
-                tracker.on_exit(Restarts::Always, &policy, now, MS),
+                tracker.on_exit(many, &policy, now, MS),
                 Decision::Restart(_)
             ));
         }
         assert_eq!(
-            tracker.on_exit(Restarts::Always, &policy, t0 + Duration::from_secs(5), MS),
+            tracker.on_exit(many, &policy, t0 + Duration::from_secs(5), MS),
             Decision::Fatal
         );
         // Spread out, the same number of restarts is fine.
@@ -295,10 +298,24 @@ mod tests {
         for i in 0..10 {
             let now = t0 + Duration::from_secs(6 * i);
             assert!(matches!(
-                tracker.on_exit(Restarts::Always, &policy, now, MS),
+                tracker.on_exit(many, &policy, now, MS),
                 Decision::Restart(_)
             ));
         }
+    }
+
+    #[test]
+    fn always_restarts_forever_with_back_off_whatever_the_burst_limit() {
+        let policy = RestartPolicy::default();
+        let now = Instant::now();
+        let mut tracker = RestartTracker::default();
+        let delays: Vec<Decision> = (0..50)
+            .map(|_| tracker.on_exit(Restarts::Always, &policy, now, MS))
+            .collect();
+        assert_eq!(delays[0], Decision::Restart(100 * MS));
+        assert_eq!(delays[3], Decision::Restart(800 * MS));
+        assert_eq!(delays[49], Decision::Restart(policy.backoff_max));
+        assert_eq!(tracker.done(), 50);
     }
 
     #[test]

@@ -177,12 +177,19 @@ impl SupervisorConfig {
             } else {
                 "cpu-affinity-mask"
             };
+            // As the seed describes: a bad mask is an error in the log, and the program
+            // still runs (unpinned).
             let affinity = CpuAffinity::from_config(
                 &program.cpu_affinity_mask,
                 &program.cpu_affinity_list,
                 program.cpu_affinity_setup_delay,
             )
-            .map_err(|err| invalid(format!("programs[{i}].{field}"), err.to_string()))?;
+            .unwrap_or_else(|err| {
+                tracing::error!(target: super::LOG, file = origin, program = %name,
+                    field = %format!("programs[{i}].{field}"), error = %err,
+                    "invalid CPU affinity; the program runs without one");
+                None
+            });
             let output = || {
                 if program.logfile_path.is_empty() {
                     Output::Inherit
@@ -346,14 +353,10 @@ mod tests {
         .check("sv.conf")
         .unwrap_err();
         assert!(err.to_string().contains("is not executable"), "{err}");
-        let err = parse("programs:\n  - executable-path: sh\n    cpu-affinity-mask: \"0xq\"\n")
+        let checked = parse("programs:\n  - executable-path: sh\n    cpu-affinity-mask: \"0xq\"\n")
             .check("sv.conf")
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("programs[0].cpu-affinity-mask")
-                && err.to_string().contains("\"0xq\""),
-            "{err}"
-        );
+            .expect("a bad mask does not stop the program");
+        assert_eq!(checked.programs[0].options.cpu_affinity, None);
         let err = parse("programs:\n  - executable-path: sh\n  - executable-path: /bin/sh\n")
             .check("sv.conf")
             .unwrap_err();

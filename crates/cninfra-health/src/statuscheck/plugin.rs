@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use cninfra_core::{BoxError, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, InitContext, Plugin, Ready, async_trait};
 use futures::future::join_all;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
@@ -10,6 +10,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::config::StatusCheckConfig;
 use super::probe::Probe;
 use super::publisher::{self, Event, Record, StatusPublisher};
 use super::registry::Registry;
@@ -25,6 +26,8 @@ pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default time limit of one publisher call.
 pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time between two re-publications of every status (upstream's 10 s).
+pub const DEFAULT_PUBLISH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The status check plugin (`status-check`): plugins register and report their state, the
 /// agent state aggregates them, and changes go to publishers and subscribers.
@@ -59,14 +62,8 @@ pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct StatusCheckPlugin {
     shared: Arc<Shared>,
-    settings: Settings,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Settings {
-    probe_interval: Duration,
-    probe_timeout: Duration,
-    publish_timeout: Duration,
+    preset: Option<StatusCheckConfig>,
+    settings: Ready<StatusCheckConfig>,
 }
 
 #[derive(Debug)]
@@ -125,27 +122,45 @@ impl Shared {
 ///     .build();
 /// # let _ = status;
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct StatusCheckBuilder {
-    settings: Settings,
+    preset: Option<StatusCheckConfig>,
 }
 
 impl StatusCheckBuilder {
+    /// Uses this config; `status-check.conf` is not read (upstream's `UseConf`). The
+    /// `with_*` methods below change it too.
+    pub fn with_config(mut self, config: StatusCheckConfig) -> Self {
+        self.preset = Some(config);
+        self
+    }
+
+    fn preset(&mut self) -> &mut StatusCheckConfig {
+        self.preset.get_or_insert_with(StatusCheckConfig::default)
+    }
+
     /// Time between two runs of the pull probes (default 5 s).
     pub fn with_probe_interval(mut self, interval: Duration) -> Self {
-        self.settings.probe_interval = interval.max(Duration::from_millis(1));
+        self.preset().probe_interval = interval;
         self
     }
 
     /// Time limit of one probe run (default 3 s); a probe that runs out reports ERROR.
     pub fn with_probe_timeout(mut self, limit: Duration) -> Self {
-        self.settings.probe_timeout = limit;
+        self.preset().probe_timeout = limit;
         self
     }
 
     /// Time limit of one publisher call (default 5 s).
     pub fn with_publish_timeout(mut self, limit: Duration) -> Self {
-        self.settings.publish_timeout = limit;
+        self.preset().publish_timeout = limit;
+        self
+    }
+
+    /// Time between two re-publications of every status (default 10 s; zero: changes
+    /// only).
+    pub fn with_publish_interval(mut self, interval: Duration) -> Self {
+        self.preset().publish_interval = interval;
         self
     }
 
@@ -162,7 +177,8 @@ impl StatusCheckBuilder {
                 receiver: Mutex::new(Some(receiver)),
                 watch,
             }),
-            settings: self.settings,
+            preset: self.preset,
+            settings: Ready::new(StatusCheckPlugin::NAME),
         })
     }
 }
@@ -176,15 +192,9 @@ impl StatusCheckPlugin {
         Self::builder().build()
     }
 
-    /// A builder, to change the probe interval and time limits.
+    /// A builder, to set the intervals and time limits in code.
     pub fn builder() -> StatusCheckBuilder {
-        StatusCheckBuilder {
-            settings: Settings {
-                probe_interval: DEFAULT_PROBE_INTERVAL,
-                probe_timeout: DEFAULT_PROBE_TIMEOUT,
-                publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
-            },
-        }
+        StatusCheckBuilder::default()
     }
 
     /// Registers the plugin of `ctx` (under its name) with the given criticality and optional
@@ -310,9 +320,36 @@ impl StatusCheckPlugin {
     }
 }
 
+/// Publishes every status again, with `last_update` stamped now, every `interval` until
+/// `stop` (upstream's periodic write, which keeps `last_update` fresh in the store).
+async fn republish(shared: Arc<Shared>, interval: Duration, stop: CancellationToken) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let registry = shared.registry.lock();
+        let targets = registry.publishers();
+        if targets.is_empty() {
+            continue;
+        }
+        for record in registry.snapshot(SystemTime::now()) {
+            let event = Event {
+                targets: Arc::clone(targets),
+                record,
+            };
+            // Fails only when the publishing task ended (the agent stops).
+            let _ = shared.events.send(event);
+        }
+    }
+}
+
 /// Runs the pull probes every interval until `stop`.
-async fn poll_probes(shared: Arc<Shared>, settings: Settings, stop: CancellationToken) {
-    let mut ticker = tokio::time::interval(settings.probe_interval);
+async fn poll_probes(shared: Arc<Shared>, settings: StatusCheckConfig, stop: CancellationToken) {
+    let interval = settings.probe_interval.max(Duration::from_millis(1));
+    let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -353,18 +390,18 @@ impl Plugin for StatusCheckPlugin {
         Self::NAME
     }
 
-    fn has_config(&self) -> bool {
-        false
-    }
-
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        let settings = ctx
+            .config_or_preset(self.preset.as_ref())?
+            .unwrap_or_default();
+        self.settings.set(settings)?;
         let (build, started) = (ctx.build_info().clone(), ctx.start_time());
         self.shared
             .change(|registry| (registry.set_agent(build, started), Vec::new()));
         if let Some(receiver) = self.shared.receiver.lock().take() {
             ctx.spawn(publisher::run(
                 receiver,
-                self.settings.publish_timeout,
+                settings.publish_timeout,
                 ctx.shutdown_token(),
             ));
         }
@@ -375,11 +412,19 @@ impl Plugin for StatusCheckPlugin {
         let now = SystemTime::now();
         self.shared
             .change(|registry| ((), registry.mark_started(now)));
+        let settings = *self.settings.get()?;
         ctx.spawn(poll_probes(
             Arc::clone(&self.shared),
-            self.settings,
+            settings,
             ctx.shutdown_token(),
         ));
+        if !settings.publish_interval.is_zero() {
+            ctx.spawn(republish(
+                Arc::clone(&self.shared),
+                settings.publish_interval,
+                ctx.shutdown_token(),
+            ));
+        }
         info!(target: StatusCheckPlugin::NAME, state = %self.agent_status().state, "status check started");
         Ok(())
     }

@@ -62,6 +62,20 @@ impl Registry {
         &self.publishers
     }
 
+    /// Every status as it is, with `last_update` at `now`: what a periodic re-publication
+    /// sends (the registry itself is not changed).
+    pub(super) fn snapshot(&self, now: SystemTime) -> Vec<Record> {
+        let mut agent = self.agent_status();
+        agent.last_update = now;
+        let mut records = vec![Record::Agent(agent)];
+        records.extend(self.plugins.values().map(|e| {
+            let mut status = e.status.clone();
+            status.last_update = now;
+            Record::Plugin(status)
+        }));
+        records
+    }
+
     /// Adds a publisher; returns what it must be told first (everything as it is).
     pub(super) fn add_publisher(&mut self, publisher: Arc<dyn StatusPublisher>) -> Vec<Record> {
         let mut all: Vec<_> = self.publishers.iter().cloned().collect();

@@ -1,7 +1,10 @@
 //! [`LogsConfig`]: the log manager's config file, `logs.conf`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::hooks::HookConfig;
 use crate::level::LogLevel;
 use crate::settings::LogFormat;
 
@@ -44,10 +47,10 @@ pub struct LogsConfig {
     /// started with (`LOG_FORMAT`, else text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<LogFormat>,
-    /// Upstream's log hooks (syslog, logstash, fluent). Not supported: a config that sets
-    /// them fails the log manager's init with an error naming the field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hooks: Option<serde_json::Value>,
+    /// Upstream's log hooks by name: `syslog`, `logstash`, `fluent` (others are ignored
+    /// with a warning, as upstream). See [`HookConfig`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hooks: BTreeMap<String, HookConfig>,
 }
 
 /// The level of one logger in [`LogsConfig::loggers`]. Both fields are required.
@@ -83,7 +86,14 @@ mod tests {
                 level: LogLevel::Fatal,
             }],
             format: Some(LogFormat::Json),
-            hooks: None,
+            hooks: BTreeMap::from([(
+                "fluent".to_owned(),
+                HookConfig {
+                    address: "127.0.0.1".into(),
+                    port: 24224,
+                    ..HookConfig::default()
+                },
+            )]),
         };
         let text = serde_yaml_ng::to_string(&config).unwrap();
         assert_eq!(parse(&text).unwrap(), config);
@@ -99,8 +109,13 @@ mod tests {
     }
 
     #[test]
-    fn upstream_hooks_parse_so_init_can_name_them() {
-        let config = parse("hooks:\n  syslog:\n    levels: [error]\n").unwrap();
-        assert!(config.hooks.is_some());
+    fn upstream_hooks_parse() {
+        let config = parse(
+            "hooks:\n  syslog:\n    levels: [error]\n  logstash:\n    protocol: tcp\n\
+             \x20   address: 10.0.0.1\n    port: 123\n",
+        )
+        .unwrap();
+        assert_eq!(config.hooks["syslog"].levels, ["error"]);
+        assert_eq!(config.hooks["logstash"].port, 123);
     }
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use cninfra_core::{
     AGENT_LOGGER, BoxError, Flag, InitContext, NotReady, Plugin, Ready, Requirement, async_trait,
 };
+use cninfra_rpc::prometheus::PrometheusPlugin;
 use cninfra_rpc::rest::HttpPlugin;
 use tracing::{info, warn};
 
 use super::config::LogsConfig;
 use super::rest;
 use crate::error::LoggingError;
+use crate::hooks::{self, HookDrops};
 use crate::level::LogLevel;
 use crate::registry::LogRegistry;
 use crate::settings::LogSettings;
@@ -22,15 +24,17 @@ pub const INITIAL_LEVEL_FLAG: &str = "initial-loglvl";
 /// The log manager plugin (`logs`).
 ///
 /// In `init` it:
-/// 1. reads `logs.conf` (`--logs-config` / `LOGS_CONFIG`; built-in defaults when absent) and
-///    refuses upstream's `hooks`;
+/// 1. reads `logs.conf` (`--logs-config` / `LOGS_CONFIG`; built-in defaults when absent);
 /// 2. takes the registry it was given, else the global one from [`init`](crate::init),
 ///    else installs the global one itself;
 /// 3. sets the default level from `INITIAL_LOGLVL` (`--initial-loglvl`), else from
 ///    `default-level` (an invalid `INITIAL_LOGLVL` is logged and ignored), and the format;
 /// 4. registers a logger per plugin of the agent and `agent`, then the config's loggers
 ///    with their levels;
-/// 5. adds `GET /log/list` and `PUT /log/{logger}/{level}` to the HTTP plugin.
+/// 5. adds `GET /log/list` and `PUT /log/{logger}/{level}` to the HTTP plugin;
+/// 6. starts the hooks of `logs.conf` (syslog, logstash, fluent), tagged with the service
+///    label, and counts their dropped records on `/metrics` when the agent has a
+///    [`PrometheusPlugin`].
 ///
 /// # Examples
 /// ```no_run
@@ -106,6 +110,28 @@ impl LogManagerPlugin {
         self.registry.get()
     }
 
+    /// Starts the hooks of `config` (their tasks end with the plugin) and hands them to the
+    /// registry; counts their drops on `/metrics` when the agent has a Prometheus plugin.
+    fn start_hooks(&self, ctx: &InitContext, config: &LogsConfig, registry: &LogRegistry) {
+        let set = registry.hooks();
+        let label = ctx.service_label().to_string();
+        let mut sinks = Vec::new();
+        for (name, hook) in &config.hooks {
+            if let Some(started) = hooks::start(name, hook, &label, set, ctx.shutdown_token()) {
+                ctx.spawn(started.task);
+                sinks.push(started.sink);
+            }
+        }
+        if sinks.is_empty() {
+            return;
+        }
+        info!(target: LogManagerPlugin::NAME, hooks = ?config.hooks.keys().collect::<Vec<_>>(), "log hooks started");
+        set.set(sinks);
+        if let Some(prometheus) = ctx.try_dep::<PrometheusPlugin>() {
+            prometheus.register_collector(Box::new(HookDrops(set.clone())));
+        }
+    }
+
     fn pick_registry(&self) -> Result<Arc<LogRegistry>, LoggingError> {
         if let Some(registry) = &self.preset_registry {
             return Ok(registry.clone());
@@ -124,7 +150,18 @@ impl Plugin for LogManagerPlugin {
     }
 
     fn requires(&self) -> Vec<Requirement> {
-        vec![Requirement::of::<HttpPlugin>()]
+        vec![
+            Requirement::of::<HttpPlugin>(),
+            Requirement::optional::<PrometheusPlugin>(),
+        ]
+    }
+
+    async fn close(&self) -> Result<(), BoxError> {
+        // The hook tasks stop with the plugin; the layer stops queueing for them.
+        if let Ok(registry) = self.registry.get() {
+            registry.hooks().set(Vec::new());
+        }
+        Ok(())
     }
 
     fn flags(&self) -> Vec<Flag> {
@@ -140,12 +177,6 @@ impl Plugin for LogManagerPlugin {
             Some(config) => config.clone(),
             None => ctx.config_or_default::<LogsConfig>()?,
         };
-        if config.hooks.is_some() {
-            return Err(LoggingError::HooksNotSupported {
-                file: ctx.config_path().map(|p| p.display().to_string()),
-            }
-            .into());
-        }
         let registry = self.pick_registry()?;
 
         let initial = ctx.flag(INITIAL_LEVEL_FLAG).filter(|v| !v.is_empty());
@@ -173,6 +204,7 @@ impl Plugin for LogManagerPlugin {
         }
         ctx.dep::<HttpPlugin>()?
             .merge(rest::router(registry.clone()))?;
+        self.start_hooks(ctx, &config, &registry);
         info!(
             target: LogManagerPlugin::NAME,
             default = %registry.default_level(),

@@ -45,19 +45,23 @@ async fn set_level(
     Path((logger, level)): Path<(String, String)>,
 ) -> Result<Json<LoggerLevel>, ApiError> {
     let level: LogLevel = level.parse()?;
+    let registered = registry.level(&logger).is_some();
     registry.set_level(&logger, level)?;
-    info!(target: super::LogManagerPlugin::NAME, %logger, %level, "log level changed over REST");
+    if registered {
+        info!(target: super::LogManagerPlugin::NAME, %logger, %level, "log level changed over REST");
+    } else {
+        info!(target: super::LogManagerPlugin::NAME, %logger, %level,
+            "log level set over REST for a logger not registered yet; it applies when it registers");
+    }
     Ok(Json(LoggerLevel { logger, level }))
 }
 
-/// An unknown logger answers 404 with the known `loggers`, a bad level 400 with the valid
-/// `levels`, anything else 500.
+/// A bad level answers 400 with the valid `levels`, a bad logger name 400, anything else 500.
 impl From<LoggingError> for ApiError {
     fn from(error: LoggingError) -> Self {
         match &error {
-            LoggingError::UnknownLogger { known, .. } => {
-                ApiError::from_error(StatusCode::NOT_FOUND, &error)
-                    .with_field("loggers", known.clone())
+            LoggingError::InvalidLoggerName { .. } => {
+                ApiError::from_error(StatusCode::BAD_REQUEST, &error)
             }
             LoggingError::InvalidLevel { .. } => {
                 ApiError::from_error(StatusCode::BAD_REQUEST, &error)

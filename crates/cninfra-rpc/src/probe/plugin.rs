@@ -15,8 +15,8 @@ use crate::rest::HttpPlugin;
 ///
 /// Both answer `200 OK` or `503 Service Unavailable` (see
 /// [`Criticality`](cninfra_health::Criticality) for the rule) with the agent status as JSON,
-/// plus `non_fatal_plugins` when some are set. The probes need no credentials: Kubernetes
-/// cannot send any.
+/// plus `non_fatal_plugins` when some are set. The probes need no credentials and are not
+/// rate limited, whatever `http.conf` says: Kubernetes cannot send credentials.
 ///
 /// It requires the [`HttpPlugin`], the [`StatusCheckPlugin`] and the [`PrometheusPlugin`].
 ///
@@ -108,8 +108,9 @@ impl Plugin for ProbePlugin {
         let http = ctx.dep::<HttpPlugin>()?;
         let status = ctx.dep::<StatusCheckPlugin>()?;
         let probes = Probes::new(Arc::clone(&status), Arc::clone(&self.non_fatal));
-        http.route(LIVENESS_PATH, get(liveness).with_state(probes.clone()))?;
-        http.route(READINESS_PATH, get(readiness).with_state(probes))?;
+        // No credentials, no rate limit: Kubernetes cannot send any.
+        http.public_route(LIVENESS_PATH, get(liveness).with_state(probes.clone()))?;
+        http.public_route(READINESS_PATH, get(readiness).with_state(probes))?;
         ctx.dep::<PrometheusPlugin>()?
             .register_collector(Box::new(HealthCollector::new(
                 status,

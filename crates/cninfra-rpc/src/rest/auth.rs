@@ -3,19 +3,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Request;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::{StatusCode, header};
+use http::header;
 
 use super::error::RestError;
 
 const FIELD: &str = "client-basic-auth";
 
 /// The user a request was authenticated as; handlers read it with
-/// `axum::Extension<AuthenticatedUser>` when `client-basic-auth` is configured.
+/// `axum::Extension<AuthenticatedUser>` when `client-basic-auth` or token authorization is
+/// configured (upstream's `rest.UserName`).
 ///
 /// # Examples
 /// ```
@@ -61,7 +60,7 @@ impl BasicAuth {
     }
 
     /// The user named by a valid `Authorization: Basic` header, if any.
-    fn check(&self, request: &Request) -> Option<String> {
+    pub(super) fn check(&self, request: &Request) -> Option<String> {
         let value = request
             .headers()
             .get(header::AUTHORIZATION)?
@@ -82,26 +81,6 @@ impl BasicAuth {
 /// Compares without stopping at the first difference, so timing tells little.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The middleware: 401 with a `WWW-Authenticate` challenge unless the credentials match.
-pub(super) async fn require(
-    State(auth): State<BasicAuth>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    match auth.check(&request) {
-        Some(user) => {
-            request.extensions_mut().insert(AuthenticatedUser(user));
-            next.run(request).await
-        }
-        None => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Basic realm=\"cninfra\"")],
-            "authentication required\n",
-        )
-            .into_response(),
-    }
 }
 
 #[cfg(test)]

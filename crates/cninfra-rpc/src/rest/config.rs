@@ -8,7 +8,14 @@ use serde::{Deserialize, Serialize};
 /// Every time limit takes text such as `"30s"` or `"500ms"` (or a number of nanoseconds);
 /// `0s` turns that limit off. Upstream spelled the five limits without dashes
 /// (`readtimeout`, `readheadertimeout`, `writetimeout`, `idletimeout`, `maxheaderbytes`);
-/// those spellings are accepted too.
+/// those spellings are accepted too, as are the spellings of upstream's sample `http.conf`
+/// (`disable`, `token-signature`, `password_hash`).
+///
+/// Security, as upstream's REST plugin: HTTPS with mandatory client certificates
+/// (`client-cert-files`), static basic authentication (`client-basic-auth`), or token
+/// authorization (`enable-token-auth`, `users`, `token-expiration`, `sign-key`) with
+/// permission groups; and a per-client rate limiter (`rate-limiter`). The probes
+/// (`/liveness`, `/readiness`) need no credentials and are not rate limited.
 ///
 /// # Examples
 /// ```
@@ -27,10 +34,11 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(config.read_header_timeout, HttpConfig::default().read_header_timeout);
 /// # Ok::<(), cninfra_core::config::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HttpConfig {
     /// Turns the server off; routes added by plugins are then ignored. Default `false`.
+    #[serde(alias = "disable")]
     pub disabled: bool,
     /// Address to listen on, `host:port`. Default `0.0.0.0:9191`. A port given explicitly by
     /// `--http-port` or `HTTP_PORT` wins over this field and listens on `0.0.0.0:<port>`.
@@ -65,9 +73,100 @@ pub struct HttpConfig {
     /// Default empty.
     pub client_cert_files: Vec<PathBuf>,
     /// `user:password` pairs; when set, every request needs HTTP basic authentication with
-    /// one of them, else it gets `401 Unauthorized`. Default empty.
+    /// one of them, else it gets `401 Unauthorized`. Default empty. Token authorization,
+    /// when enabled, takes its place (as upstream).
     pub client_basic_auth: Vec<String>,
+    /// Token authorization: every request needs a token from `POST /auth/login`, sent as
+    /// `Authorization: Bearer <token>` or in the cookie `ligato-rest-auth`, and the user
+    /// must be in a permission group that allows the path and method. Default `false`.
+    pub enable_token_auth: bool,
+    /// How long a token is valid. Default (and `0s`) one hour, as upstream's code.
+    #[serde(with = "cninfra_core::config::duration")]
+    pub token_expiration: Duration,
+    /// Users besides `admin` (who has every permission): name, bcrypt hash of the password
+    /// (`cninfra-agent hash-password`) and permission groups. A user named `admin` sets the
+    /// admin's password. Default none.
+    pub users: Vec<UserConfig>,
+    /// bcrypt cost for passwords given in clear text (4 to 31). Default 10.
+    pub password_hash_cost: u32,
+    /// Key that signs the tokens (HMAC-SHA256); upstream's sample calls it
+    /// `token-signature`. Default: a random key made at start (tokens end with the process).
+    #[serde(alias = "token-signature")]
+    pub sign_key: Secret,
+    /// Requests per client (the user when authenticated, else the address) beyond this rate
+    /// are answered `429 Too Many Requests`. Default none.
+    pub rate_limiter: Option<RateLimiterConfig>,
 }
+
+/// A user of token authorization in [`HttpConfig::users`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UserConfig {
+    /// The user name.
+    pub name: String,
+    /// The bcrypt hash of the user's password (`$2b$...`); upstream's sample spells it
+    /// `password_hash`. Upstream read clear text here and hashed it: a value that is not a
+    /// bcrypt hash is taken as clear text and hashed with `password-hash-cost` (and a
+    /// warning says so).
+    #[serde(alias = "password_hash", alias = "password-hash")]
+    pub password: Secret,
+    /// The permission groups the user is in.
+    pub permissions: Vec<String>,
+}
+
+impl std::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .field("password", &self.password)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
+}
+
+/// A token bucket per client in [`HttpConfig::rate_limiter`]: `burst` requests at once,
+/// refilled at `limit` per second. A request beyond it is answered at once with `429` and
+/// upstream's headers `X-Ligato-RateLimiter-Limit`, `-MaxBurst` and `-WaitDelay`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RateLimiterConfig {
+    /// Requests per second (more than 0; fractions allowed).
+    pub limit: f64,
+    /// Requests at once; `0` refuses every request, as upstream.
+    pub burst: u32,
+}
+
+/// Text that is never shown: `Debug` prints `"***"` (or `""` when empty).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    /// The text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// The bcrypt cost used when none is configured (Go's `bcrypt.DefaultCost`).
+pub const DEFAULT_COST: u32 = 10;
 
 impl HttpConfig {
     /// Whether `server-cert-file` and `server-key-file` are both set.
@@ -91,6 +190,12 @@ impl Default for HttpConfig {
             server_key_file: PathBuf::new(),
             client_cert_files: Vec::new(),
             client_basic_auth: Vec::new(),
+            enable_token_auth: false,
+            token_expiration: Duration::ZERO,
+            users: Vec::new(),
+            password_hash_cost: DEFAULT_COST,
+            sign_key: Secret::default(),
+            rate_limiter: None,
         }
     }
 }
@@ -127,6 +232,29 @@ mod tests {
                 .to_string();
         assert!(err.contains("http.conf:2"), "{err}");
         assert!(err.contains("write-timout"), "{err}");
+    }
+
+    #[test]
+    fn upstream_sample_spellings_bind_and_secrets_do_not_show() {
+        let text = "disable: true\nenable-token-auth: true\ntoken-signature: s3cr3t\n\
+                    users:\n  - name: op\n    password_hash: $2b$07$abc\n    permissions: [a]\n\
+                    rate-limiter:\n  limit: 0.5\n  burst: 3\n";
+        let config: HttpConfig = parse_str(text, "http.conf".as_ref()).expect("parse");
+        assert!(config.disabled && config.enable_token_auth);
+        assert_eq!(config.sign_key.expose(), "s3cr3t");
+        assert_eq!(config.users[0].password.expose(), "$2b$07$abc");
+        assert_eq!(
+            config.rate_limiter,
+            Some(RateLimiterConfig {
+                limit: 0.5,
+                burst: 3
+            })
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("$2b$"),
+            "{shown}"
+        );
     }
 
     #[test]

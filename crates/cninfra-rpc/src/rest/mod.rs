@@ -9,9 +9,12 @@
 //! - The port: an explicit `--http-port` / `HTTP_PORT` wins; else the `endpoint` of
 //!   `http.conf`; else `0.0.0.0:9191`.
 //! - [`HttpConfig`] sets time limits, the largest request head, HTTPS (rustls, optionally
-//!   with mandatory client certificates) and static basic authentication
+//!   with mandatory client certificates), static basic authentication or upstream's token
+//!   authorization with permission groups ([`security`]), and a per-client rate limiter
 //!   ([`AuthenticatedUser`] names the user to handlers). Handlers can extract
 //!   `axum::extract::ConnectInfo<SocketAddr>` for the client's address.
+//! - Routes added with [`HttpPlugin::public_route`] (the probes) need no credentials and
+//!   are not rate limited: Kubernetes cannot send credentials.
 //! - Handlers answer a failure with [`ApiError`]: its status code and `{"error": "..."}`.
 //! - On close the server stops accepting, lets the requests in flight complete and closes
 //!   the connections (within the agent's close time limit).
@@ -22,13 +25,19 @@ mod api_error;
 mod auth;
 mod config;
 mod error;
+mod guard;
 mod idle;
+mod limit;
 mod plugin;
+pub mod security;
 mod server;
 mod tls;
 
 pub use api_error::ApiError;
 pub use auth::AuthenticatedUser;
-pub use config::HttpConfig;
+pub use config::{DEFAULT_COST, HttpConfig, RateLimiterConfig, Secret, UserConfig};
 pub use error::RestError;
+pub use guard::HEADER_USERNAME;
+pub use limit::{HEADER_BURST, HEADER_DELAY, HEADER_LIMIT};
 pub use plugin::{HttpBuilder, HttpPlugin};
+pub use security::{Permission, PermissionGroup};

@@ -3,13 +3,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::MethodRouter;
-use cninfra_core::{BoxError, Flag, InitContext, Plugin, async_trait};
+use cninfra_core::{BoxError, Flag, InitContext, Plugin, Subcommand, async_trait};
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tracing::info;
 
+use super::auth::BasicAuth;
 use super::config::HttpConfig;
 use super::error::RestError;
+use super::guard::{Auth, Guard};
+use super::limit::RateLimiter;
+use super::security::{self, PermissionGroup, TokenAuth};
 use super::server::{self, ServerOptions};
 
 /// The flag that sets the HTTP port.
@@ -39,11 +43,22 @@ enum State {
     /// Collecting routes; `bound` is set once `init` bound the port (never when disabled).
     Building {
         router: Router,
-        bound: Option<(TcpListener, ServerOptions)>,
+        bound: Option<Bound>,
         disabled: bool,
+        /// Paths of the routes that need no credentials.
+        public: Vec<String>,
+        groups: Vec<PermissionGroup>,
     },
     /// Serving on `addr` (`None` when disabled).
     Serving { addr: Option<SocketAddr>, tls: bool },
+}
+
+/// What `init` prepared for serving.
+#[derive(Debug)]
+struct Bound {
+    listener: TcpListener,
+    options: ServerOptions,
+    guard: Guard,
 }
 
 /// Builds an [`HttpPlugin`]; see [`HttpPlugin::builder`].
@@ -69,6 +84,8 @@ impl HttpBuilder {
                 router: Router::new(),
                 bound: None,
                 disabled: false,
+                public: Vec::new(),
+                groups: Vec::new(),
             }),
         })
     }
@@ -94,6 +111,37 @@ impl HttpPlugin {
     /// [`RestError::AlreadyServing`] once the server serves (after its `after_init`).
     pub fn route(&self, path: &str, handler: MethodRouter) -> Result<(), RestError> {
         self.with_router(path, |router| router.route(path, handler))
+    }
+
+    /// Adds a route that needs no credentials and is not rate limited, such as the probes
+    /// (Kubernetes cannot send credentials). Call it from your plugin's `init`.
+    ///
+    /// # Errors
+    /// [`RestError::AlreadyServing`] once the server serves (after its `after_init`).
+    pub fn public_route(&self, path: &str, handler: MethodRouter) -> Result<(), RestError> {
+        self.route(path, handler)?;
+        if let State::Building { public, .. } = &mut *self.state.lock() {
+            public.push(path.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Registers permission groups for token authorization (upstream's
+    /// `RegisterPermissionGroup`); users name them in `http.conf`. Ignored when token
+    /// authorization is off. Call it from your plugin's `init`.
+    ///
+    /// # Errors
+    /// [`RestError::AlreadyServing`] once the server serves (after its `after_init`).
+    pub fn register_permission_group(&self, group: PermissionGroup) -> Result<(), RestError> {
+        match &mut *self.state.lock() {
+            State::Building { groups, .. } => {
+                groups.push(group);
+                Ok(())
+            }
+            State::Serving { .. } => Err(RestError::AlreadyServing {
+                path: format!("<permission group {}>", group.name),
+            }),
+        }
     }
 
     /// Adds every route of `router`. Call it from your plugin's `init`.
@@ -124,7 +172,9 @@ impl HttpPlugin {
     /// The address the server listens on, once `init` bound it (`None` when disabled).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.state.lock() {
-            State::Building { bound, .. } => bound.as_ref().and_then(|(l, _)| l.local_addr().ok()),
+            State::Building { bound, .. } => {
+                bound.as_ref().and_then(|b| b.listener.local_addr().ok())
+            }
             State::Serving { addr, .. } => *addr,
         }
     }
@@ -132,7 +182,7 @@ impl HttpPlugin {
     /// Whether the server speaks HTTPS (known once `init` ran).
     pub fn is_tls(&self) -> bool {
         match &*self.state.lock() {
-            State::Building { bound, .. } => bound.as_ref().is_some_and(|(_, o)| o.is_tls()),
+            State::Building { bound, .. } => bound.as_ref().is_some_and(|b| b.options.is_tls()),
             State::Serving { tls, .. } => *tls,
         }
     }
@@ -169,6 +219,29 @@ fn resolve(
     Ok(config)
 }
 
+/// The guard of `config`: token authorization (its passwords hashed on a blocking thread),
+/// else basic authentication, and the rate limiter.
+async fn guard_of(config: &HttpConfig) -> Result<Guard, RestError> {
+    let auth = if config.enable_token_auth {
+        let config = config.clone();
+        let auth = tokio::task::spawn_blocking(move || TokenAuth::from_config(&config))
+            .await
+            .map_err(|_| RestError::NotReady)??;
+        Auth::Token(Arc::new(auth))
+    } else {
+        match BasicAuth::from_config(&config.client_basic_auth)? {
+            Some(basic) => Auth::Basic(basic),
+            None => Auth::None,
+        }
+    };
+    let limiter = config
+        .rate_limiter
+        .as_ref()
+        .map(RateLimiter::from_config)
+        .transpose()?;
+    Ok(Guard::new(auth, limiter))
+}
+
 #[async_trait]
 impl Plugin for HttpPlugin {
     fn name(&self) -> &str {
@@ -185,6 +258,10 @@ impl Plugin for HttpPlugin {
         ]
     }
 
+    fn subcommands(&self) -> Vec<Subcommand> {
+        vec![security::subcommand()]
+    }
+
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
         let config = self.config(ctx)?;
         if config.disabled {
@@ -195,6 +272,11 @@ impl Plugin for HttpPlugin {
             return Ok(());
         }
         let options = ServerOptions::from_config(&config)?;
+        let guard = guard_of(&config).await?;
+        if let Some(auth) = guard.token_auth() {
+            info!(target: HttpPlugin::NAME, "token authorization enabled");
+            self.merge(security::router(Arc::clone(auth)))?;
+        }
         let addr: SocketAddr = config
             .endpoint
             .parse()
@@ -210,18 +292,24 @@ impl Plugin for HttpPlugin {
             "HTTP server bound"
         );
         if let State::Building { bound, .. } = &mut *self.state.lock() {
-            *bound = Some((listener, options));
+            *bound = Some(Bound {
+                listener,
+                options,
+                guard,
+            });
         }
         Ok(())
     }
 
     async fn after_init(&self, ctx: &InitContext) -> Result<(), BoxError> {
-        let (router, listener, options) = {
+        let (router, bound) = {
             let mut state = self.state.lock();
             let State::Building {
                 router,
                 bound,
                 disabled,
+                public,
+                groups,
             } = &mut *state
             else {
                 return Ok(());
@@ -233,19 +321,24 @@ impl Plugin for HttpPlugin {
                 };
                 return Ok(());
             }
-            let (listener, options) = bound.take().ok_or(RestError::NotReady)?;
+            let mut bound = bound.take().ok_or(RestError::NotReady)?;
+            if let Some(auth) = bound.guard.token_auth() {
+                auth.set_groups(std::mem::take(groups));
+            }
+            bound.guard = bound.guard.with_public(std::mem::take(public));
             let router = std::mem::take(router);
             *state = State::Serving {
-                addr: listener.local_addr().ok(),
-                tls: options.is_tls(),
+                addr: bound.listener.local_addr().ok(),
+                tls: bound.options.is_tls(),
             };
-            (router, listener, options)
+            (router, bound)
         };
-        info!(target: HttpPlugin::NAME, addr = ?listener.local_addr().ok(), "HTTP server serving");
+        info!(target: HttpPlugin::NAME, addr = ?bound.listener.local_addr().ok(), "HTTP server serving");
         ctx.spawn(server::serve(
-            listener,
+            bound.listener,
             router,
-            options,
+            bound.options,
+            bound.guard,
             ctx.shutdown_token(),
         ));
         Ok(())

@@ -23,9 +23,9 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tracing::{debug, info, warn};
 
 use super::HttpPlugin;
-use super::auth::{self, BasicAuth};
 use super::config::HttpConfig;
 use super::error::RestError;
+use super::guard::{self, Guard};
 use super::idle::{Activity, Tracked};
 use super::tls;
 
@@ -40,7 +40,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub(super) struct ServerOptions {
     tls: Option<TlsAcceptor>,
-    auth: Option<BasicAuth>,
     read_timeout: Option<Duration>,
     read_header_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -52,7 +51,6 @@ impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerOptions")
             .field("tls", &self.tls.is_some())
-            .field("basic_auth", &self.auth.is_some())
             .field("read_timeout", &self.read_timeout)
             .field("read_header_timeout", &self.read_header_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -71,7 +69,6 @@ impl ServerOptions {
     pub(super) fn from_config(config: &HttpConfig) -> Result<Self, RestError> {
         Ok(Self {
             tls: tls::acceptor(config)?,
-            auth: BasicAuth::from_config(&config.client_basic_auth)?,
             read_timeout: limit(config.read_timeout),
             read_header_timeout: limit(config.read_header_timeout),
             write_timeout: limit(config.write_timeout),
@@ -85,10 +82,10 @@ impl ServerOptions {
         self.tls.is_some()
     }
 
-    /// The plugins' routes wrapped in the configured middleware (outermost last).
-    fn wrap(&self, mut router: Router) -> Router {
-        if let Some(auth) = &self.auth {
-            router = router.layer(middleware::from_fn_with_state(auth.clone(), auth::require));
+    /// The plugins' routes wrapped in the guard and the configured limits (outermost last).
+    fn wrap(&self, mut router: Router, guard: Guard) -> Router {
+        if guard.is_active() {
+            router = router.layer(middleware::from_fn_with_state(guard, guard::check));
         }
         if let Some(read) = self.read_timeout {
             router = router.layer(RequestBodyTimeoutLayer::new(read));
@@ -123,9 +120,10 @@ pub(super) async fn serve(
     listener: TcpListener,
     router: Router,
     options: ServerOptions,
+    guard: Guard,
     shutdown: CancellationToken,
 ) {
-    let app = options.wrap(router);
+    let app = options.wrap(router, guard);
     let connections = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
