@@ -19,7 +19,13 @@ async fn serves_probes_metrics_and_log_api_then_stops_cleanly_on_sigterm() {
 
     let live = client.get(format!("{base}/liveness")).send().await.unwrap();
     assert_eq!(live.status(), 200);
-    let status: serde_json::Value = live.json().await.unwrap();
+    // Readiness can answer before every data sync watcher has reported its first resync
+    // (they register as they start watching): the agent's state settles on OK.
+    cninfra_testsupport::eventually("the agent's state OK", Duration::from_secs(10), || async {
+        agent.get_json("/liveness").await["state"] == 1
+    })
+    .await;
+    let status = agent.get_json("/liveness").await;
     assert_eq!(status["state"], 1);
     assert_eq!(status["build_version"], env!("CARGO_PKG_VERSION"));
     let plugins = status["plugins"].as_array().unwrap();
