@@ -14,8 +14,8 @@
 //! | [`linux-route`](RouteDescriptor) | `config/linux/l3/v2/route/<dst>/<iface>` | `ligato.linux.l3.Route` |
 //! | [`linux-arp`](ArpDescriptor) | `config/linux/l3/v2/arp/<iface>/<ip>` | `ligato.linux.l3.ARPEntry` |
 //! | [`linux-netns`](NetnsDescriptor) | `config/linux/namespace/v1/netns/<name>` | `cninfra.linux.namespace.NamedNetns` |
-//! | [`linux-host-interface`](HostInterfaceDescriptor) | `linux/host-interface/<ns>/<host>[/address/<addr>]` (southbound) | [`HostValue`] |
-//! | [`linux-netns-available`](NetnsAvailableDescriptor) | `linux/netns/available/<ns>` (southbound) | [`HostValue`] |
+//! | [`linux-host-interface`](SouthboundDescriptor) | `linux/host-interface/<ns>/<host>[/address/<addr>]` (southbound) | [`HostValue`] |
+//! | [`linux-netns-available`](SouthboundDescriptor) | `linux/netns/available/<ns>` (southbound) | [`HostValue`] |
 //!
 //! The admin state `linux/interface/state/<name>/UP|DOWN` and the link-local routes
 //! `linux/link-local-route/<iface>/dest-address/<dst>` are properties (derived values
@@ -88,7 +88,7 @@ pub use ownership::Ownership;
 pub use plugin::{LinuxPlugin, LinuxPluginBuilder};
 pub use route::RouteDescriptor;
 pub use shared::{INTERFACE_INDEX, InterfaceMeta};
-pub use southbound::{HostInterfaceDescriptor, NetnsAvailableDescriptor};
+pub use southbound::SouthboundDescriptor;
 pub use values::{AddressValue, BridgePortValue, HostValue};
 
 /// Log target of the Linux plugins.
@@ -159,8 +159,8 @@ impl Linux {
         scheduler.register(BridgePortDescriptor::new(shared.clone()))?;
         scheduler.register(RouteDescriptor::new(shared.clone()))?;
         scheduler.register(ArpDescriptor::new(shared.clone()))?;
-        scheduler.register(HostInterfaceDescriptor::new(shared.clone()))?;
-        scheduler.register(NetnsAvailableDescriptor::new(shared.clone()))?;
+        scheduler.register(SouthboundDescriptor::host_interfaces(shared.clone()))?;
+        scheduler.register(SouthboundDescriptor::netns_available(shared.clone()))?;
         Ok(Self {
             shared,
             scheduler: scheduler.clone(),

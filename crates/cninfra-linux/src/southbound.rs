@@ -89,31 +89,54 @@ fn southbound_only(key: &str) -> DescriptorError {
     DescriptorError::permanent(format!("`{key}` is a southbound value: NB cannot set it"))
 }
 
-/// `linux-host-interface`: `linux/host-interface/<ns>/<host>` (the link exists and is UP)
-/// and `.../<host>/address/<addr>`, for the links EXISTING interfaces name (upstream's
-/// `linux/interface/host-name/...`, in every namespace rather than the default one only).
+/// A retrieve-only descriptor of southbound values under one prefix:
+///
+/// - `linux-host-interface`: `linux/host-interface/<ns>/<host>`
+///   (the link exists and is UP) and `.../<host>/address/<addr>`, for the links EXISTING
+///   interfaces name (upstream's `linux/interface/host-name/...`, in every namespace rather
+///   than the default one only);
+/// - `linux-netns-available`: `linux/netns/available/<ns>`, for the
+///   PID and FD namespaces interface values name, present while the namespace can be
+///   entered; its values wait (PENDING) while it cannot, rather than failing (upstream
+///   issues #1285, #1373).
 #[derive(Debug)]
-pub struct HostInterfaceDescriptor {
+pub struct SouthboundDescriptor {
+    name: &'static str,
+    prefix: &'static str,
     shared: Shared,
 }
 
-impl HostInterfaceDescriptor {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
+impl SouthboundDescriptor {
+    /// `linux-host-interface`.
+    pub(crate) fn host_interfaces(shared: Shared) -> Self {
+        Self {
+            name: HOST_INTERFACE_DESCRIPTOR,
+            prefix: keys::HOST_INTERFACE_PREFIX,
+            shared,
+        }
+    }
+
+    /// `linux-netns-available`.
+    pub(crate) fn netns_available(shared: Shared) -> Self {
+        Self {
+            name: NETNS_AVAILABLE_DESCRIPTOR,
+            prefix: keys::NETNS_AVAILABLE_PREFIX,
+            shared,
+        }
     }
 }
 
-impl TypedDescriptor for HostInterfaceDescriptor {
+impl TypedDescriptor for SouthboundDescriptor {
     type Value = HostValue;
     type Metadata = ();
     const SUPPORTS_RETRIEVE: bool = true;
 
     fn name(&self) -> &str {
-        HOST_INTERFACE_DESCRIPTOR
+        self.name
     }
 
     fn key_prefix(&self) -> &str {
-        keys::HOST_INTERFACE_PREFIX
+        self.prefix
     }
 
     fn nb_key_prefix(&self) -> Option<&str> {
@@ -137,58 +160,6 @@ impl TypedDescriptor for HostInterfaceDescriptor {
         &self,
         _correlate: &[Correlated<'_, HostValue, ()>],
     ) -> RetrieveResult<HostValue, ()> {
-        Ok(retrieved(&self.shared, keys::HOST_INTERFACE_PREFIX))
-    }
-}
-
-/// `linux-netns-available`: `linux/netns/available/<ns>`, for the PID and FD namespaces
-/// interface values name, present while the namespace can be entered; its values wait
-/// (PENDING) while it cannot, rather than failing (upstream issues #1285, #1373).
-#[derive(Debug)]
-pub struct NetnsAvailableDescriptor {
-    shared: Shared,
-}
-
-impl NetnsAvailableDescriptor {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
-    }
-}
-
-impl TypedDescriptor for NetnsAvailableDescriptor {
-    type Value = HostValue;
-    type Metadata = ();
-    const SUPPORTS_RETRIEVE: bool = true;
-
-    fn name(&self) -> &str {
-        NETNS_AVAILABLE_DESCRIPTOR
-    }
-
-    fn key_prefix(&self) -> &str {
-        keys::NETNS_AVAILABLE_PREFIX
-    }
-
-    fn nb_key_prefix(&self) -> Option<&str> {
-        None
-    }
-
-    fn create(&self, key: &str, _value: &HostValue) -> Result<(), DescriptorError> {
-        Err(southbound_only(key))
-    }
-
-    fn delete(
-        &self,
-        key: &str,
-        _value: &HostValue,
-        _meta: Option<&()>,
-    ) -> Result<(), DescriptorError> {
-        Err(southbound_only(key))
-    }
-
-    fn retrieve(
-        &self,
-        _correlate: &[Correlated<'_, HostValue, ()>],
-    ) -> RetrieveResult<HostValue, ()> {
-        Ok(retrieved(&self.shared, keys::NETNS_AVAILABLE_PREFIX))
+        Ok(retrieved(&self.shared, self.prefix))
     }
 }
