@@ -33,7 +33,7 @@
 //! | `datasync` | [`datasync`]: watch with resync, publishers, statuses in the store | no |
 //! | `kafka` | [`kafka`]: Kafka multiplexer | no |
 //! | `models` | [`models`]: models (spec, protobuf message or serde type, name template), their registry and encodings (proto3 JSON) | no |
-//! | `ligato` | [`ligato`]: upstream's (vpp-agent) protobuf messages and models | no |
+//! | `ligato` | `ligato` (re-exports `cninfra-ligato`): upstream's (vpp-agent) protobuf messages and models | no |
 //! | `kvscheduler` | [`kvscheduler`]: desired-state reconciliation (with `models`) | no |
 //! | `grpc` | [`grpc`]: gRPC server plugin | no |
 //! | `full` | everything above | no |
