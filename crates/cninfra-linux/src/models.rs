@@ -20,21 +20,13 @@ pub(crate) struct LinuxModels {
 
 impl LinuxModels {
     fn new() -> Result<Self, ModelError> {
-        fn model_of<M: 'static>(registry: &ModelRegistry) -> Result<Arc<Model>, ModelError> {
-            registry
-                .for_type::<M>()
-                .cloned()
-                .ok_or_else(|| ModelError::Unknown {
-                    what: std::any::type_name::<M>().to_owned(),
-                })
-        }
         let mut registry = ModelRegistry::new();
         cninfra_ligato::register_linux(&mut registry)?;
         Ok(Self {
-            interface: model_of::<Interface>(&registry)?,
-            route: model_of::<Route>(&registry)?,
-            arp: model_of::<ArpEntry>(&registry)?,
-            netns: model_of::<NamedNetns>(&registry)?,
+            interface: registry.model_of::<Interface>()?,
+            route: registry.model_of::<Route>()?,
+            arp: registry.model_of::<ArpEntry>()?,
+            netns: registry.model_of::<NamedNetns>()?,
             registry,
         })
     }
@@ -60,7 +52,7 @@ pub fn models() -> ModelRegistry {
 
 /// `config/linux/interfaces/v2/interface/<name>`.
 pub fn interface_key(name: &str) -> String {
-    format!("{}{name}", linux().interface.key_prefix())
+    linux().interface.key(name)
 }
 
 /// `config/linux/l3/v2/route/<dst-network>/<outgoing-interface>`, with the destination
@@ -70,17 +62,17 @@ pub fn route_key(dst_network: &str, outgoing_interface: &str) -> String {
     let dst = dst_network
         .parse::<ipnet::IpNet>()
         .map_or_else(|_| dst_network.to_owned(), |net| net.trunc().to_string());
-    format!("{}{dst}/{outgoing_interface}", linux().route.key_prefix())
+    linux().route.key(&format!("{dst}/{outgoing_interface}"))
 }
 
 /// `config/linux/l3/v2/arp/<interface>/<ip>`.
 pub fn arp_key(interface: &str, ip_address: &str) -> String {
-    format!("{}{interface}/{ip_address}", linux().arp.key_prefix())
+    linux().arp.key(&format!("{interface}/{ip_address}"))
 }
 
 /// `config/linux/namespace/v1/netns/<name>` (cninfra's named-namespace model).
 pub fn netns_key(name: &str) -> String {
-    format!("{}{name}", linux().netns.key_prefix())
+    linux().netns.key(name)
 }
 
 #[cfg(test)]

@@ -102,6 +102,12 @@ impl Model {
         }
     }
 
+    /// The key of the instance named `name`: the key prefix and the name joined as upstream
+    /// joins them ([`key::join`](crate::key::join)).
+    pub fn key(&self, name: &str) -> String {
+        crate::key::join(&self.key_prefix, name)
+    }
+
     /// The key of a value read through [`Fields`] (a `DynamicMessage`, a JSON object).
     ///
     /// # Errors
@@ -344,6 +350,18 @@ impl ModelRegistry {
     /// The model of a full proto name (or a serde model's Rust type name).
     pub fn for_proto_name(&self, proto_name: &str) -> Option<&Arc<Model>> {
         self.by_proto_name.get(proto_name).map(|&i| &self.models[i])
+    }
+
+    /// The model of the Rust type `T`, or an error naming the type.
+    ///
+    /// # Errors
+    /// [`ModelError::Unknown`] when `T` has no model.
+    pub fn model_of<T: 'static>(&self) -> Result<Arc<Model>, ModelError> {
+        self.for_type::<T>()
+            .cloned()
+            .ok_or_else(|| ModelError::Unknown {
+                what: std::any::type_name::<T>().to_owned(),
+            })
     }
 
     /// The model of the Rust type `T`.

@@ -87,20 +87,12 @@ struct VppModels {
 
 impl VppModels {
     fn new() -> Result<Self, ModelError> {
-        fn model_of<M: 'static>(registry: &ModelRegistry) -> Result<Arc<Model>, ModelError> {
-            registry
-                .for_type::<M>()
-                .cloned()
-                .ok_or_else(|| ModelError::Unknown {
-                    what: std::any::type_name::<M>().to_owned(),
-                })
-        }
         let mut registry = ModelRegistry::new();
         cninfra_ligato::register_vpp(&mut registry)?;
         Ok(Self {
-            interface: model_of::<Interface>(&registry)?,
-            bridge_domain: model_of::<BridgeDomain>(&registry)?,
-            fib: model_of::<FibEntry>(&registry)?,
+            interface: registry.model_of::<Interface>()?,
+            bridge_domain: registry.model_of::<BridgeDomain>()?,
+            fib: registry.model_of::<FibEntry>()?,
             registry,
         })
     }
@@ -143,18 +135,18 @@ pub fn models() -> ModelRegistry {
 
 /// The key of an interface (model `vpp.interfaces`).
 pub fn interface_key(name: &str) -> String {
-    format!("{}{name}", vpp().interface.key_prefix())
+    vpp().interface.key(name)
 }
 
 /// The key of a bridge domain (model `vpp.l2.bridge-domain`).
 pub fn bridge_domain_key(name: &str) -> String {
-    format!("{}{name}", vpp().bridge_domain.key_prefix())
+    vpp().bridge_domain.key(name)
 }
 
 /// The key of a FIB entry (model `vpp.l2.fib`, template
 /// `{{.BridgeDomain}}/mac/{{.PhysAddress}}`).
 pub fn fib_key(bridge_domain: &str, mac: &str) -> String {
-    format!("{}{bridge_domain}/mac/{mac}", vpp().fib.key_prefix())
+    vpp().fib.key(&format!("{bridge_domain}/mac/{mac}"))
 }
 
 /// The key of the derived value "interface is a member of the bridge domain".
