@@ -28,14 +28,13 @@ async fn seeded(test: &str) -> (TestAgent, tempfile::TempDir) {
 #[tokio::test]
 async fn status_in_table_and_json() {
     let agent = TestAgent::start("ctl-status").await;
-    let mut ready = agent.ctl(&["status", "-f", "json"]).await.json();
-    for _ in 0..100 {
-        if ready["ready"] == true {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        ready = agent.ctl(&["status", "-f", "json"]).await.json();
-    }
+    cninfra_testsupport::eventually(
+        "the agent ready",
+        std::time::Duration::from_secs(5),
+        || async { agent.ctl(&["status", "-f", "json"]).await.json()["ready"] == true },
+    )
+    .await;
+    let ready = agent.ctl(&["status", "-f", "json"]).await.json();
     assert_eq!(ready["ready"], true, "{ready}");
     assert_eq!(ready["live"], true);
     let plugins: Vec<&str> = ready["plugins"]
