@@ -333,6 +333,30 @@ impl LinkChange {
         Self::default()
     }
 
+    /// `link` as it is after this change (the carrier aside, which the kernel decides).
+    pub fn apply_to(&self, link: &mut Link) {
+        if let Some(name) = &self.name {
+            link.name.clone_from(name);
+        }
+        if let Some(mtu) = self.mtu {
+            link.mtu = mtu;
+        }
+        if let Some(mac) = self.mac {
+            link.mac = Some(mac);
+        }
+        if let Some(alias) = &self.alias {
+            link.alias = Some(alias.clone()).filter(|a| !a.is_empty());
+        }
+        match self.master {
+            Some(Master::Index(master)) => link.master = Some(master),
+            Some(Master::Detach) => link.master = None,
+            None => {}
+        }
+        if let Some(up) = self.up {
+            link.up = up;
+        }
+    }
+
     /// Sets administratively up or down.
     pub fn up(mut self, up: bool) -> Self {
         self.up = Some(up);

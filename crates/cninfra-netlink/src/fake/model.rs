@@ -355,26 +355,7 @@ impl World {
             return Err(Cause::Errno(Errno::EINVAL));
         }
         let mut link = current.clone();
-        if let Some(name) = &change.name {
-            link.name = name.clone();
-        }
-        if let Some(mtu) = change.mtu {
-            link.mtu = mtu;
-        }
-        if let Some(mac) = change.mac {
-            link.mac = Some(mac);
-        }
-        if let Some(alias) = &change.alias {
-            link.alias = Some(alias.clone()).filter(|a| !a.is_empty());
-        }
-        match change.master {
-            Some(Master::Index(master)) => link.master = Some(master),
-            Some(Master::Detach) => link.master = None,
-            None => {}
-        }
-        if let Some(up) = change.up {
-            link.up = up;
-        }
+        change.apply_to(&mut link);
         let went_down = current.up && !link.up;
         let peer = self.existing(ns, index)?.peer.clone();
         if let Some(fake) = self.model_mut(ns)?.links.get_mut(&index) {

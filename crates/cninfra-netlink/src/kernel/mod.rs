@@ -6,6 +6,7 @@ mod neighbour;
 mod route;
 mod socket;
 mod sockets;
+mod trim;
 
 use std::collections::HashSet;
 use std::fmt::Display;
@@ -84,19 +85,20 @@ impl KernelNetlink {
     }
 }
 
-/// Applies the `change` left after creating the link `name`, and reads the link back.
+/// Reads the link `name` just created and applies the `change` left to do on it.
 fn finish_new_link(socket: &Socket, name: &str, change: &LinkChange) -> Result<Link, Cause> {
     let gone = || {
         Cause::Protocol(format!(
             "link {name} was created but is gone when read back"
         ))
     };
-    let created = link::get(socket, &LinkRef::Name(name.to_string()))?.ok_or_else(gone)?;
-    if change.is_empty() {
-        return Ok(created);
+    let mut created = link::get(socket, &LinkRef::Name(name.to_string()))?.ok_or_else(gone)?;
+    if !change.is_empty() {
+        // Not read back: the change is what the kernel acknowledged.
+        link::set(socket, created.index, change)?;
+        change.apply_to(&mut created);
     }
-    link::set(socket, created.index, change)?;
-    link::get(socket, &LinkRef::Index(created.index))?.ok_or_else(gone)
+    Ok(created)
 }
 
 /// The indexes of the links of `ns` now.

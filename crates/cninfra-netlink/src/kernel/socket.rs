@@ -16,6 +16,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use parking_lot::Mutex;
 
+use super::trim::trim_link_message;
 use crate::Cause;
 
 /// The receive buffer: the kernel sends dump parts of up to 32 KiB; twice that leaves room.
@@ -244,7 +245,8 @@ impl Iterator for Messages<'_> {
         if self.rest.is_empty() {
             return None;
         }
-        let message = match NetlinkMessage::deserialize(self.rest) {
+        let trimmed = trim_link_message(self.rest);
+        let message = match NetlinkMessage::deserialize(trimmed.as_deref().unwrap_or(self.rest)) {
             Ok(message) => message,
             Err(err) => {
                 // The rest cannot be split reliably either.
@@ -252,7 +254,13 @@ impl Iterator for Messages<'_> {
                 return Some(Err(err));
             }
         };
-        let length = nlmsg_align(message.header.length as usize);
+        // The length as sent (a trimmed message is shorter).
+        let sent = self
+            .rest
+            .get(0..4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_ne_bytes);
+        let length = nlmsg_align(sent as usize);
         self.rest = self.rest.get(length..).unwrap_or_default();
         if length == 0 {
             self.rest = &[];
