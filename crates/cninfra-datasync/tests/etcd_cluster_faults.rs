@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cninfra_datasync::{Event, StoreSource, Watcher};
 use cninfra_health::{State, StatusCheckPlugin};
-use cninfra_kv_etcd::{EtcdConfig, EtcdPlugin};
 use cninfra_kv_etcd::etcd_client::{self, Client, CompactionOptions, DeleteOptions, GetOptions};
+use cninfra_kv_etcd::{EtcdConfig, EtcdPlugin};
 use cninfra_testsupport::{EtcdCluster, eventually, free_port};
 use parking_lot::Mutex;
-use tokio::net::{TcpListener, TcpStream};
 use support::{PREFIX, Stack, quick_config};
+use tokio::net::{TcpListener, TcpStream};
 
 /// The watched prefix, relative to the agent prefix.
 const WATCHED: &str = "config/app/";
@@ -162,7 +162,9 @@ impl Seen {
                         resync.done.ok();
                     }
                     Event::Change(change) => {
-                        shared.lock().change(&change.key, change.value.clone(), change.revision);
+                        shared
+                            .lock()
+                            .change(&change.key, change.value.clone(), change.revision);
                         change.done.ok();
                     }
                 }
@@ -363,12 +365,13 @@ async fn put_once(kv: &mut etcd_client::KvClient, key: &str, n: usize) -> u64 {
     let value = n.to_string();
     let deadline = Instant::now() + WAIT;
     loop {
-        assert!(Instant::now() < deadline, "{key} not stored within {WAIT:?}");
-        match tokio::time::timeout(REQUEST, kv.put(key, value.as_str(), None)).await {
-            Ok(Ok(response)) => {
-                return response.header().map_or(0, |h| h.revision().unsigned_abs());
-            }
-            Ok(Err(_)) | Err(_) => {}
+        assert!(
+            Instant::now() < deadline,
+            "{key} not stored within {WAIT:?}"
+        );
+        let put = kv.put(key, value.as_str(), None);
+        if let Ok(Ok(response)) = tokio::time::timeout(REQUEST, put).await {
+            return response.header().map_or(0, |h| h.revision().unsigned_abs());
         }
         // The outcome is unknown: did it land?
         if let Ok(Ok(found)) = tokio::time::timeout(REQUEST, kv.get(key, None)).await
@@ -492,11 +495,17 @@ async fn history_compacted_while_the_agent_is_cut_off() {
     let mut kv = client.kv_client();
     let prefix = format!("{PREFIX}{WATCHED}k0001");
     let delete = kv.delete(prefix.as_str(), Some(DeleteOptions::new().with_prefix()));
-    let gone = tokio::time::timeout(REQUEST, delete).await.unwrap().unwrap();
+    let gone = tokio::time::timeout(REQUEST, delete)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(gone.deleted(), 100);
     let revision = gone.header().map_or(0, |h| h.revision());
     let compact = kv.compact(revision, Some(CompactionOptions::new().with_physical()));
-    tokio::time::timeout(REQUEST, compact).await.unwrap().unwrap();
+    tokio::time::timeout(REQUEST, compact)
+        .await
+        .unwrap()
+        .unwrap();
     puts.retain(|(key, _)| !key.starts_with(&format!("{WATCHED}k0001")));
 
     for proxy in &mut proxies {
@@ -506,7 +515,10 @@ async fn history_compacted_while_the_agent_is_cut_off() {
     agent.wait_caught_up(&client).await;
     let figures = agent.seen.lock().figures(&puts);
     assert!(
-        figures.resyncs.iter().any(|cause| cause.contains("compacted")),
+        figures
+            .resyncs
+            .iter()
+            .any(|cause| cause.contains("compacted")),
         "the watch asked for a resync: {:?}",
         figures.resyncs
     );
