@@ -176,14 +176,25 @@ impl EtcdStore {
     pub(crate) async fn probe(&self) -> Result<ServerMark, KvError> {
         let kv = self.kv_client()?;
         let options = GetOptions::new().with_count_only();
-        let response = self
+        let answer = self
             .read("probe", || {
                 let (mut kv, options) = (kv.clone(), options.clone());
                 async move { kv.get(PROBE_KEY, Some(options)).await }
             })
-            .await?
-            .map_err(|err| kv_error(&self.inner.name, "probe", err))?;
-        Ok(ServerMark::of(response.header()))
+            .await?;
+        match answer {
+            Ok(response) => Ok(ServerMark::of(response.header())),
+            // etcd checks permissions after the read index: the quorum answered, but this
+            // user may not read the key. The member's status has the mark.
+            Err(etcd_client::Error::GRpcStatus(status))
+                if status.code() == tonic::Code::PermissionDenied =>
+            {
+                let mut raw = self.clients()?.raw.clone();
+                let status = self.request("status", raw.status()).await?;
+                Ok(ServerMark::of(status.header()))
+            }
+            Err(err) => Err(kv_error(&self.inner.name, "probe", err)),
+        }
     }
 
     pub(crate) fn reconnect_interval(&self) -> Duration {
