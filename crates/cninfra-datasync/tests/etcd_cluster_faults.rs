@@ -382,8 +382,12 @@ async fn put_once(kv: &mut etcd_client::KvClient, key: &str, n: usize) -> u64 {
     }
 }
 
+/// The leader is SIGKILLed after 2,000 of 10,000 puts and started again after 3,500; then
+/// each other member in turn (killed after 5,000 and 8,000, started again 1,500 puts
+/// later), so that whichever member serves the agent's watch, its stream breaks at least
+/// once while puts flow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_leader_killed_during_10000_puts() {
+async fn the_leader_then_each_member_killed_during_10000_puts() {
     let started = Instant::now();
     let mut cluster = EtcdCluster::start(3).await;
     let agent = Agent::start(cluster.endpoints()).await;
@@ -392,11 +396,25 @@ async fn the_leader_killed_during_10000_puts() {
 
     let puts = put_keys(&client, 0, 10_000, &progress);
     let fault = async {
-        reached(&progress, 3_000).await;
+        reached(&progress, 2_000).await;
         let leader = cluster.leader().await;
         cluster.kill(leader);
-        let next = cluster.leader().await;
-        assert_ne!(next, leader);
+        assert_ne!(cluster.leader().await, leader, "another member leads");
+        let others = [follower_of(leader), follower_of(follower_of(leader))];
+        let mut victims = [leader].into_iter().chain(others).peekable();
+        let mut at = 2_000;
+        while let Some(victim) = victims.next() {
+            at += 1_500;
+            reached(&progress, at).await;
+            cluster.run(victim).await;
+            cluster.leader().await;
+            if let Some(&next) = victims.peek() {
+                at += 1_500;
+                reached(&progress, at).await;
+                cluster.kill(next);
+                cluster.leader().await;
+            }
+        }
     };
     let (puts, ()) = tokio::join!(puts, fault);
 
@@ -405,7 +423,7 @@ async fn the_leader_killed_during_10000_puts() {
     agent.wait_etcd(State::Ok).await;
     let figures = agent.seen.lock().figures(&puts);
     figures.check(
-        "leader SIGKILLed during 10000 puts",
+        "leader, then each other member, SIGKILLed and restarted during 10000 puts",
         &agent.readiness.lock(),
         started.elapsed(),
     );
