@@ -1,6 +1,6 @@
-//! Data sync over a 3-member etcd cluster under faults: the leader killed (SIGKILL) during
-//! 10,000 puts, a member restarted, quorum lost and regained, the history compacted while
-//! the agent is cut off. A real watcher (the etcd plugin configured with all three
+//! Data sync over a 3-member etcd cluster under faults: the leader, then each other
+//! member, killed (SIGKILL) and restarted during 10,000 puts; a member restarted, quorum
+//! lost and regained; the history compacted while the agent is cut off. A real watcher (the etcd plugin configured with all three
 //! endpoints, data sync, one watching plugin) must see every acknowledged put exactly once
 //! and in revision order, or get a resync whose state equals etcd's; the etcd plugin's
 //! status (and with it the agent's readiness) follows the cluster's quorum.
