@@ -4,6 +4,7 @@
 //! unique key prefixes and polling with a deadline.
 
 mod etcd;
+mod etcd_cluster;
 pub mod measure;
 mod ports;
 mod process;
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use etcd::{EtcdServer, etcd_connect_options};
+pub use etcd_cluster::EtcdCluster;
 pub use process::ServerProcess;
 pub use redis::RedisServer;
 pub use tansu::TansuServer;

@@ -13,7 +13,9 @@ use crate::LOG;
 use crate::connect::Connector;
 use crate::store::EtcdStore;
 
-/// Checks the connection every interval (connecting first when the start was delayed).
+/// Checks the connection every interval (connecting first when the start was delayed) by a
+/// [probe](EtcdStore::probe) that needs the cluster's quorum: the status follows the
+/// quorum, not whether some member answers.
 #[derive(Debug)]
 pub(crate) struct Monitor {
     pub(crate) store: EtcdStore,
@@ -32,7 +34,7 @@ impl Monitor {
             if self.store.has_connected() {
                 let checked = tokio::select! {
                     () = stop.cancelled() => return,
-                    checked = self.store.server_mark() => checked,
+                    checked = self.store.probe() => checked,
                 };
                 match checked {
                     Ok(_) => self.connection.up(),

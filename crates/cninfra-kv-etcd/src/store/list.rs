@@ -66,7 +66,7 @@ impl Cursor {
             "list_values"
         };
         loop {
-            let mut kv = self.store.kv_client()?;
+            let kv = self.store.kv_client()?;
             let mut options = GetOptions::new()
                 .with_range(self.end.clone())
                 .with_limit(self.limit);
@@ -75,7 +75,10 @@ impl Cursor {
             }
             let result = self
                 .store
-                .timed(op, kv.get(start.clone(), Some(options)))
+                .read(op, || {
+                    let (mut kv, options, start) = (kv.clone(), options.clone(), start.clone());
+                    async move { kv.get(start, Some(options)).await }
+                })
                 .await?;
             let mut response = match result {
                 Ok(response) => response,

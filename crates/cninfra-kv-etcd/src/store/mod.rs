@@ -14,19 +14,28 @@ use cninfra_kv::{
     Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
     WatchStream, async_trait, validate_key,
 };
-use etcd_client::{Client, CompactionOptions, KvClient, LeaseClient, WatchClient};
+use etcd_client::{Client, CompactionOptions, GetOptions, KvClient, LeaseClient, WatchClient};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::debug;
 
 use crate::LOG;
 use crate::config::EtcdConfig;
 use crate::connect::{Connector, ServerMark};
-use crate::error::{EtcdError, kv_error};
+use crate::error::{EtcdError, gist, is_unavailable, kv_error};
 
 pub(crate) use keys::KeyRange;
 
 /// Largest response the client decodes (a list page, a watch response): etcd values may
 /// reach the server's request limit, and a page holds many.
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// The key the [probe](EtcdStore::probe) reads (upstream's health check key); it need not
+/// exist.
+const PROBE_KEY: &str = "/probe-etcd-connection";
+
+/// Pause between two attempts of a read whose member was unreachable.
+const RETRY_READ: Duration = Duration::from_millis(20);
 
 /// The KV broker API on an etcd v3 server: revisions, TTLs by leases, transactions,
 /// prefix watches from a revision that survive etcd restarts. Cheap to clone; clones share
@@ -65,6 +74,9 @@ struct Inner {
     clients: OnceLock<Clients>,
     op_timeout: Duration,
     reconnect_interval: Duration,
+    /// More than one endpoint: a read that found its member unreachable is tried again
+    /// (on another member).
+    cluster: bool,
     closed: CancellationToken,
 }
 
@@ -113,6 +125,7 @@ impl EtcdStore {
                 clients: OnceLock::new(),
                 op_timeout: config.operation_timeout,
                 reconnect_interval: config.reconnect_interval,
+                cluster: connector.endpoints.len() > 1,
                 closed: CancellationToken::new(),
             }),
         }
@@ -156,11 +169,32 @@ impl EtcdStore {
             .map(drop)
     }
 
-    /// The server's revision, cluster id and term (a cheap status request).
-    pub(crate) async fn server_mark(&self) -> Result<ServerMark, KvError> {
-        let mut raw = self.clients()?.raw.clone();
-        let status = self.request("status", raw.status()).await?;
-        Ok(ServerMark::of(status.header()))
+    /// The cluster's revision, id and term, by a linearizable read: it needs a leader and a
+    /// quorum behind it, so it fails (within the operation timeout) when the cluster lost
+    /// its quorum, however many members still answer; and the revision is the cluster's,
+    /// not that of a member lagging behind.
+    pub(crate) async fn probe(&self) -> Result<ServerMark, KvError> {
+        let kv = self.kv_client()?;
+        let options = GetOptions::new().with_count_only();
+        let answer = self
+            .read("probe", || {
+                let (mut kv, options) = (kv.clone(), options.clone());
+                async move { kv.get(PROBE_KEY, Some(options)).await }
+            })
+            .await?;
+        match answer {
+            Ok(response) => Ok(ServerMark::of(response.header())),
+            // etcd checks permissions after the read index: the quorum answered, but this
+            // user may not read the key. The member's status has the mark.
+            Err(etcd_client::Error::GRpcStatus(status))
+                if status.code() == tonic::Code::PermissionDenied =>
+            {
+                let mut raw = self.clients()?.raw.clone();
+                let status = self.request("status", raw.status()).await?;
+                Ok(ServerMark::of(status.header()))
+            }
+            Err(err) => Err(kv_error(&self.inner.name, "probe", err)),
+        }
     }
 
     pub(crate) fn reconnect_interval(&self) -> Duration {
@@ -213,11 +247,49 @@ impl EtcdStore {
     ) -> Result<Result<T, etcd_client::Error>, KvError> {
         tokio::time::timeout(self.inner.op_timeout, call)
             .await
-            .map_err(|_| KvError::Timeout {
-                store: self.inner.name.clone(),
-                op,
-                after: self.inner.op_timeout,
-            })
+            .map_err(|_| self.timeout(op))
+    }
+
+    /// Runs a request that changes nothing (a read, creating a watch) within the operation
+    /// timeout. With several endpoints it is made again while it fails as unavailable:
+    /// the client's balancer keeps sending some requests to a member that is down, and
+    /// the next attempt may go to one that is up. The client's error of the last attempt
+    /// is left as is; a timeout without one is [`KvError::Timeout`].
+    pub(crate) async fn read<T, F, Fut>(
+        &self,
+        op: &'static str,
+        mut call: F,
+    ) -> Result<Result<T, etcd_client::Error>, KvError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        if !self.inner.cluster {
+            return self.timed(op, call()).await;
+        }
+        let deadline = Instant::now() + self.inner.op_timeout;
+        loop {
+            let answer = tokio::time::timeout_at(deadline, call()).await;
+            match answer {
+                Ok(Err(err)) if is_unavailable(&err) && Instant::now() < deadline => {
+                    debug!(target: LOG, op, error = %gist(&err), "a member did not answer; trying again");
+                    tokio::time::sleep(RETRY_READ).await;
+                    if Instant::now() >= deadline {
+                        return Ok(Err(err));
+                    }
+                }
+                Ok(answer) => return Ok(answer),
+                Err(_) => return Err(self.timeout(op)),
+            }
+        }
+    }
+
+    fn timeout(&self, op: &'static str) -> KvError {
+        KvError::Timeout {
+            store: self.inner.name.clone(),
+            op,
+            after: self.inner.op_timeout,
+        }
     }
 
     fn revision_arg(&self, revision: u64) -> Result<i64, KvError> {
@@ -304,8 +376,14 @@ impl KvStore for EtcdStore {
 
     async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {
         validate_key(key)?;
-        let mut kv = self.kv_client()?;
-        let mut response = self.request("get", kv.get(key, None)).await?;
+        let kv = self.kv_client()?;
+        let mut response = self
+            .read("get", || {
+                let mut kv = kv.clone();
+                async move { kv.get(key, None).await }
+            })
+            .await?
+            .map_err(|err| kv_error(&self.inner.name, "get", err))?;
         Ok(response.take_kvs().into_iter().next().map(|found| {
             let revision = u64::try_from(found.mod_revision()).unwrap_or(0);
             let (_, value) = found.into_key_value();
@@ -377,7 +455,7 @@ impl KvStore for EtcdStore {
     }
 
     async fn revision(&self) -> Result<u64, KvError> {
-        Ok(self.server_mark().await?.revision)
+        Ok(self.probe().await?.revision)
     }
 
     async fn close(&self) -> Result<(), KvError> {

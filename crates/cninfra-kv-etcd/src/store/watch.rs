@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 use super::keys::KeyRange;
 use super::{EtcdStore, LOG, revision_of};
 use crate::connect::ServerMark;
+use crate::error::kv_error;
 
 type Item = Result<WatchEvent, KvError>;
 
@@ -90,21 +91,52 @@ struct Watcher {
 impl Watcher {
     /// Creates the etcd watch from `next` and waits until etcd confirms it.
     async fn create(&self) -> Result<(etcd_client::WatchStream, ServerMark), KvError> {
-        let mut client = self.store.watch_client()?;
+        let client = self.store.watch_client()?;
         let mut options = WatchOptions::new()
             .with_range(self.range.end.clone())
             .with_prev_key();
         if self.next > 0 {
             options = options.with_start_revision(i64::try_from(self.next).unwrap_or(i64::MAX));
         }
-        let watch = client.watch(self.range.start.clone(), Some(options));
-        let mut stream = self.store.request("watch", watch).await?;
-        match self.store.request("watch", stream.message()).await? {
-            Some(created) => Ok((stream, ServerMark::of(created.header()))),
-            None => Err(KvError::Unavailable {
+        let created = self
+            .store
+            .read("watch", || {
+                let (mut client, options) = (client.clone(), options.clone());
+                let start = self.range.start.clone();
+                async move {
+                    let mut stream = client.watch(start, Some(options)).await?;
+                    let created = stream.message().await?;
+                    Ok((stream, created))
+                }
+            })
+            .await?
+            .map_err(|err| kv_error(self.store.name(), "watch", err))?;
+        match created {
+            (stream, Some(created)) => {
+                let mark = self.confirm(ServerMark::of(created.header())).await;
+                Ok((stream, mark))
+            }
+            (_, None) => Err(KvError::Unavailable {
                 store: self.store.name().to_owned(),
                 source: "etcd closed the watch stream before confirming it".into(),
             }),
+        }
+    }
+
+    /// `mark` of the member that created the watch, or the cluster's when that member looks
+    /// reset: a member that just came back may lag behind the others (an older revision or
+    /// term) without having lost anything, so a linearizable probe decides. A reset
+    /// server, or a cluster that does not answer the probe, leaves `mark` as it is.
+    async fn confirm(&self, mark: ServerMark) -> ServerMark {
+        let Some(before) = self.mark.filter(|before| mark.is_reset_since(before)) else {
+            return mark;
+        };
+        match self.store.probe().await {
+            Ok(cluster) if !cluster.is_reset_since(&before) => {
+                debug!(target: LOG, member = mark.revision, cluster = cluster.revision, "the watch's member lags behind the cluster");
+                cluster
+            }
+            _ => mark,
         }
     }
 
