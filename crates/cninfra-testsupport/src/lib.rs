@@ -8,6 +8,9 @@ pub mod measure;
 mod ports;
 mod process;
 mod redis;
+mod redis_cluster;
+mod redis_sentinel;
+mod resp;
 mod tansu;
 mod tls;
 
@@ -19,6 +22,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub use etcd::{EtcdServer, etcd_connect_options};
 pub use process::ServerProcess;
 pub use redis::RedisServer;
+pub use redis_cluster::{CLUSTER_NODES, RedisCluster};
+pub use redis_sentinel::{RedisSentinels, SENTINEL_MASTER_NAME, SENTINELS};
 pub use tansu::TansuServer;
 pub use tls::TlsFiles;
 
