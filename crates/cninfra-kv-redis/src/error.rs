@@ -95,6 +95,10 @@ pub enum RedisError {
         /// The server's current setting.
         current: String,
     },
+    /// Sentinel mode: the master's connection was lost and the sentinels have not named
+    /// a master that answers as one since.
+    #[error("lost the redis master; waiting for the sentinels to name one that answers")]
+    MasterUnconfirmed,
     /// `wait-for-replicas`: fewer replicas than configured confirmed a write in time. The
     /// master applied it; whether it survives a failover is unknown.
     #[error(

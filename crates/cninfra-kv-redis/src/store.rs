@@ -70,6 +70,9 @@ pub(crate) struct Inner {
     master: RwLock<(String, Con)>,
     /// A search for a new master is under way.
     pub(crate) following: AtomicBool,
+    /// Sentinel mode: the master's connection failed and the sentinels have not confirmed
+    /// a master since; commands are refused (see [`crate::failover`]).
+    pub(crate) unconfirmed: AtomicBool,
     pub(crate) command_timeout: Duration,
     pub(crate) enable_keyspace_events: bool,
     /// Writes go through [`scripts`] (see [`RedisConfig::exact_watch_values`]).
@@ -149,6 +152,7 @@ impl RedisStore {
                 target,
                 master: RwLock::new((address, con)),
                 following: AtomicBool::new(false),
+                unconfirmed: AtomicBool::new(false),
                 command_timeout: config.command_timeout(),
                 enable_keyspace_events: config.enable_keyspace_events,
                 exact_values: config.exact_watch_values,
@@ -187,19 +191,35 @@ impl RedisStore {
         op: &'static str,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, KvError> {
-        if self.inner.is_closed.load(Ordering::Relaxed) {
-            return Err(KvError::Closed {
-                store: self.inner.name.clone(),
-            });
-        }
+        self.usable()?;
         let result = call.await;
         self.inner.state.observe(&result);
         if let Err(err) = &result
             && (crate::error::is_connection_error(err) || err.code() == Some("READONLY"))
         {
-            crate::failover::follow(self);
+            crate::failover::master_lost(self);
         }
         result.map_err(|err| kv_error(&self.inner.name, op, self.inner.command_timeout, err))
+    }
+
+    /// Refuses commands when the store is closed, and in sentinel mode while the
+    /// sentinels have not confirmed the master since its connection failed (looking for
+    /// it again).
+    pub(crate) fn usable(&self) -> Result<(), KvError> {
+        let inner = &self.inner;
+        if inner.is_closed.load(Ordering::Relaxed) {
+            return Err(KvError::Closed {
+                store: inner.name.clone(),
+            });
+        }
+        if inner.unconfirmed.load(Ordering::Acquire) {
+            crate::failover::follow(self);
+            return Err(KvError::Unavailable {
+                store: inner.name.clone(),
+                source: Box::new(RedisError::MasterUnconfirmed),
+            });
+        }
+        Ok(())
     }
 
     /// [`run`](Self::run) for calls on other connections (pub/sub), with the time limit

@@ -82,11 +82,7 @@ async fn subscribe(
     prefixes: &[String],
 ) -> Result<(Messages, Vec<String>), KvError> {
     let inner = &store.inner;
-    if inner.is_closed.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(KvError::Closed {
-            store: inner.name.clone(),
-        });
-    }
+    store.usable()?;
     let mut con = inner.con();
     inner
         .target
@@ -205,6 +201,8 @@ impl Watcher {
     async fn reconnect(&mut self) -> Option<Messages> {
         let inner = &self.store.inner;
         inner.state.disconnected(&"the watch connection closed");
+        // In sentinel mode the master may have moved (or restarted): find it again.
+        crate::failover::master_lost(&self.store);
         self.expect = None;
         loop {
             tokio::select! {
@@ -223,9 +221,6 @@ impl Watcher {
                 }
                 Err(err) if err.is_retryable() => {
                     tracing::debug!(target: crate::LOG, error = %err, "watch reconnect failed");
-                    // In sentinel mode the command connection may still be on a master
-                    // that died: look for the new one.
-                    crate::failover::follow(&self.store);
                 }
                 Err(err) => {
                     // E.g. keyspace notifications were turned off while we were away.

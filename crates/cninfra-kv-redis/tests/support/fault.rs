@@ -19,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 /// How long the watcher may take to show every acknowledged put once the writer stopped.
 const CATCH_UP: Duration = Duration::from_secs(30);
 
+/// How long the writer pauses after a failed put.
+const RETRY_PAUSE: Duration = Duration::from_millis(10);
+
 /// One writer putting `<prefix><n>` = `n` for n = 0, 1, 2... until stopped, each key once.
 pub struct Writer {
     acknowledged: Arc<AtomicU64>,
@@ -59,6 +62,9 @@ impl Writer {
                     }
                     Err(err) => {
                         let text = cninfra_testsupport::error_chain(&err);
+                        // A client's pause before its next try: the store fails fast
+                        // while it has no master.
+                        tokio::time::sleep(RETRY_PAUSE).await;
                         *writes.errors.entry(text).or_default() += 1;
                         writes.failed.push(key);
                     }
