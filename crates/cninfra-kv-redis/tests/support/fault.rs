@@ -161,8 +161,8 @@ impl Viewer {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.task.abort();
-        let view = std::mem::take(&mut *self.view.lock().unwrap());
-        view
+        let mut view = self.view.lock().unwrap();
+        std::mem::take(&mut *view)
     }
 }
 
