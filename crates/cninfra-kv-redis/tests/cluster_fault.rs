@@ -2,7 +2,8 @@
 //! `cluster-client.yaml` on a 6-node cluster (3 masters, 3 replicas) started here. A
 //! master is killed (SIGKILL) during a stream of puts, its replica takes over, the killed
 //! node comes back as a replica; then no acknowledged put is missing from a watcher's view
-//! and the conformance kit's watch checks hold on the same store.
+//! and the conformance kit's watch checks hold on the same store. And a watch follows a
+//! manual failover, where no connection drops and only the set of masters changes.
 //!
 //! Puts wait for a replica (`wait-for-replicas: 1`, our extension): Redis replicates
 //! asynchronously, so without it a put the master acknowledged may be lost with it.
@@ -13,9 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cninfra_core::Agent;
-use cninfra_kv::{KvConnector, KvStore};
+use cninfra_kv::{KvConnector, KvStore, PutOptions, ResyncReason, WatchEvent};
 use cninfra_kv_redis::RedisPlugin;
 use cninfra_testsupport::RedisCluster;
+use futures::StreamExt;
 use support::fault::{Figures, Viewer, Writer, watch_checks_hold};
 
 /// `cluster-node-timeout`: how long a master may be silent before its replica takes over.
@@ -106,4 +108,72 @@ async fn a_killed_master_loses_no_acknowledged_put_and_watches_follow_its_replic
 
     watch_checks_hold(&store, &format!("{prefix}kit/")).await;
     agent.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_moves_to_the_new_masters_after_a_manual_failover() {
+    let cluster = tokio::task::block_in_place(|| RedisCluster::start(NODE_TIMEOUT));
+    let config = cninfra_kv_redis::RedisConfig {
+        endpoints: cluster.endpoints(),
+        ..cninfra_kv_redis::RedisConfig::default()
+    };
+    let store = cninfra_kv_redis::RedisStore::connect(&config)
+        .await
+        .unwrap();
+    let mut watch = store.watch(&["moved/"], None).await.unwrap();
+
+    // The replica takes over in agreement with its master: no connection drops, only the
+    // set of masters changes.
+    let master = cluster.masters()[0];
+    let replica = cluster
+        .replica_of(master)
+        .expect("every master has a replica");
+    let client = redis::Client::open(format!("redis://{}/", cluster.endpoint(replica))).unwrap();
+    let mut con = client
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .unwrap();
+    let () = redis::cmd("CLUSTER")
+        .arg("FAILOVER")
+        .query(&mut con)
+        .unwrap();
+    tokio::task::block_in_place(|| {
+        cninfra_testsupport::wait_until_blocking(
+            "the manual failover",
+            Duration::from_secs(60),
+            || cluster.role(replica) == "master" && cluster.role(master) == "slave",
+        );
+        cluster.wait_settled(6);
+    });
+
+    let event = tokio::time::timeout(Duration::from_secs(10), watch.next())
+        .await
+        .expect("the watch notices the new masters");
+    assert!(
+        matches!(
+            event,
+            Some(Ok(WatchEvent::Resync(ResyncReason::Reconnected)))
+        ),
+        "{event:?}"
+    );
+    // Every key, on whichever master, is heard from the new set of masters.
+    let keys: Vec<String> = (0..30).map(|i| format!("moved/{i}")).collect();
+    for key in &keys {
+        store
+            .put(key, key.clone().into(), PutOptions::default())
+            .await
+            .unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < keys.len() {
+        let event = tokio::time::timeout(Duration::from_secs(10), watch.next())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of 30 puts seen: {seen:?}", seen.len()));
+        match event {
+            Some(Ok(WatchEvent::Change(change))) => {
+                seen.insert(change.key);
+            }
+            Some(Ok(WatchEvent::Resync(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }
