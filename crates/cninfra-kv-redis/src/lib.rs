@@ -93,9 +93,12 @@
 //! - **Single node**, with password, database, timeouts and TLS.
 //! - **Sentinel**: the sentinels in `endpoints` (plain TCP, no password) are asked for the
 //!   master `master-name`, which gets the password, database and TLS settings. Commands
-//!   follow a failover: when one fails for lack of a connection or with `READONLY`, the
-//!   store asks the sentinels again and moves to the new master (commands fail with
-//!   retryable errors meanwhile). Watches also listen to a sentinel's `+switch-master`
+//!   follow a failover: when one fails for lack of a connection or with `READONLY`, or a
+//!   watch loses its master, the store refuses commands (retryable
+//!   [`KvError::Unavailable`](cninfra_kv::KvError::Unavailable)) until the sentinels name
+//!   a master that answers as one, and moves there (so a restarted old master that comes
+//!   back empty before its demotion is never read or written). Watches also listen to a
+//!   sentinel's `+switch-master`
 //!   and move to the new master with a resync; a watch that loses its master's
 //!   connection subscribes on the master the sentinels name next, with a resync.
 //! - **Cluster**: the cluster client (`cluster-async`) seeded with `endpoints`, with
