@@ -21,6 +21,7 @@
 //! sends a resync, as after any reconnect.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use redis::Client;
 use redis::aio::PubSubStream;
@@ -101,6 +102,9 @@ async fn ask(target: &Target, sentinel: &Client, name: &str) -> Result<(String, 
     Ok((address, client))
 }
 
+/// The least time between two searches for the master that find none.
+const SEARCH_PAUSE: Duration = Duration::from_millis(100);
+
 /// In sentinel mode, after the master's connection failed in a way that may mean the
 /// master moved: commands are refused until the sentinels confirm a master, and the
 /// search for it starts ([`follow`]).
@@ -131,6 +135,11 @@ pub(crate) fn follow(store: &RedisStore) {
             }
             Err(err) => {
                 tracing::debug!(target: crate::LOG, error = %err, "no new redis master yet");
+                // Commands refused meanwhile would start the next search at once: pause.
+                tokio::select! {
+                    () = inner.closed.cancelled() => {}
+                    () = tokio::time::sleep(SEARCH_PAUSE) => {}
+                }
             }
         }
         inner.following.store(false, Ordering::Release);
