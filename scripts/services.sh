@@ -16,6 +16,8 @@ services_install_apt() {
   local missing=()
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+  # The Redis Sentinel fault tests run Debian's `redis-sentinel` processes.
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
   # The log hooks' syslog test runs its own rsyslogd (no service is started).

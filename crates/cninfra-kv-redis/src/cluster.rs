@@ -88,8 +88,12 @@ impl Con {
     }
 }
 
-/// The addresses of the healthy masters in a `CLUSTER NODES` reply (lines of `<id>
-/// <ip:port@cport[,hostname]> <flags> ...`).
+/// The addresses of the masters in a `CLUSTER NODES` reply (lines of `<id>
+/// <ip:port@cport[,hostname]> <flags> ...`), but those the cluster agreed have failed
+/// (`fail`) or that have no address yet. A master only suspected by the node asked
+/// (`fail?`) counts: the suspicion of one node may be wrong (a slow machine), and a watch
+/// that left out a live master would miss its keys; one that is really down fails to
+/// subscribe and is tried again.
 fn parse_masters(nodes: &str) -> Vec<String> {
     let mut masters: Vec<String> = nodes
         .lines()
@@ -99,7 +103,7 @@ fn parse_masters(nodes: &str) -> Vec<String> {
             let flags = fields.next()?;
             let healthy = flags
                 .split(',')
-                .all(|flag| !matches!(flag, "fail" | "fail?" | "noaddr" | "handshake"));
+                .all(|flag| !matches!(flag, "fail" | "noaddr" | "handshake"));
             let master = flags.split(',').any(|flag| flag == "master");
             let address = address.split(['@', ',']).next()?;
             (master && healthy && !address.starts_with(':')).then(|| address.to_owned())
@@ -121,10 +125,16 @@ mod tests {
 292f 127.0.0.1:30003@40003,host-3 master - 0 1426238318243 3 connected 10923-16383
 e7d1 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460
 a1b2 127.0.0.1:30005@40005 master,fail - 0 0 5 disconnected
+c3d4 127.0.0.1:30006@40006 master,fail? - 0 0 6 connected 16383
 ";
         assert_eq!(
             parse_masters(nodes),
-            ["127.0.0.1:30001", "127.0.0.1:30002", "127.0.0.1:30003"]
+            [
+                "127.0.0.1:30001",
+                "127.0.0.1:30002",
+                "127.0.0.1:30003",
+                "127.0.0.1:30006"
+            ]
         );
     }
 }

@@ -28,6 +28,7 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// write-timeout: 1s
 /// enable-keyspace-events: true
 /// exact-watch-values: false
+/// wait-for-replicas: 0
 /// tls:
 ///   enabled: true
 ///   ca-file: /etc/redis/ca.pem
@@ -97,6 +98,15 @@ pub struct RedisConfig {
     /// carry a newer value than the write that caused it, quick successive changes of a
     /// key may merge into one event, and events carry no previous value.
     pub exact_watch_values: bool,
+    /// Ours: how many replicas must hold each write before it counts as done. A write is
+    /// followed by `WAIT <n> <read-timeout>` on the same connection (in a cluster, on the
+    /// master of the key; for deletes of several keys and transactions on every master);
+    /// when fewer replicas confirm it in time, the write returns a retryable
+    /// [`KvError::Unavailable`](cninfra_kv::KvError::Unavailable) (it was applied on the
+    /// master and may or may not survive a failover). 0 (default, as upstream): writes
+    /// are acknowledged by the master alone, and since Redis replicates asynchronously a
+    /// failover may lose writes the master had acknowledged.
+    pub wait_for_replicas: u32,
 }
 
 impl Default for RedisConfig {
@@ -117,6 +127,7 @@ impl Default for RedisConfig {
             tls: ClientTlsConfig::default(),
             enable_keyspace_events: false,
             exact_watch_values: false,
+            wait_for_replicas: 0,
         }
     }
 }

@@ -361,7 +361,7 @@ fn cluster_target(config: &RedisConfig) -> Result<Target, RedisError> {
     let mut settings = RedisConnectionInfo::default();
     let mut builder =
         ClusterClient::builder(config.endpoints.iter().map(|e| format!("redis://{e}/")))
-            .connection_timeout(config.dial_timeout)
+            .connection_timeout(config.effective_dial_timeout())
             .response_timeout(config.command_timeout());
     if !config.password.is_empty() {
         settings = settings.set_password(&config.password);
@@ -380,8 +380,8 @@ fn cluster_target(config: &RedisConfig) -> Result<Target, RedisError> {
         settings,
         tls: None,
         endpoint,
-        dial_timeout: config.dial_timeout,
-        read_timeout: config.read_timeout,
+        dial_timeout: config.effective_dial_timeout(),
+        read_timeout: config.effective_read_timeout(),
         command_timeout: config.command_timeout(),
     })
 }

@@ -95,6 +95,24 @@ pub enum RedisError {
         /// The server's current setting.
         current: String,
     },
+    /// Sentinel mode: the master's connection was lost and the sentinels have not named
+    /// a master that answers as one since.
+    #[error("lost the redis master; waiting for the sentinels to name one that answers")]
+    MasterUnconfirmed,
+    /// `wait-for-replicas`: fewer replicas than configured confirmed a write in time. The
+    /// master applied it; whether it survives a failover is unknown.
+    #[error(
+        "{confirmed} of the {wanted} replicas of `wait-for-replicas` confirmed the write within \
+         {timeout:?}"
+    )]
+    NotReplicated {
+        /// The configured `wait-for-replicas`.
+        wanted: u32,
+        /// How many confirmed it (`WAIT`'s answer; in a cluster the fewest of any master).
+        confirmed: u32,
+        /// How long the write waited (`read-timeout`).
+        timeout: Duration,
+    },
     /// Reading or changing `notify-keyspace-events` failed (e.g. `CONFIG` is disabled).
     #[error("cannot {action} `notify-keyspace-events` on redis at {endpoint}")]
     KeyspaceEventsConfig {

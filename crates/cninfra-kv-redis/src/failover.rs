@@ -6,9 +6,12 @@
 //! get-master-addr-by-name`) and checks that the node named says it is the master (during
 //! a failover the sentinels may still name the old one). The command connection
 //! reconnects by itself, but to the same node; so when a command fails for lack of a
-//! connection, or with `READONLY` (the node was demoted to a replica), the store asks the
-//! sentinels again in the background and, when they name another master, moves the
-//! command connection there. Commands that fail meanwhile return retryable errors.
+//! connection, or with `READONLY` (the node was demoted to a replica), or a watch loses
+//! its master, the store stops using the command connection, asks the sentinels again in
+//! the background and, once they name a master that says it is one, moves the command
+//! connection there (or keeps it, when that is its node). Commands fail meanwhile with
+//! retryable errors: had the old master restarted empty before the sentinels demoted it,
+//! the connection, reconnecting to it by itself, would read and write there.
 //! Redis replicates asynchronously: a write that the old master took after the sentinels
 //! switched and before it was demoted is lost, as with any Redis client.
 //!
@@ -18,6 +21,7 @@
 //! sends a resync, as after any reconnect.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use redis::Client;
 use redis::aio::PubSubStream;
@@ -98,9 +102,21 @@ async fn ask(target: &Target, sentinel: &Client, name: &str) -> Result<(String, 
     Ok((address, client))
 }
 
-/// After a command failed in a way that may mean the master moved: asks the sentinels
-/// again in the background (one search at a time) and moves the command connection to
-/// the master they name, if it is another node.
+/// The least time between two searches for the master that find none.
+const SEARCH_PAUSE: Duration = Duration::from_millis(100);
+
+/// In sentinel mode, after the master's connection failed in a way that may mean the
+/// master moved: commands are refused until the sentinels confirm a master, and the
+/// search for it starts ([`follow`]).
+pub(crate) fn master_lost(store: &RedisStore) {
+    if store.inner.target.is_sentinel() {
+        store.inner.unconfirmed.store(true, Ordering::Release);
+        follow(store);
+    }
+}
+
+/// Asks the sentinels again in the background (one search at a time), moves the command
+/// connection to the master they name if it is another node, and lets commands run again.
 pub(crate) fn follow(store: &RedisStore) {
     let inner = &store.inner;
     if !inner.target.is_sentinel() || inner.following.swap(true, Ordering::AcqRel) {
@@ -112,12 +128,18 @@ pub(crate) fn follow(store: &RedisStore) {
         match inner.target.manager().await {
             Ok((address, con)) => {
                 let moved = inner.set_master(address.clone(), con);
+                inner.unconfirmed.store(false, Ordering::Release);
                 if moved {
                     tracing::info!(target: crate::LOG, master = %address, "following the new redis master");
                 }
             }
             Err(err) => {
                 tracing::debug!(target: crate::LOG, error = %err, "no new redis master yet");
+                // Commands refused meanwhile would start the next search at once: pause.
+                tokio::select! {
+                    () = inner.closed.cancelled() => {}
+                    () = tokio::time::sleep(SEARCH_PAUSE) => {}
+                }
             }
         }
         inner.following.store(false, Ordering::Release);

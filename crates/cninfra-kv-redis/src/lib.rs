@@ -93,11 +93,14 @@
 //! - **Single node**, with password, database, timeouts and TLS.
 //! - **Sentinel**: the sentinels in `endpoints` (plain TCP, no password) are asked for the
 //!   master `master-name`, which gets the password, database and TLS settings. Commands
-//!   follow a failover: when one fails for lack of a connection or with `READONLY`, the
-//!   store asks the sentinels again and moves to the new master (commands fail with
-//!   retryable errors meanwhile). Watches also listen to a sentinel's `+switch-master`
-//!   and move to the new master with a resync. Redis replicates asynchronously, so a
-//!   write the old master took after the switch and before its demotion is lost.
+//!   follow a failover: when one fails for lack of a connection or with `READONLY`, or a
+//!   watch loses its master, the store refuses commands (retryable
+//!   [`KvError::Unavailable`](cninfra_kv::KvError::Unavailable)) until the sentinels name
+//!   a master that answers as one, and moves there (so a restarted old master that comes
+//!   back empty before its demotion is never read or written). Watches also listen to a
+//!   sentinel's `+switch-master`
+//!   and move to the new master with a resync; a watch that loses its master's
+//!   connection subscribes on the master the sentinels name next, with a resync.
 //! - **Cluster**: the cluster client (`cluster-async`) seeded with `endpoints`, with
 //!   `password` and `max-rediects` (its retries). Lists `SCAN` every master; watches
 //!   subscribe to the keyspace notifications of every master (the notification setting
@@ -105,9 +108,21 @@
 //!   refused or reported: transactions ([`Capabilities::txn`](cninfra_kv::Capabilities::txn)
 //!   is false, `txn` returns `Unsupported`: `MULTI` needs one slot), TLS, databases other
 //!   than 0, and `exact-watch-values` (announcements are broadcast to every node). A watch
-//!   keeps the masters it found when it subscribed; a resharding or failover in the
-//!   cluster reaches it only when one of its connections drops (it then resubscribes on
-//!   the current masters and sends a resync).
+//!   follows the cluster's topology: when one of its connections drops, when a notified
+//!   key cannot be read, or when the masters differ from those it subscribed on (checked
+//!   every second: a replica promoted by a failover, a master added or removed), it
+//!   subscribes on the current masters and sends a resync.
+//!
+//! # Failovers and acknowledged writes
+//! Redis replicates asynchronously: a master acknowledges a write before its replicas
+//! have it, so a failover (sentinel or cluster) may lose writes that were acknowledged.
+//! `wait-for-replicas: N` (our extension, [`RedisConfig::wait_for_replicas`]) makes every
+//! write wait with `WAIT N <read-timeout>` until N replicas hold it, and fail (retryably)
+//! when they do not in time; the fault tests run with it and lose no acknowledged put
+//! (figures in `docs/reliability.md`). `WAIT` does not make Redis strongly consistent:
+//! when N is below the number of replicas, one that lacks a write may be promoted; with
+//! N equal to it (one replica per master in the tests) the promoted replica holds every
+//! acknowledged write. While a master has fewer than N replicas, every write to it fails.
 //!
 //! # Timeouts and errors
 //! Connecting (TCP, TLS, `AUTH`, `SELECT`) has `dial-timeout`; each command has

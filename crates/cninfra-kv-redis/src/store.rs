@@ -70,10 +70,17 @@ pub(crate) struct Inner {
     master: RwLock<(String, Con)>,
     /// A search for a new master is under way.
     pub(crate) following: AtomicBool,
+    /// Sentinel mode: the master's connection failed and the sentinels have not confirmed
+    /// a master since; commands are refused (see [`crate::failover`]).
+    pub(crate) unconfirmed: AtomicBool,
     pub(crate) command_timeout: Duration,
     pub(crate) enable_keyspace_events: bool,
     /// Writes go through [`scripts`] (see [`RedisConfig::exact_watch_values`]).
     pub(crate) exact_values: bool,
+    /// `WAIT` after each write: how many replicas, and for how long (see
+    /// [`RedisConfig::wait_for_replicas`]); 0 replicas for none.
+    wait_for_replicas: u32,
+    wait_timeout: Duration,
     /// `cninfra-kv@<db>:`: channels of the announcements of [`scripts`].
     pub(crate) announce_prefix: String,
     /// `__keyspace@<db>__:`: channels of the keyspace notifications.
@@ -145,9 +152,12 @@ impl RedisStore {
                 target,
                 master: RwLock::new((address, con)),
                 following: AtomicBool::new(false),
+                unconfirmed: AtomicBool::new(false),
                 command_timeout: config.command_timeout(),
                 enable_keyspace_events: config.enable_keyspace_events,
                 exact_values: config.exact_watch_values,
+                wait_for_replicas: config.wait_for_replicas,
+                wait_timeout: config.effective_read_timeout(),
                 announce_prefix: format!("cninfra-kv@{db}:"),
                 keyspace_prefix: format!("__keyspace@{db}__:"),
                 closed: CancellationToken::new(),
@@ -181,19 +191,35 @@ impl RedisStore {
         op: &'static str,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, KvError> {
-        if self.inner.is_closed.load(Ordering::Relaxed) {
-            return Err(KvError::Closed {
-                store: self.inner.name.clone(),
-            });
-        }
+        self.usable()?;
         let result = call.await;
         self.inner.state.observe(&result);
         if let Err(err) = &result
             && (crate::error::is_connection_error(err) || err.code() == Some("READONLY"))
         {
-            crate::failover::follow(self);
+            crate::failover::master_lost(self);
         }
         result.map_err(|err| kv_error(&self.inner.name, op, self.inner.command_timeout, err))
+    }
+
+    /// Refuses commands when the store is closed, and in sentinel mode while the
+    /// sentinels have not confirmed the master since its connection failed (looking for
+    /// it again).
+    pub(crate) fn usable(&self) -> Result<(), KvError> {
+        let inner = &self.inner;
+        if inner.is_closed.load(Ordering::Relaxed) {
+            return Err(KvError::Closed {
+                store: inner.name.clone(),
+            });
+        }
+        if inner.unconfirmed.load(Ordering::Acquire) {
+            crate::failover::follow(self);
+            return Err(KvError::Unavailable {
+                store: inner.name.clone(),
+                source: Box::new(RedisError::MasterUnconfirmed),
+            });
+        }
+        Ok(())
     }
 
     /// [`run`](Self::run) for calls on other connections (pub/sub), with the time limit
@@ -207,12 +233,100 @@ impl RedisStore {
         self.run(op, timed(limit, call)).await
     }
 
+    /// `WAIT <wait-for-replicas> <read-timeout ms>`, or `None` when writes wait for no
+    /// replica.
+    fn wait_command(&self) -> Option<redis::Cmd> {
+        let inner = &self.inner;
+        (inner.wait_for_replicas > 0).then(|| {
+            let mut wait = redis::cmd("WAIT");
+            wait.arg(inner.wait_for_replicas)
+                .arg(u64::try_from(inner.wait_timeout.as_millis()).unwrap_or(u64::MAX));
+            wait
+        })
+    }
+
+    /// Checks `WAIT`'s answer against `wait-for-replicas`.
+    fn check_replicated(&self, confirmed: u32) -> Result<(), KvError> {
+        let wanted = self.inner.wait_for_replicas;
+        if confirmed >= wanted {
+            return Ok(());
+        }
+        Err(KvError::Unavailable {
+            store: self.inner.name.clone(),
+            source: Box::new(RedisError::NotReplicated {
+                wanted,
+                confirmed,
+                timeout: self.inner.wait_timeout,
+            }),
+        })
+    }
+
+    /// Runs the writes of `pipe` and `wait` after them in one pipeline (so on one
+    /// connection, and in a cluster on the master of the pipeline's key), checks the
+    /// replicas' confirmation and returns the replies of the writes.
+    async fn write_replicated(
+        &self,
+        op: &'static str,
+        mut pipe: redis::Pipeline,
+        wait: redis::Cmd,
+    ) -> Result<Vec<redis::Value>, KvError> {
+        pipe.add_command(wait);
+        let mut con = self.inner.con();
+        let mut replies: Vec<redis::Value> = self.run(op, pipe.query_async(&mut con)).await?;
+        let confirmed = replies
+            .pop()
+            .and_then(|reply| redis::from_redis_value::<u32>(reply).ok())
+            .unwrap_or(0);
+        self.check_replicated(confirmed)?;
+        Ok(replies)
+    }
+
+    /// After writes that ran on their own: `WAIT` on the command connection (in a cluster
+    /// on every master, the fewest confirmations counting), when writes wait for replicas.
+    async fn wait_replicated(&self, op: &'static str) -> Result<(), KvError> {
+        let Some(wait) = self.wait_command() else {
+            return Ok(());
+        };
+        let mut con = self.inner.con();
+        let confirmed: u32 = self.run(op, wait.query_async(&mut con)).await?;
+        self.check_replicated(confirmed)
+    }
+
     /// Deletes the given keys (announcing them with exact watch values); returns how many
     /// existed.
     pub(crate) async fn delete_keys(&self, keys: &[String]) -> Result<u64, KvError> {
         if keys.is_empty() {
             return Ok(0);
         }
+        if let Some(wait) = self.wait_command() {
+            // One pipeline with its WAIT, unless the keys may lie on several masters.
+            if keys.len() == 1 || !self.inner.target.is_cluster() {
+                let mut pipe = redis::pipe();
+                self.pipe_delete(&mut pipe, keys);
+                let replies = self.write_replicated("delete", pipe, wait).await?;
+                let deleted = replies
+                    .into_iter()
+                    .next()
+                    .map(redis::from_redis_value::<u64>)
+                    .transpose()
+                    .map_err(|err| {
+                        kv_error(
+                            &self.inner.name,
+                            "delete",
+                            self.inner.command_timeout,
+                            err.into(),
+                        )
+                    })?;
+                return Ok(deleted.unwrap_or(0));
+            }
+        }
+        let deleted = self.delete_keys_unwaited(keys).await?;
+        self.wait_replicated("delete").await?;
+        Ok(deleted)
+    }
+
+    /// [`delete_keys`](Self::delete_keys) without waiting for replicas.
+    async fn delete_keys_unwaited(&self, keys: &[String]) -> Result<u64, KvError> {
         let mut con = self.inner.con();
         if !self.inner.exact_values {
             let mut del = redis::cmd("DEL");
@@ -309,8 +423,14 @@ impl KvStore for RedisStore {
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
         validate_key(key)?;
-        let mut con = self.inner.con();
         let ttl = ttl_millis(options.ttl);
+        if let Some(wait) = self.wait_command() {
+            let mut pipe = redis::pipe();
+            self.pipe_put(&mut pipe, key, &value, ttl);
+            self.write_replicated("put", pipe, wait).await?;
+            return Ok(0);
+        }
+        let mut con = self.inner.con();
         if !self.inner.exact_values {
             let mut set = redis::cmd("SET");
             set.arg(key).arg(value.as_ref());
@@ -380,6 +500,7 @@ impl KvStore for RedisStore {
         }
         let mut con = self.inner.con();
         self.run("txn", pipe.exec_async(&mut con)).await?;
+        self.wait_replicated("txn").await?;
         Ok(0)
     }
 

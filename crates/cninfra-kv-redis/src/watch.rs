@@ -18,8 +18,13 @@
 //!
 //! When the pub/sub connection drops, the watch reconnects with jittered back-off, subscribes
 //! again and sends [`ResyncReason::Reconnected`]: whatever happened meanwhile is only in
-//! a new listing. A consumer that falls [`DEFAULT_WATCH_BUFFER`] events behind gets
-//! [`ResyncReason::Lagged`] instead of blocking the watch.
+//! a new listing. The same happens when the `GET` of a notified key fails for lack of a
+//! connection (the key's state is unknown, e.g. its master just failed), when the
+//! sentinels name a new master, and in a cluster when the set of masters changes (checked
+//! every [`TOPOLOGY_CHECK`]: a replica promoted after a failover, a master added or
+//! removed), so that the watch hears every master of the cluster as it is now. A consumer
+//! that falls [`DEFAULT_WATCH_BUFFER`] events behind gets [`ResyncReason::Lagged`] instead
+//! of blocking the watch.
 
 use std::time::Duration;
 
@@ -46,12 +51,15 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// What a watch hands to its consumer.
 type Item = Result<WatchEvent, KvError>;
 
+/// How often a cluster watch compares the cluster's masters with those it subscribed on.
+const TOPOLOGY_CHECK: Duration = Duration::from_secs(1);
+
 /// Opens a watch of `prefixes`: checks keyspace notifications, subscribes, and returns
 /// once the subscriptions are confirmed.
 pub(crate) async fn start(store: RedisStore, prefixes: &[&str]) -> Result<WatchStream, KvError> {
     // Each key then matches one pattern only, so Redis sends each message once.
     let prefixes = minimal_prefixes(prefixes);
-    let messages = subscribe(&store, &prefixes).await?;
+    let (messages, masters) = subscribe(&store, &prefixes).await?;
     let (sender, receiver) = event_channel(DEFAULT_WATCH_BUFFER);
     let watcher = Watcher {
         store,
@@ -59,6 +67,7 @@ pub(crate) async fn start(store: RedisStore, prefixes: &[&str]) -> Result<WatchS
         sender,
         expect: None,
         backoff: Backoff::new(BACKOFF.0, BACKOFF.1),
+        masters,
     };
     tokio::spawn(watcher.run(messages));
     Ok(receiver.into_watch_stream())
@@ -66,14 +75,14 @@ pub(crate) async fn start(store: RedisStore, prefixes: &[&str]) -> Result<WatchS
 
 /// Checks keyspace notifications and subscribes to both patterns of every prefix (in
 /// sentinel mode, first to the sentinel's master switches; in a cluster, on every
-/// master).
-async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<Messages, KvError> {
+/// master). Returns the messages and the cluster masters subscribed on (none outside a
+/// cluster).
+async fn subscribe(
+    store: &RedisStore,
+    prefixes: &[String],
+) -> Result<(Messages, Vec<String>), KvError> {
     let inner = &store.inner;
-    if inner.is_closed.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(KvError::Closed {
-            store: inner.name.clone(),
-        });
-    }
+    store.usable()?;
     let mut con = inner.con();
     inner
         .target
@@ -93,7 +102,7 @@ async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<Messages, 
         .await
         .map_err(unavailable)?;
     let masters = store.run_timed("watch", inner.con().masters()).await?;
-    let nodes: Vec<Option<&str>> = if masters.is_empty() {
+    let nodes: Vec<Option<&str>> = if !inner.target.is_cluster() {
         vec![None]
     } else {
         masters.iter().map(|m| Some(m.as_str())).collect()
@@ -120,15 +129,16 @@ async fn subscribe(store: &RedisStore, prefixes: &[String]) -> Result<Messages, 
     if let Some(switches) = switches {
         streams.push(switches.map(Some).chain(ends()).boxed());
     }
-    Ok(stream::select_all(streams).boxed())
+    Ok((stream::select_all(streams).boxed(), masters))
 }
 
-/// Whether the watch stays on its node after a message.
+/// Whether the watch goes on with its subscriptions after a message.
 #[derive(Debug, PartialEq, Eq)]
 enum Flow {
     Stay,
-    /// The sentinels named a new master.
-    Moved,
+    /// Subscribe again and resync: the sentinels named a new master, or the state of a
+    /// notified key could not be read.
+    Resubscribe,
 }
 
 /// The task behind one watch stream.
@@ -140,20 +150,25 @@ struct Watcher {
     expect: Option<(String, ChangeKind)>,
     /// Pauses between reconnection attempts.
     backoff: Backoff,
+    /// The cluster masters subscribed on (`host:port`, sorted); empty outside a cluster.
+    masters: Vec<String>,
 }
 
 impl Watcher {
     async fn run(mut self, mut messages: Messages) {
         let closed = self.store.inner.closed.clone();
+        let cluster = self.store.inner.target.is_cluster();
+        let mut topology = tokio::time::interval(TOPOLOGY_CHECK);
+        topology.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let message = tokio::select! {
+            let lost = tokio::select! {
                 () = closed.cancelled() => return,
                 () = self.sender.closed() => return,
-                message = messages.next() => message,
-            };
-            let lost = match message {
-                Some(Some(message)) => self.handle(&message).await == Flow::Moved,
-                Some(None) | None => true,
+                _ = topology.tick(), if cluster => self.masters_changed().await,
+                message = messages.next() => match message {
+                    Some(Some(message)) => self.handle(&message).await == Flow::Resubscribe,
+                    Some(None) | None => true,
+                },
             };
             if lost {
                 match self.reconnect().await {
@@ -164,11 +179,30 @@ impl Watcher {
         }
     }
 
+    /// Whether the cluster's masters now differ from those the watch subscribed on. A
+    /// failed look-up counts as no change: a lost connection shows in the messages.
+    async fn masters_changed(&self) -> bool {
+        let store = &self.store;
+        match store.run_timed("watch", store.inner.con().masters()).await {
+            Ok(masters) if masters != self.masters => {
+                tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, from = ?self.masters, to = ?masters, "the cluster's masters changed; the watch subscribes on the new ones");
+                true
+            }
+            Ok(_) => false,
+            Err(err) => {
+                tracing::debug!(target: crate::LOG, error = %err, "cannot read the cluster's masters");
+                false
+            }
+        }
+    }
+
     /// Subscribes again until it works (or the watch is dropped or the store closed), then
     /// owes the consumer a resync. `None` when the watch should end.
     async fn reconnect(&mut self) -> Option<Messages> {
         let inner = &self.store.inner;
         inner.state.disconnected(&"the watch connection closed");
+        // In sentinel mode the master may have moved (or restarted): find it again.
+        crate::failover::master_lost(&self.store);
         self.expect = None;
         loop {
             tokio::select! {
@@ -177,7 +211,8 @@ impl Watcher {
                 () = tokio::time::sleep(self.backoff.next_delay()) => {}
             }
             match subscribe(&self.store, &self.prefixes).await {
-                Ok(messages) => {
+                Ok((messages, masters)) => {
+                    self.masters = masters;
                     self.backoff.reset();
                     inner.state.connected();
                     tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, "watch re-subscribed; asking for a resync");
@@ -208,20 +243,19 @@ impl Watcher {
             });
             if ours {
                 tracing::info!(target: crate::LOG, prefixes = ?self.prefixes, "the sentinels named a new master; the watch moves there");
-                return Flow::Moved;
+                return Flow::Resubscribe;
             }
             return Flow::Stay;
         }
-        self.handle_change(&channel, message).await;
-        Flow::Stay
+        self.handle_change(&channel, message).await
     }
 
     /// An announcement or a keyspace notification.
-    async fn handle_change(&mut self, channel: &[u8], message: &Msg) {
+    async fn handle_change(&mut self, channel: &[u8], message: &Msg) -> Flow {
         let inner = &self.store.inner;
         if let Some(key) = channel.strip_prefix(inner.announce_prefix.as_bytes()) {
             let Ok(key) = std::str::from_utf8(key) else {
-                return;
+                return Flow::Stay;
             };
             match scripts::decode(message.get_payload_bytes()) {
                 Some(announced) => {
@@ -235,28 +269,31 @@ impl Watcher {
         } else if let Some(key) = channel.strip_prefix(inner.keyspace_prefix.as_bytes()) {
             let Ok(key) = std::str::from_utf8(key) else {
                 tracing::debug!(target: crate::LOG, "ignored a notification of a non-UTF-8 key");
-                return;
+                return Flow::Stay;
             };
             let Some(kind) = std::str::from_utf8(message.get_payload_bytes())
                 .ok()
                 .and_then(keyspace_kind)
             else {
-                return;
+                return Flow::Stay;
             };
             if self
                 .expect
                 .take()
                 .is_some_and(|(k, expected)| k == key && expected == kind)
             {
-                return;
+                return Flow::Stay;
             }
-            self.read_state(key, kind).await;
+            return self.read_state(key, kind).await;
         }
+        Flow::Stay
     }
 
     /// A change without announcement: reads the key and reports its state when it
     /// matches the notification's `kind` (otherwise a later notification reports it).
-    async fn read_state(&mut self, key: &str, kind: ChangeKind) {
+    /// When the read fails for lack of a connection the key's state is unknown: the watch
+    /// subscribes again and asks for a resync.
+    async fn read_state(&mut self, key: &str, kind: ChangeKind) -> Flow {
         let mut con = self.store.inner.con();
         let mut get = redis::cmd("GET");
         get.arg(key);
@@ -271,8 +308,13 @@ impl Watcher {
             (Err(KvError::Backend { .. }), _) => {
                 tracing::debug!(target: crate::LOG, %key, "a watched key holds no string value");
             }
+            (Err(err), _) if err.is_retryable() => {
+                tracing::info!(target: crate::LOG, %key, error = %err, "cannot read a notified key; the watch subscribes again and asks for a resync");
+                return Flow::Resubscribe;
+            }
             (Err(err), _) => self.emit(Err(err)),
         }
+        Flow::Stay
     }
 
     fn change(&mut self, key: &str, kind: ChangeKind, value: Bytes, prev_value: Option<Bytes>) {

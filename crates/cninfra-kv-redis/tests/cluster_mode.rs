@@ -1,95 +1,34 @@
-//! Cluster mode against a real 3-master cluster started here (`cluster-enabled yes`,
-//! then `redis-cli --cluster create`): the conformance kit (transactions refused as
-//! unsupported), and a watch that hears the keyspace notifications of every master.
-
-mod support;
+//! Cluster mode against a real cluster started here (`cninfra_testsupport::RedisCluster`: 3
+//! masters with a replica each, made with `redis-cli --cluster create`): the conformance
+//! kit (transactions refused as unsupported), and a watch that hears the keyspace
+//! notifications of every master.
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cninfra_kv::testkit::{self, KitOptions};
 use cninfra_kv::{KvStore, PutOptions, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisStore};
+use cninfra_testsupport::RedisCluster;
 use futures::StreamExt;
-use support::RedisServer;
 
-/// Three masters that own all slots between them.
-struct Cluster {
-    nodes: Vec<RedisServer>,
-}
-
-impl Cluster {
-    fn start() -> Self {
-        let nodes: Vec<RedisServer> = (0..3)
-            .map(|_| {
-                RedisServer::start(&[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    "nodes.conf",
-                    "--cluster-node-timeout",
-                    "5000",
-                    "--notify-keyspace-events",
-                    "KA",
-                ])
-            })
-            .collect();
-        let created = Command::new("redis-cli")
-            .args(["--cluster", "create"])
-            .args(nodes.iter().map(RedisServer::endpoint))
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("redis-cli is installed");
-        assert!(created.success(), "redis-cli --cluster create failed");
-        let cluster = Self { nodes };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !cluster
-            .nodes
-            .iter()
-            .all(|n| info(n, "CLUSTER", "INFO").contains("cluster_state:ok"))
-        {
-            assert!(
-                Instant::now() < deadline,
-                "the cluster did not become ready"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        cluster
-    }
-
-    fn config(&self) -> RedisConfig {
-        RedisConfig {
-            endpoints: self.nodes.iter().map(RedisServer::endpoint).collect(),
-            ..RedisConfig::default()
-        }
-    }
-}
-
-/// A text reply of `a b` on `node` (empty when it does not answer).
-fn info(node: &RedisServer, a: &str, b: &str) -> String {
-    let Ok(client) = redis::Client::open(format!("redis://{}/", node.endpoint())) else {
-        return String::new();
-    };
-    let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
-        return String::new();
-    };
-    redis::cmd(a).arg(b).query(&mut con).unwrap_or_default()
-}
-
-fn dbsize(node: &RedisServer) -> u64 {
-    let client = redis::Client::open(format!("redis://{}/", node.endpoint())).unwrap();
-    let mut con = client.get_connection().unwrap();
+fn dbsize(endpoint: &str) -> u64 {
+    let client = redis::Client::open(format!("redis://{endpoint}/")).unwrap();
+    let mut con = client
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .unwrap();
     redis::cmd("DBSIZE").query(&mut con).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_passes_the_conformance_kit_and_watches_every_master() {
-    let cluster = Cluster::start();
-    let store = RedisStore::connect(&cluster.config()).await.unwrap();
+    let cluster = tokio::task::block_in_place(|| RedisCluster::start(Duration::from_millis(5000)));
+    let config = RedisConfig {
+        endpoints: cluster.endpoints(),
+        ..RedisConfig::default()
+    };
+    let store = RedisStore::connect(&config).await.unwrap();
     assert!(!store.capabilities().txn);
 
     let kv: Arc<dyn KvStore> = Arc::new(store.clone());
@@ -117,7 +56,11 @@ async fn a_cluster_passes_the_conformance_kit_and_watches_every_master() {
             .await
             .unwrap();
     }
-    let holding = cluster.nodes.iter().filter(|n| dbsize(n) > 0).count();
+    let holding = cluster
+        .masters()
+        .into_iter()
+        .filter(|&n| dbsize(&cluster.endpoint(n)) > 0)
+        .count();
     assert_eq!(holding, 3, "30 keys should land on every master");
     let mut seen = HashSet::new();
     while seen.len() < keys.len() {

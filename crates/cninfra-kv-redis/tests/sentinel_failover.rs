@@ -1,139 +1,37 @@
-//! Sentinel mode against real servers started here: a master, a replica and a
-//! `redis-server --sentinel`. The store finds the master through the sentinel, and after
-//! a failover (`SENTINEL FAILOVER`) its writes reach the new master and its watch
-//! resubscribes there with a resync.
+//! Sentinel mode against real servers started here (`cninfra_testsupport::RedisSentinels`:
+//! a master, a replica and three sentinels). The store finds the master through the
+//! sentinels, and after a failover (`SENTINEL FAILOVER`) its writes reach the new master
+//! and its watch resubscribes there with a resync.
 
-mod support;
-
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cninfra_kv::{KvStore, PutOptions, ResyncReason, WatchEvent};
 use cninfra_kv_redis::{RedisConfig, RedisError, RedisStore};
+use cninfra_testsupport::{RedisSentinels, SENTINEL_MASTER_NAME};
 use futures::StreamExt;
-use support::{RedisServer, free_port};
 
-const MASTER: &str = "mymaster";
+/// The sentinels' `down-after-milliseconds` and `failover-timeout`.
+const DOWN_AFTER: Duration = Duration::from_secs(2);
+const FAILOVER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A sentinel watching `master`, in its own directory (it rewrites its config file).
-struct OwnSentinel {
-    _dir: tempfile::TempDir,
-    port: u16,
-    child: Child,
+fn start_group() -> RedisSentinels {
+    tokio::task::block_in_place(|| RedisSentinels::start(DOWN_AFTER, FAILOVER_TIMEOUT))
 }
 
-impl OwnSentinel {
-    fn start(master_port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let conf = dir.path().join("sentinel.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "port {port}\nbind 127.0.0.1\ndir {}\n\
-                 sentinel monitor {MASTER} 127.0.0.1 {master_port} 1\n\
-                 sentinel down-after-milliseconds {MASTER} 2000\n\
-                 sentinel failover-timeout {MASTER} 10000\n",
-                dir.path().display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        let sentinel = Self {
-            _dir: dir,
-            port,
-            child,
-        };
-        sentinel.wait_for("the sentinel to know a healthy replica", |s| {
-            s.healthy_replicas() > 0
-        });
-        sentinel
-    }
-
-    fn endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn query<T: redis::FromRedisValue>(&self, cmd: &mut redis::Cmd) -> redis::RedisResult<T> {
-        let client = redis::Client::open(format!("redis://{}/", self.endpoint()))?;
-        let mut con = client.get_connection_with_timeout(Duration::from_secs(1))?;
-        cmd.query(&mut con)
-    }
-
-    fn master_port(&self) -> Option<u16> {
-        let named: Option<(String, u16)> = self
-            .query(
-                redis::cmd("SENTINEL")
-                    .arg("get-master-addr-by-name")
-                    .arg(MASTER),
-            )
-            .ok()?;
-        named.map(|(_, port)| port)
-    }
-
-    fn healthy_replicas(&self) -> usize {
-        let replicas: Vec<std::collections::HashMap<String, String>> = self
-            .query(redis::cmd("SENTINEL").arg("replicas").arg(MASTER))
-            .unwrap_or_default();
-        replicas
-            .iter()
-            .filter(|r| {
-                r.get("flags").map(String::as_str) == Some("slave")
-                    && r.get("master-link-status").map(String::as_str) == Some("ok")
-            })
-            .count()
-    }
-
-    /// Polls `ready` every 50 ms for up to 60 s.
-    fn wait_for(&self, what: &str, ready: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !ready(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for OwnSentinel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `master` or `slave`, from `INFO replication`.
-fn role(server: &RedisServer) -> String {
-    let client = redis::Client::open(format!("redis://{}/", server.endpoint())).unwrap();
-    let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
-        return String::new();
-    };
-    let info: String = redis::cmd("INFO")
-        .arg("replication")
-        .query(&mut con)
-        .unwrap_or_default();
-    info.lines()
-        .find_map(|line| line.trim().strip_prefix("role:"))
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn config(sentinel: &OwnSentinel) -> RedisConfig {
+/// A config whose first sentinel is down: the next ones answer.
+fn config(group: &RedisSentinels) -> RedisConfig {
+    let mut endpoints = vec!["127.0.0.1:1".to_owned()];
+    endpoints.extend(group.sentinel_endpoints());
     RedisConfig {
-        master_name: MASTER.into(),
-        endpoints: vec!["127.0.0.1:1".into(), sentinel.endpoint()],
+        master_name: SENTINEL_MASTER_NAME.into(),
+        endpoints,
         dial_timeout: Duration::from_secs(2),
         ..RedisConfig::default()
     }
 }
 
-async fn raw_get(server: &RedisServer, key: &str) -> Option<String> {
-    let client = redis::Client::open(format!("redis://{}/", server.endpoint())).unwrap();
+async fn raw_get(endpoint: &str, key: &str) -> Option<String> {
+    let client = redis::Client::open(format!("redis://{endpoint}/")).unwrap();
     let mut con = client.get_multiplexed_async_connection().await.unwrap();
     redis::cmd("GET")
         .arg(key)
@@ -144,19 +42,11 @@ async fn raw_get(server: &RedisServer, key: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_follows_the_master_through_a_failover() {
-    let master = RedisServer::start(&["--notify-keyspace-events", "KA"]);
-    let replica_of = master.port().to_string();
-    let replica = RedisServer::start(&[
-        "--notify-keyspace-events",
-        "KA",
-        "--replicaof",
-        "127.0.0.1",
-        &replica_of,
-    ]);
-    let sentinel = OwnSentinel::start(master.port());
+    let group = start_group();
+    let (master, replica) = (group.endpoint(0), group.endpoint(1));
 
     // The first sentinel listed is down: the next one answers.
-    let store = RedisStore::connect(&config(&sentinel)).await.unwrap();
+    let store = RedisStore::connect(&config(&group)).await.unwrap();
     let mut watch = store.watch(&["s/"], None).await.unwrap();
     store
         .put("s/before", "1".into(), PutOptions::default())
@@ -169,14 +59,24 @@ async fn the_store_follows_the_master_through_a_failover() {
         "{event:?}"
     );
 
-    let () = sentinel
-        .query(redis::cmd("SENTINEL").arg("failover").arg(MASTER))
+    let mut sentinel = redis::Client::open(format!("redis://{}/", group.sentinel_endpoints()[0]))
+        .unwrap()
+        .get_connection_with_timeout(Duration::from_secs(2))
         .unwrap();
-    let new_master = replica.port();
-    sentinel.wait_for("the failover", |s| s.master_port() == Some(new_master));
+    let () = redis::cmd("SENTINEL")
+        .arg("failover")
+        .arg(SENTINEL_MASTER_NAME)
+        .query(&mut sentinel)
+        .unwrap();
     // Until the old master is demoted it still takes writes (which the resync from the
     // new master then drops: Redis' failover is asynchronous); wait for that first.
-    sentinel.wait_for("the old master's demotion", |_| role(&master) == "slave");
+    tokio::task::block_in_place(|| {
+        cninfra_testsupport::wait_until_blocking(
+            "the failover and the old master's demotion",
+            Duration::from_secs(60),
+            || group.master() == Some(1) && group.role(0) == "slave",
+        );
+    });
 
     // Writes fail (retryably) until the store has found the new master, then land there.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -224,18 +124,16 @@ async fn the_store_follows_the_master_through_a_failover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_master_name_is_a_clear_error() {
-    let master = RedisServer::start(&[]);
-    let _replica = RedisServer::start(&["--replicaof", "127.0.0.1", &master.port().to_string()]);
-    let sentinel = OwnSentinel::start(master.port());
+    let group = start_group();
     let config = RedisConfig {
         master_name: "nosuchmaster".into(),
-        ..config(&sentinel)
+        ..config(&group)
     };
     let err = RedisStore::connect(&config).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, RedisError::NoMaster { .. }), "{err:?}");
     assert!(
-        text.contains("nosuchmaster") && text.contains(&sentinel.endpoint()),
+        text.contains("nosuchmaster") && text.contains(&group.sentinel_endpoints()[0]),
         "{text}"
     );
 }

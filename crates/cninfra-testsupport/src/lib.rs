@@ -9,6 +9,9 @@ pub mod measure;
 mod ports;
 mod process;
 mod redis;
+mod redis_cluster;
+mod redis_sentinel;
+mod resp;
 mod tansu;
 mod tls;
 
@@ -21,6 +24,8 @@ pub use etcd::{EtcdServer, etcd_connect_options};
 pub use etcd_cluster::EtcdCluster;
 pub use process::ServerProcess;
 pub use redis::RedisServer;
+pub use redis_cluster::{CLUSTER_NODES, RedisCluster};
+pub use redis_sentinel::{RedisSentinels, SENTINEL_MASTER_NAME, SENTINELS};
 pub use tansu::TansuServer;
 pub use tls::TlsFiles;
 

@@ -28,3 +28,5 @@ impl ServerConfig for RedisServer {
         RedisConfig::node(self.endpoint())
     }
 }
+
+pub mod fault;
