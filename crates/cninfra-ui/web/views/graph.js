@@ -10,7 +10,7 @@ export const title = 'Graph';
 export const topics = ['values'];
 
 /** Above this many nodes the graph shows one value's neighbourhood. */
-export const FULL_GRAPH_LIMIT = 2000;
+export const FULL_GRAPH_LIMIT = 2500;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** The first rendering of this page load, for the bench: `window.cninfraGraph`. */
