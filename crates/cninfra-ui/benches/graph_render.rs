@@ -1,8 +1,10 @@
-//! The dashboard's figures (`cargo bench -p cninfra-ui`): the size of the embedded assets
-//! (raw and gzipped), and the time to first render of the graph view in headless Chromium
-//! with 1,000 and 2,000 values (the full graph) and 10,000 (one value's neighbourhood),
-//! each as a ratio to a 10-value graph measured in the same run. Needs node, Chromium and
-//! playwright-core (`services_install_browser`); skips with the reason otherwise.
+//! The dashboard's figures: the size of the embedded assets (raw and gzipped), and the
+//! time to first render of the graph view in headless Chromium with 1,000 and 2,000 values
+//! (the full graph) and 10,000 (one value's neighbourhood), each as a ratio to a 10-value
+//! graph measured in the same run. Run with
+//! `cargo bench -p cninfra-ui --bench graph_render --profile dev` (the Rust side only starts
+//! node, so an optimised build changes nothing). Needs node, Chromium and playwright-core
+//! (`services_install_browser`); skips with the reason otherwise.
 
 use std::path::Path;
 use std::process::ExitCode;
