@@ -57,7 +57,7 @@ export function mount(root) {
         h('td', {}, when(p.last_change)),
         h('td', { class: 'error' }, p.error ?? ''));
     }), names.filter((n) => !reported.has(n)).map((n) => h('tr', { dataset: { plugin: n } },
-      h('td', {}, n), h('td', { class: 'muted' }, 'runs, reports no status'), h('td', {}), h('td', {}))));
+      h('td', {}, n), h('td', { class: 'muted' }, 'no status reported'), h('td', {}), h('td', {}))));
   }
 
   return { refresh, unmount: () => clearInterval(clock) };
