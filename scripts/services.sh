@@ -31,6 +31,23 @@ services_install_apt() {
   fi
 }
 
+# The dashboard's browser tests: Debian's Chromium and playwright-core (no browser download)
+# in the project's tools/browser/node_modules, each installed only when missing.
+services_install_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing chromium"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      chromium >/dev/null
+  fi
+  if [ ! -d tools/browser/node_modules/playwright-core ]; then
+    command -v npm >/dev/null 2>&1 || { log "npm missing: install Node.js 20 or newer"; return 1; }
+    log "installing playwright-core in tools/browser"
+    npm ci --prefix tools/browser --no-audit --no-fund --silent
+  fi
+}
+
 # The Kafka-protocol broker (tansu); its first build takes ~12 minutes on 2 cores.
 services_install_kafka() {
   if ! tansu --version 2>/dev/null | grep -q '0.6.0'; then

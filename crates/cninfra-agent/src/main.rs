@@ -13,7 +13,8 @@
 //! each store a source of its own below the first. With a `grpc.conf` the gRPC server
 //! serves vpp-agent's generic API (`ligato.generic.ManagerService`, `MetaService`) and
 //! the configurator; the generic API's REST form is on the HTTP port (`/v1/config`,
-//! `/v1/state`, `/v1/models`). `--help` lists every flag; each is also read from its
+//! `/v1/state`, `/v1/models`); the dashboard is at `/ui/` (status, loggers, the
+//! KVScheduler's values, graph and transactions). `--help` lists every flag; each is also read from its
 //! environment variable. Plugins find each other by type, so the order below does not
 //! matter.
 
@@ -31,6 +32,7 @@ use cninfra::{Agent, Defaults, PluginGroupBuilder};
 use cninfra_agent_store::Stores;
 use cninfra_generic::GenericApiPlugin;
 use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
+use cninfra_ui::UiPlugin;
 
 /// The agent's models, listed by the gRPC configurator and (those with a protobuf message)
 /// served by the generic API: upstream's VPP models of the example descriptors and the
@@ -74,7 +76,9 @@ async fn main() -> ExitCode {
         // Disabled without their config files.
         .with(ProcessManagerPlugin::new())
         .with(SupervisorPlugin::new())
-        .with(example::ExamplePlugin::new());
+        .with(example::ExamplePlugin::new())
+        // The dashboard: http://localhost:9191/ui/
+        .with(UiPlugin::new());
     let builder = Agent::builder()
         .with_name("cninfra-agent")
         .with_build_info(cninfra::build_info!())

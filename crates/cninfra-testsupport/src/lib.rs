@@ -1,8 +1,9 @@
 //! Test plumbing shared by cninfra's test suites (not published): the harness's servers
 //! by their variables, private servers (etcd, Redis, the tansu Kafka broker, any
 //! [`ServerProcess`]) that tests kill and restart, TLS files, ports no other test is given,
-//! unique key prefixes and polling with a deadline.
+//! unique key prefixes, polling with a deadline, and the headless browser ([`browser`]).
 
+pub mod browser;
 mod etcd;
 mod etcd_cluster;
 pub mod measure;
