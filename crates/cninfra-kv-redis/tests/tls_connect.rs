@@ -46,12 +46,13 @@ impl Pki {
         ])
     }
 
-    /// The server's config with TLS on and `ca` as the CA file.
+    /// The server's config with TLS on and `ca` as the CA file (a dial timeout long enough
+    /// for a handshake on a loaded machine; a certificate error still comes back at once).
     fn config(&self, server: &RedisServer, ca: &Path) -> RedisConfig {
         let mut config = server.config();
         config.tls.enabled = true;
         config.tls.ca_file = Some(ca.to_owned());
-        config.dial_timeout = Duration::from_secs(3);
+        config.dial_timeout = Duration::from_secs(10);
         config
     }
 }
