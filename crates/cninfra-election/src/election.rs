@@ -116,12 +116,12 @@ impl Election {
     /// then ends and nothing of the campaign stays behind after one TTL.
     ///
     /// # Errors
-    /// [`ElectionError::Unsupported`] for a store without conditional writes, leases or
-    /// watches; [`ElectionError::SessionLost`] when the campaign's lease could not be kept
+    /// [`ElectionError::Unsupported`] for a store without conditional writes, leases,
+    /// watches or revisions; [`ElectionError::SessionLost`] when the campaign's lease could not be kept
     /// alive; [`ElectionError::Store`] when the store fails.
     pub async fn campaign(&self, value: impl Into<Bytes>) -> Result<Leadership, ElectionError> {
         let caps = self.store.capabilities();
-        if !(caps.compare_and_swap && caps.leases && caps.watch) {
+        if !(caps.compare_and_swap && caps.leases && caps.watch && caps.revisions) {
             return Err(ElectionError::Unsupported {
                 store: self.store.name().to_owned(),
             });
@@ -200,7 +200,7 @@ pub struct Leadership {
     value: Bytes,
     fencing: u64,
     ousted: watch::Receiver<bool>,
-    _monitor: Monitor,
+    monitor: Monitor,
 }
 
 /// The task watching the election key for a leadership; it ends with the leadership.
@@ -231,14 +231,20 @@ impl Leadership {
         watch: WatchStream,
     ) -> Self {
         let (ousted_tx, ousted) = watch::channel(false);
-        let task = tokio::spawn(monitor(election.clone(), value.clone(), watch, ousted_tx));
+        let task = tokio::spawn(monitor(
+            election.clone(),
+            value.clone(),
+            fencing,
+            watch,
+            ousted_tx,
+        ));
         Self {
             election,
             session,
             value,
             fencing,
             ousted,
-            _monitor: Monitor(task),
+            monitor: Monitor(task),
         }
     }
 
@@ -276,30 +282,42 @@ impl Leadership {
     /// [`ElectionError::Store`] when the store fails (the key then goes when the lease
     /// expires).
     pub async fn resign(self) -> Result<(), ElectionError> {
-        let election = self.election.clone();
+        let Self {
+            election,
+            session,
+            value,
+            fencing,
+            monitor,
+            ..
+        } = self;
+        // Our own delete is not a loss to report.
+        drop(monitor);
         let deleted = election
             .store
-            .compare_and_delete(&election.key, self.value.clone())
+            .compare_and_delete(&election.key, value)
             .await;
-        let closed = self.session.close().await;
+        let closed = session.close().await;
         deleted.map_err(|e| election.fail(e))?;
         closed.map_err(|e| election.fail(e))?;
-        tracing::info!(key = %election.key, fencing = self.fencing, "resigned");
+        tracing::info!(key = %election.key, fencing, "resigned");
         Ok(())
     }
 }
 
 /// Sets `ousted` once the key no longer holds `value`; re-reads the key after a resync
-/// signal or when the watch ends.
+/// signal or when the watch ends. Changes up to the winning revision `fencing` are old
+/// news (a watch may start a little before the moment it was asked for).
 async fn monitor(
     election: Election,
     value: Bytes,
+    fencing: u64,
     mut watch: WatchStream,
     ousted: watch::Sender<bool>,
 ) {
     loop {
         match watch.next().await {
-            Some(Ok(WatchEvent::Change(change))) if change.key != election.key => {}
+            Some(Ok(WatchEvent::Change(change)))
+                if change.key != election.key || change.revision <= fencing => {}
             Some(Ok(WatchEvent::Change(change))) => {
                 if change.kind == ChangeKind::Delete || change.value != value {
                     break;

@@ -10,8 +10,8 @@ use cninfra_kv_etcd::{EtcdConfig, EtcdPlugin};
 use cninfra_testsupport::{harness_server, start_agent, unique_prefix};
 use tokio::sync::watch;
 
-const TTL: Duration = Duration::from_secs(10);
-const WAIT: Duration = Duration::from_secs(15);
+const TTL: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(20);
 
 async fn agent(key: &str, candidate: &str) -> (RunningAgent, watch::Receiver<Role>) {
     let etcd = EtcdPlugin::builder()

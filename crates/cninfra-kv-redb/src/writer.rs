@@ -28,8 +28,14 @@ const MAX_BATCH: usize = 256;
 /// One write, already validated.
 #[derive(Debug)]
 pub(crate) enum Write {
-    Put { key: String, value: Bytes },
-    Delete { key: String, prefix: bool },
+    Put {
+        key: String,
+        value: Bytes,
+    },
+    Delete {
+        key: String,
+        prefix: bool,
+    },
     Txn(Vec<TxnOp>),
     /// Write `new` (delete when `None`) if the value of `key` is `expected` (absent when
     /// `None`).
