@@ -24,8 +24,8 @@ pub struct Leader {
     pub fencing: u64,
 }
 
-/// An election on one key of a store with conditional writes, leases and watches (etcd;
-/// the memory store in tests), as upstream's `CampaignInElection`.
+/// An election on one key of a store with conditional writes, leases, watches and
+/// revisions (etcd; the memory store in tests), as upstream's `CampaignInElection`.
 ///
 /// A candidate starts a [`Session`] (a lease kept alive while it lives) and writes its
 /// value under the key with `put_if_absent`, bound to the lease. Whoever wrote it leads;

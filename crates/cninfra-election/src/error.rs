@@ -6,9 +6,10 @@ use cninfra_kv::KvError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ElectionError {
-    /// The store lacks what an election needs: conditional writes, leases and watches.
+    /// The store lacks what an election needs: conditional writes, leases, watches and
+    /// revisions.
     #[error(
-        "store `{store}` cannot hold elections (it needs conditional writes, leases and watches)"
+        "store `{store}` cannot hold elections (it needs conditional writes, leases, watches and revisions)"
     )]
     Unsupported {
         /// Name of the store.

@@ -1,6 +1,6 @@
 //! Leader election of cninfra agents, as upstream's `CampaignInElection`: candidates
-//! campaign for one key of a store with conditional writes, leases and watches (etcd; the
-//! memory store in tests); one leads, the others stand by and take over when the leader
+//! campaign for one key of a store with conditional writes, leases, watches and revisions
+//! (etcd; the memory store in tests); one leads, the others stand by and take over when the leader
 //! resigns or dies (one lease TTL after its last keep-alive).
 //!
 //! - [`Election`] / [`Leadership`]: the API. `campaign` resolves once this candidate
