@@ -82,6 +82,7 @@
 //! | `testserver` | `testserver`: the in-process Consul KV API server the tests use | no |
 
 mod api;
+mod atomic;
 mod config;
 mod error;
 mod keys;

@@ -18,10 +18,12 @@ use crate::keys;
 use crate::tls;
 
 /// What Consul supports: revisions (`ModifyIndex`), transactions, prefix deletes, sorted
-/// lists and watches with previous values; no TTL on keys and no history to watch from.
-const CAPABILITIES: Capabilities = {
+/// lists, watches with previous values and conditional writes (check-and-set); no TTL on
+/// keys, no leases (Consul's sessions are not mapped yet) and no history to watch from.
+pub(crate) const CAPABILITIES: Capabilities = {
     let mut caps = Capabilities::ALL;
     caps.ttl = false;
+    caps.leases = false;
     caps.watch_from_revision = false;
     caps
 };
@@ -240,9 +242,7 @@ impl ConsulStore {
                     options,
                 } => {
                     consul_key(&key)?;
-                    if options.ttl.is_some() {
-                        return Err(KvError::unsupported(self.name_str(), "put with ttl"));
-                    }
+                    options.check(self.name_str(), CAPABILITIES)?;
                     Ok(TxnKv::new("set", &key).with_value(&value))
                 }
                 TxnOp::Delete { key, options } if options.prefix => {
@@ -422,6 +422,29 @@ impl KvStore for ConsulStore {
         // included); `?keys&separator=/` keeps the answer to the top-level names.
         let (index, _) = self.inner.api.keys("", Some("/")).await?;
         Ok(index)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.put_if_absent_cas(key, value, options).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.compare_and_swap_cas(key, old, new, options).await
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.compare_and_delete_cas(key, old).await
     }
 
     async fn close(&self) -> Result<(), KvError> {

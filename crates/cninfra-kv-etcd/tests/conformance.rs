@@ -18,7 +18,7 @@ async fn run(store: Arc<dyn KvStore>, prefix: &str) {
         report.skipped().is_empty(),
         "etcd supports everything, yet:\n{report}"
     );
-    assert_eq!(report.outcomes().len(), 11, "{report}");
+    assert_eq!(report.outcomes().len(), 13, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -216,7 +216,7 @@ impl FileDbStore {
         validate_key(key)?;
         match options.ttl {
             Some(_) => Err(KvError::unsupported(STORE_NAME, op)),
-            None => Ok(()),
+            None => options.check(STORE_NAME, capabilities(false)),
         }
     }
 }
@@ -280,6 +280,19 @@ fn shift_event(event: WatchEvent, base: u64) -> WatchEvent {
     }
 }
 
+/// What the file store offers: no TTL, no leases, and no conditional writes (the files
+/// can be edited by hand at any time, so no check-then-write is atomic); transactions
+/// and prefix deletes only with a status file to write to.
+fn capabilities(writable: bool) -> Capabilities {
+    let mut caps = Capabilities::ALL;
+    caps.ttl = false;
+    caps.leases = false;
+    caps.compare_and_swap = false;
+    caps.txn = writable;
+    caps.delete_prefix = writable;
+    caps
+}
+
 #[async_trait]
 impl KvStore for FileDbStore {
     fn name(&self) -> &str {
@@ -287,11 +300,7 @@ impl KvStore for FileDbStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::ALL;
-        caps.ttl = false;
-        caps.txn = self.shared.writable;
-        caps.delete_prefix = self.shared.writable;
-        caps
+        capabilities(self.shared.writable)
     }
 
     async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {

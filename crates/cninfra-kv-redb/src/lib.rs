@@ -47,6 +47,7 @@
 //! process that opened the file earlier are in the log, but live events come only from this
 //! process (only one process can have the file open).
 
+mod atomic;
 mod config;
 mod error;
 mod open;

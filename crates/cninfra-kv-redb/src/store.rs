@@ -175,7 +175,7 @@ impl RedbStore {
     }
 
     /// Queues `write` for the writer and waits for its commit, within the operation timeout.
-    async fn submit(&self, op: &'static str, write: Write) -> Result<Done, KvError> {
+    pub(crate) async fn submit(&self, op: &'static str, write: Write) -> Result<Done, KvError> {
         let sender = self
             .shared
             .writer
@@ -265,10 +265,11 @@ impl RedbStore {
         .boxed()
     }
 
-    fn refuse_ttl(&self, options: &PutOptions, op: &'static str) -> Result<(), KvError> {
+    /// Refuses a TTL (naming `op`) and a lease, which redb has not.
+    pub(crate) fn refuse_ttl(&self, options: &PutOptions, op: &'static str) -> Result<(), KvError> {
         match options.ttl {
             Some(_) => Err(KvError::unsupported(&self.shared.name, op)),
-            None => Ok(()),
+            None => options.check(&self.shared.name, self.capabilities()),
         }
     }
 }
@@ -282,6 +283,7 @@ impl KvStore for RedbStore {
     fn capabilities(&self) -> Capabilities {
         let mut caps = Capabilities::ALL;
         caps.ttl = false;
+        caps.leases = false;
         caps
     }
 
@@ -393,6 +395,33 @@ impl KvStore for RedbStore {
 
     async fn revision(&self) -> Result<u64, KvError> {
         Ok(self.read_meta()?.revision)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.swap("put_if_absent", key, None, Some(value), &options)
+            .await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.swap("compare_and_swap", key, Some(old), Some(new), &options)
+            .await
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        let options = PutOptions::default();
+        self.swap("compare_and_delete", key, Some(old), None, &options)
+            .await
     }
 
     async fn close(&self) -> Result<(), KvError> {

@@ -6,6 +6,8 @@
 //! commit, so a write that returned is on disk. The changes are handed to the watchers
 //! before the callers are answered.
 
+mod swap;
+
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -26,9 +28,22 @@ const MAX_BATCH: usize = 256;
 /// One write, already validated.
 #[derive(Debug)]
 pub(crate) enum Write {
-    Put { key: String, value: Bytes },
-    Delete { key: String, prefix: bool },
+    Put {
+        key: String,
+        value: Bytes,
+    },
+    Delete {
+        key: String,
+        prefix: bool,
+    },
     Txn(Vec<TxnOp>),
+    /// Write `new` (delete when `None`) if the value of `key` is `expected` (absent when
+    /// `None`).
+    Swap {
+        key: String,
+        expected: Option<Bytes>,
+        new: Option<Bytes>,
+    },
 }
 
 /// The outcome of one write.
@@ -38,6 +53,8 @@ pub(crate) struct Done {
     pub(crate) revision: u64,
     /// Whether anything existed and was deleted.
     pub(crate) deleted: bool,
+    /// Whether the condition of a [`Write::Swap`] held (always true for other writes).
+    pub(crate) applied: bool,
 }
 
 /// A failed commit; every write of the batch gets it.
@@ -145,6 +162,7 @@ impl Batch<'_> {
         self.index = 0;
         let mut changed = false;
         let mut deleted = false;
+        let mut applied = true;
         match write {
             Write::Put { key, value } => {
                 self.put(&key, value, revision)?;
@@ -169,6 +187,20 @@ impl Batch<'_> {
                     }
                 }
             }
+            Write::Swap { key, expected, new } => {
+                applied = self.holds(&key, expected.as_deref())?;
+                match new {
+                    Some(value) if applied => {
+                        self.put(&key, value, revision)?;
+                        changed = true;
+                    }
+                    None if applied => {
+                        deleted = self.delete(&key, false, revision)?;
+                        changed = deleted;
+                    }
+                    _ => {}
+                }
+            }
         }
         if changed {
             self.meta.revision = revision;
@@ -176,6 +208,7 @@ impl Batch<'_> {
         Ok(Done {
             revision: self.meta.revision,
             deleted,
+            applied,
         })
     }
 

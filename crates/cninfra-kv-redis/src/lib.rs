@@ -132,6 +132,7 @@
 //! [retryable](cninfra_kv::KvError::is_retryable)); the command connection reconnects by
 //! itself. [`RedisStore::connection_state`] publishes lost/back flips.
 
+mod atomic;
 mod cluster;
 mod config;
 mod connect;

@@ -33,6 +33,7 @@ fn capabilities(exact_values: bool, cluster: bool) -> Capabilities {
     caps.sorted_lists = false;
     caps.prev_values = exact_values;
     caps.txn = !cluster;
+    caps.leases = false;
     caps
 }
 
@@ -387,7 +388,7 @@ impl RedisStore {
 }
 
 /// Milliseconds for `SET … PX`, rounded up, at least 1.
-fn ttl_millis(ttl: Option<Duration>) -> u128 {
+pub(crate) fn ttl_millis(ttl: Option<Duration>) -> u128 {
     ttl.map_or(0, |ttl| ttl.as_nanos().div_ceil(1_000_000).max(1))
 }
 
@@ -423,6 +424,7 @@ impl KvStore for RedisStore {
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
         validate_key(key)?;
+        options.check(self.name(), self.capabilities())?;
         let ttl = ttl_millis(options.ttl);
         if let Some(wait) = self.wait_command() {
             let mut pipe = redis::pipe();
@@ -474,6 +476,9 @@ impl KvStore for RedisStore {
             if !prefix_delete {
                 validate_key(op.key())?;
             }
+            if let TxnOp::Put { options, .. } = op {
+                options.check(self.name(), self.capabilities())?;
+            }
         }
         let mut pipe = redis::pipe();
         pipe.atomic();
@@ -516,6 +521,29 @@ impl KvStore for RedisStore {
             ));
         }
         crate::watch::start(self.clone(), prefixes).await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.put_if_absent_script(key, value, &options).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.compare_and_swap_script(key, old, new, &options).await
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.compare_and_delete_script(key, old).await
     }
 
     async fn close(&self) -> Result<(), KvError> {

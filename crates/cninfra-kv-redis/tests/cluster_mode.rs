@@ -42,10 +42,15 @@ async fn a_cluster_passes_the_conformance_kit_and_watches_every_master() {
     skipped.sort_unstable();
     assert_eq!(
         skipped,
-        ["revisions", "txn_atomicity", "watch_from_revision"],
+        [
+            "lease_expiry",
+            "revisions",
+            "txn_atomicity",
+            "watch_from_revision"
+        ],
         "{report}"
     );
-    assert_eq!(report.passed().len(), 8, "{report}");
+    assert_eq!(report.passed().len(), 9, "{report}");
 
     // Keys spread over the masters, and the watch hears every one of them.
     let mut watch = store.watch(&["spread/"], None).await.unwrap();

@@ -32,9 +32,13 @@ async fn run(store: Arc<dyn KvStore>, prefix: &str, exact_watch_values: bool) {
         .unwrap_or_else(|failure| panic!("{failure}"));
     let mut skipped: Vec<&str> = report.skipped().iter().map(|(name, _)| *name).collect();
     skipped.sort_unstable();
-    assert_eq!(skipped, ["revisions", "watch_from_revision"], "{report}");
+    assert_eq!(
+        skipped,
+        ["lease_expiry", "revisions", "watch_from_revision"],
+        "{report}"
+    );
     let passed = report.passed();
-    assert_eq!(passed.len(), 9, "{report}");
+    assert_eq!(passed.len(), 10, "{report}");
     let watch_check = if exact_watch_values {
         "watch_live"
     } else {

@@ -82,6 +82,14 @@ pub enum KvError {
         /// Name of the store.
         store: String,
     },
+    /// A put named a lease that does not exist (it expired or was revoked).
+    #[error("store `{store}` has no lease {lease}")]
+    LeaseNotFound {
+        /// Name of the store.
+        store: String,
+        /// The lease named by the put.
+        lease: crate::LeaseId,
+    },
     /// The store answered with an error that fits none of the other variants.
     #[error("store `{store}` failed `{op}`")]
     Backend {
@@ -132,6 +140,11 @@ impl KvError {
     /// True when the key or prefix was refused.
     pub fn is_invalid_key(&self) -> bool {
         matches!(self, Self::InvalidKey { .. })
+    }
+
+    /// True when a put named a lease that no longer exists.
+    pub fn is_lease_not_found(&self) -> bool {
+        matches!(self, Self::LeaseNotFound { .. })
     }
 
     /// True when the store was closed.

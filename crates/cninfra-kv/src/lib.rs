@@ -101,6 +101,7 @@
 #[cfg(feature = "connector")]
 mod connector;
 mod error;
+mod lease;
 mod memory;
 mod prefixed;
 mod store;
@@ -116,6 +117,7 @@ pub use connector::{
     Connect, Connection, ConnectionState, ConnectorPlugin, ConnectorPluginBuilder, KvConnector,
 };
 pub use error::{BoxError, KvError};
+pub use lease::{LeaseId, Session};
 pub use memory::{DEFAULT_HISTORY_LIMIT, DEFAULT_WATCH_BUFFER, MemoryStore, MemoryStoreBuilder};
 pub use prefixed::Prefixed;
 pub use store::{

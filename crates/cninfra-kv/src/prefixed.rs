@@ -1,10 +1,13 @@
 //! [`Prefixed`]: a view of a store under a key prefix.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::error::KvError;
+use crate::lease::LeaseId;
 use crate::store::{
     Capabilities, DeleteOptions, KvEntry, KvStore, KvStream, KvValue, PutOptions, validate_key,
 };
@@ -159,6 +162,45 @@ impl<S: KvStore> KvStore for Prefixed<S> {
 
     async fn revision(&self) -> Result<u64, KvError> {
         self.inner.revision().await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        let full = self.full_key(key)?;
+        self.inner.put_if_absent(&full, value, options).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        let full = self.full_key(key)?;
+        self.inner.compare_and_swap(&full, old, new, options).await
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.inner
+            .compare_and_delete(&self.full_key(key)?, old)
+            .await
+    }
+
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, KvError> {
+        self.inner.grant_lease(ttl).await
+    }
+
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.inner.keep_lease_alive(lease).await
+    }
+
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.inner.revoke_lease(lease).await
     }
 
     async fn close(&self) -> Result<(), KvError> {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use crate::error::KvError;
+use crate::lease::LeaseId;
 use crate::prefixed::Prefixed;
 use crate::txn::TxnOp;
 use crate::watch::WatchStream;
@@ -51,6 +52,10 @@ pub struct PutOptions {
     /// with [`KvError::Unsupported`] instead of keeping the key forever. Stores may round
     /// the duration up to their unit (etcd leases and Redis expiries count whole seconds).
     pub ttl: Option<Duration>,
+    /// Bind the key to a lease ([`KvStore::grant_lease`], usually held by a
+    /// [`Session`](crate::Session)): the key is deleted when the lease expires or is
+    /// revoked. A store without leases refuses the put with [`KvError::Unsupported`].
+    pub lease: Option<LeaseId>,
 }
 
 impl PutOptions {
@@ -59,6 +64,46 @@ impl PutOptions {
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
+    }
+
+    /// Sets [`lease`](Self::lease).
+    #[must_use]
+    pub fn with_lease(mut self, lease: LeaseId) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Refuses options that a store with `caps` cannot honour: a TTL without
+    /// [`Capabilities::ttl`], a lease without [`Capabilities::leases`], both at once
+    /// (a key lives as long as its lease). Connectors call it in every write that takes
+    /// options, so that no option is silently ignored.
+    ///
+    /// # Errors
+    /// [`KvError::Unsupported`] naming the option and `store`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use cninfra_kv::{Capabilities, LeaseId, PutOptions};
+    /// let options = PutOptions::default().with_lease(LeaseId(7));
+    /// let err = options.check("files", Capabilities::NONE).unwrap_err();
+    /// assert_eq!(err.to_string(), "store `files` does not support put with a lease");
+    /// assert!(options.check("etcd", Capabilities::ALL).is_ok());
+    /// ```
+    pub fn check(&self, store: &str, caps: Capabilities) -> Result<(), KvError> {
+        if self.ttl.is_some() && !caps.ttl {
+            return Err(KvError::unsupported(store, "put with ttl"));
+        }
+        if self.lease.is_some() && !caps.leases {
+            return Err(KvError::unsupported(store, "put with a lease"));
+        }
+        if self.lease.is_some() && self.ttl.is_some() {
+            return Err(KvError::unsupported(
+                store,
+                "put with both a ttl and a lease",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +147,12 @@ pub struct Capabilities {
     pub delete_prefix: bool,
     /// List results come sorted by key (byte-wise lexicographic).
     pub sorted_lists: bool,
+    /// [`KvStore::put_if_absent`], [`KvStore::compare_and_swap`] and
+    /// [`KvStore::compare_and_delete`] are atomic (linearizable on the store's server).
+    pub compare_and_swap: bool,
+    /// [`KvStore::grant_lease`], [`KvStore::keep_lease_alive`], [`KvStore::revoke_lease`]
+    /// and [`PutOptions::lease`] work.
+    pub leases: bool,
 }
 
 impl Capabilities {
@@ -115,6 +166,8 @@ impl Capabilities {
         prev_values: false,
         delete_prefix: false,
         sorted_lists: false,
+        compare_and_swap: false,
+        leases: false,
     };
     /// Everything (what [`MemoryStore`](crate::MemoryStore) and etcd offer).
     pub const ALL: Self = Self {
@@ -126,6 +179,8 @@ impl Capabilities {
         prev_values: true,
         delete_prefix: true,
         sorted_lists: true,
+        compare_and_swap: true,
+        leases: true,
     };
 }
 
@@ -217,6 +272,78 @@ pub trait KvStore: Send + Sync + fmt::Debug {
         Err(KvError::unsupported(self.name(), "revision"))
     }
 
+    /// Stores `value` under `key` only if the key does not exist (upstream's
+    /// `PutIfNotExists`), atomically. Returns `Some(revision)` of the write (0 for stores
+    /// without revisions), or `None` when the key exists and nothing was written.
+    ///
+    /// The default (stores without [`Capabilities::compare_and_swap`]) returns
+    /// [`KvError::Unsupported`].
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        let _ = (key, value, options);
+        Err(KvError::unsupported(self.name(), "put_if_absent"))
+    }
+
+    /// Replaces the value of `key` by `new` only if the key exists and its value equals
+    /// `old` byte for byte (upstream's `CompareAndSwap`), atomically. Returns
+    /// `Some(revision)` of the write (0 for stores without revisions), or `None` when the
+    /// key is absent or holds another value, and nothing was written.
+    ///
+    /// The default returns [`KvError::Unsupported`].
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        let _ = (key, old, new, options);
+        Err(KvError::unsupported(self.name(), "compare_and_swap"))
+    }
+
+    /// Deletes `key` only if its value equals `old` (upstream's `CompareAndDelete`),
+    /// atomically. Returns `Some(revision)` of the delete (0 for stores without
+    /// revisions), or `None` when the key is absent or holds another value.
+    ///
+    /// The default returns [`KvError::Unsupported`].
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        let _ = (key, old);
+        Err(KvError::unsupported(self.name(), "compare_and_delete"))
+    }
+
+    /// Grants a lease that expires `ttl` after it was granted or last kept alive (stores
+    /// may round `ttl` up to their unit and minimum). Keys put with
+    /// [`PutOptions::lease`] are deleted when it expires or is revoked. A
+    /// [`Session`](crate::Session) keeps one alive for as long as it lives.
+    ///
+    /// The default (stores without [`Capabilities::leases`]) returns
+    /// [`KvError::Unsupported`].
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, KvError> {
+        let _ = ttl;
+        Err(KvError::unsupported(self.name(), "leases"))
+    }
+
+    /// Restarts the lease's countdown. Returns `false` when the lease no longer exists
+    /// (it expired or was revoked: its keys are gone).
+    ///
+    /// The default returns [`KvError::Unsupported`].
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        let _ = lease;
+        Err(KvError::unsupported(self.name(), "leases"))
+    }
+
+    /// Ends the lease now and deletes its keys. Returns `false` when it no longer existed.
+    ///
+    /// The default returns [`KvError::Unsupported`].
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        let _ = lease;
+        Err(KvError::unsupported(self.name(), "leases"))
+    }
+
     /// Releases the connection; later calls fail with [`KvError::Closed`] and open watch
     /// streams end. The default does nothing.
     async fn close(&self) -> Result<(), KvError> {
@@ -259,6 +386,35 @@ impl<S: KvStore + ?Sized> KvStore for Arc<S> {
     }
     async fn revision(&self) -> Result<u64, KvError> {
         (**self).revision().await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        (**self).put_if_absent(key, value, options).await
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        (**self).compare_and_swap(key, old, new, options).await
+    }
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        (**self).compare_and_delete(key, old).await
+    }
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, KvError> {
+        (**self).grant_lease(ttl).await
+    }
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        (**self).keep_lease_alive(lease).await
+    }
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        (**self).revoke_lease(lease).await
     }
     async fn close(&self) -> Result<(), KvError> {
         (**self).close().await

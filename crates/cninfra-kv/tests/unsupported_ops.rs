@@ -60,9 +60,7 @@ impl KvStore for PlainStore {
     }
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
         validate_key(key)?;
-        if options.ttl.is_some() {
-            return Err(KvError::unsupported(self.name(), "put with ttl"));
-        }
+        options.check(self.name(), self.capabilities())?;
         self.map.lock().insert(key.to_owned(), value);
         Ok(0)
     }
@@ -88,6 +86,19 @@ async fn trait_defaults_name_the_operation_and_store() {
         revision.to_string(),
         "store `plain` does not support revision"
     );
+    let cas = store
+        .compare_and_swap("a", "1".into(), "2".into(), PutOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        cas.to_string(),
+        "store `plain` does not support compare_and_swap"
+    );
+    let lease = store
+        .grant_lease(std::time::Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(lease.to_string(), "store `plain` does not support leases");
     store.close().await.unwrap();
 }
 
@@ -123,7 +134,9 @@ async fn conformance_reports_skips_with_reasons() {
             "watch_from_revision",
             "txn_atomicity",
             "concurrent_writers",
-            "ttl_expiry"
+            "ttl_expiry",
+            "atomic_ops",
+            "lease_expiry"
         ],
         "{report}"
     );
@@ -147,7 +160,8 @@ async fn conformance_reports_skips_with_reasons() {
     );
 }
 
-/// A store that claims TTL support in its capabilities but ignores it must fail the kit.
+/// A store that claims no TTL or leases but ignores such options instead of refusing them
+/// must fail the kit.
 #[derive(Debug, Default)]
 struct LyingStore(PlainStore);
 
@@ -182,7 +196,11 @@ async fn conformance_catches_ignored_ttl_and_false_delete_results() {
     let store: Arc<dyn KvStore> = Arc::new(LyingStore::default());
     let failure = testkit::conformance(store, "/lying/").await.unwrap_err();
     let failed: Vec<&str> = failure.failures.iter().map(|f| f.check).collect();
-    assert_eq!(failed, ["delete_reports_truth", "ttl_expiry"], "{failure}");
+    assert_eq!(
+        failed,
+        ["delete_reports_truth", "ttl_expiry", "lease_expiry"],
+        "{failure}"
+    );
     assert!(
         failure.to_string().contains("put with TTL returned Ok"),
         "{failure}"

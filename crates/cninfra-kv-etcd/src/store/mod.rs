@@ -1,5 +1,6 @@
 //! [`EtcdStore`]: the broker API on etcd.
 
+mod atomic;
 mod keys;
 mod list;
 mod watch;
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cninfra_kv::{
-    Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
-    WatchStream, async_trait, validate_key,
+    Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, LeaseId, PutOptions,
+    TxnOp, WatchStream, async_trait, validate_key,
 };
 use etcd_client::{Client, CompactionOptions, GetOptions, KvClient, LeaseClient, WatchClient};
 use tokio::time::Instant;
@@ -325,10 +326,7 @@ impl EtcdStore {
                 value,
                 options,
             } => {
-                let lease_id = match options.ttl {
-                    Some(ttl) => Some(self.lease_for(lease, ttl).await?),
-                    None => None,
-                };
+                let lease_id = self.lease_of(lease, &options).await?;
                 Ok(etcd_client::TxnOp::put(
                     key,
                     Vec::from(value),
@@ -405,14 +403,13 @@ impl KvStore for EtcdStore {
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
         validate_key(key)?;
         let clients = self.clients()?;
-        let lease_id = match options.ttl {
-            Some(ttl) => Some(self.lease_for(&mut clients.lease.clone(), ttl).await?),
-            None => None,
-        };
+        let lease_id = self.lease_of(&mut clients.lease.clone(), &options).await?;
         let mut kv = clients.kv.clone();
         let put = kv.put(key, Vec::from(value), Self::put_options(lease_id));
-        let response = self.request("put", put).await?;
-        Ok(revision_of(response.header()))
+        match self.timed("put", put).await? {
+            Ok(response) => Ok(revision_of(response.header())),
+            Err(err) => Err(self.lease_error("put", options.lease, err)),
+        }
     }
 
     async fn delete(&self, key: &str, options: DeleteOptions) -> Result<bool, KvError> {
@@ -435,6 +432,10 @@ impl KvStore for EtcdStore {
                 other => validate_key(other.key())?,
             }
         }
+        let lease_named = ops.iter().find_map(|op| match op {
+            TxnOp::Put { options, .. } => options.lease,
+            _ => None,
+        });
         let clients = self.clients()?;
         let (mut kv, mut lease) = (clients.kv.clone(), clients.lease.clone());
         let mut etcd_ops = Vec::with_capacity(ops.len());
@@ -442,8 +443,10 @@ impl KvStore for EtcdStore {
             etcd_ops.push(self.txn_op(&mut lease, op).await?);
         }
         let txn = etcd_client::Txn::new().and_then(etcd_ops);
-        let response = self.request("txn", kv.txn(txn)).await?;
-        Ok(revision_of(response.header()))
+        match self.timed("txn", kv.txn(txn)).await? {
+            Ok(response) => Ok(revision_of(response.header())),
+            Err(err) => Err(self.lease_error("txn", lease_named, err)),
+        }
     }
 
     async fn watch(
@@ -456,6 +459,41 @@ impl KvStore for EtcdStore {
 
     async fn revision(&self) -> Result<u64, KvError> {
         Ok(self.probe().await?.revision)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.put_if_absent_txn(key, value, options).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.compare_and_swap_txn(key, old, new, options).await
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.compare_and_delete_txn(key, old).await
+    }
+
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, KvError> {
+        self.grant(ttl).await
+    }
+
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.refresh(lease).await
+    }
+
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.revoke(lease).await
     }
 
     async fn close(&self) -> Result<(), KvError> {

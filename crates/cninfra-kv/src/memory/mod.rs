@@ -1,5 +1,6 @@
 //! [`MemoryStore`]: a complete in-process [`KvStore`] for tests, examples and caches.
 
+mod atomic;
 mod expiry;
 mod queue;
 mod state;
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 
 use self::state::{Entry, State};
 use crate::error::KvError;
+use crate::lease::LeaseId;
 use crate::store::{
     Capabilities, DeleteOptions, KvEntry, KvStore, KvStream, KvValue, PutOptions, validate_key,
 };
@@ -206,6 +208,17 @@ impl MemoryStore {
     }
 }
 
+/// Fails when `options` name a lease the store does not have.
+fn check_lease(state: &State, options: &PutOptions, now: Instant) -> Result<(), KvError> {
+    match options.lease {
+        Some(lease) if !state.has_lease(lease.0, now) => Err(KvError::LeaseNotFound {
+            store: NAME.to_owned(),
+            lease,
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn closed() -> KvError {
     KvError::Closed {
         store: NAME.to_owned(),
@@ -225,14 +238,10 @@ impl KvStore for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {
         let now = Instant::now();
         self.read(|state| {
-            state
-                .data
-                .get(key)
-                .filter(|entry| entry.is_live(now))
-                .map(|entry| KvValue {
-                    value: entry.value.clone(),
-                    revision: entry.revision,
-                })
+            state.live(key, now).map(|entry| KvValue {
+                value: entry.value.clone(),
+                revision: entry.revision,
+            })
         })
     }
 
@@ -253,16 +262,8 @@ impl KvStore for MemoryStore {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<u64, KvError> {
-        validate_key(key)?;
-        let revision = self.write(|state, now| {
-            let revision = state.revision + 1;
-            state.put(key, value, options.ttl, revision, now);
-            revision
-        })?;
-        if options.ttl.is_some() {
-            self.expiry_scheduled();
-        }
-        Ok(revision)
+        self.put_when(key, value, &options, |_| true)
+            .map(Option::unwrap_or_default)
     }
 
     async fn delete(&self, key: &str, options: DeleteOptions) -> Result<bool, KvError> {
@@ -281,13 +282,21 @@ impl KvStore for MemoryStore {
             match op {
                 TxnOp::Put { key, options, .. } => {
                     validate_key(key)?;
-                    has_ttl |= options.ttl.is_some();
+                    options.check(NAME, Capabilities::ALL)?;
+                    has_ttl |= options.ttl.is_some() || options.lease.is_some();
                 }
                 TxnOp::Delete { key, options } if !options.prefix => validate_key(key)?,
                 TxnOp::Delete { .. } => {}
             }
         }
-        let revision = self.write(|state, now| state.apply_txn(ops, now))?;
+        let revision = self.write(|state, now| {
+            for op in &ops {
+                if let TxnOp::Put { options, .. } = op {
+                    check_lease(state, options, now)?;
+                }
+            }
+            Ok(state.apply_txn(ops, now))
+        })??;
         if has_ttl {
             self.expiry_scheduled();
         }
@@ -312,6 +321,43 @@ impl KvStore for MemoryStore {
 
     async fn revision(&self) -> Result<u64, KvError> {
         self.read(|state| state.revision)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.put_when(key, value, &options, atomic::absent)
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.put_when(key, new, &options, |entry| {
+            entry.is_some_and(|entry| entry.value == old)
+        })
+    }
+
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.delete_if(key, &old)
+    }
+
+    async fn grant_lease(&self, ttl: std::time::Duration) -> Result<LeaseId, KvError> {
+        self.grant(ttl)
+    }
+
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.refresh(lease)
+    }
+
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.revoke(lease)
     }
 
     async fn close(&self) -> Result<(), KvError> {

@@ -19,6 +19,16 @@ pub(super) struct Entry {
     pub(super) value: Bytes,
     pub(super) revision: u64,
     pub(super) expires_at: Option<Instant>,
+    /// The lease the key is bound to; `expires_at` is then the lease's deadline.
+    pub(super) lease: Option<u64>,
+}
+
+/// A granted lease: its TTL, deadline and the keys bound to it.
+#[derive(Debug)]
+struct Lease {
+    ttl: Duration,
+    deadline: Instant,
+    keys: BTreeSet<String>,
 }
 
 impl Entry {
@@ -38,6 +48,8 @@ pub(super) struct State {
     watchers: Vec<WatchQueue>,
     /// TTL deadlines, soonest first.
     expiries: BTreeSet<(Instant, String)>,
+    leases: BTreeMap<u64, Lease>,
+    last_lease: u64,
     pub(super) closed: bool,
 }
 
@@ -51,6 +63,8 @@ impl State {
             compacted: 0,
             watchers: Vec::new(),
             expiries: BTreeSet::new(),
+            leases: BTreeMap::new(),
+            last_lease: 0,
             closed: false,
         }
     }
@@ -89,6 +103,7 @@ impl State {
                 break;
             };
             if let Some(entry) = self.data.remove(&key) {
+                self.detach(&key, entry.lease);
                 let revision = self.revision + 1;
                 tracing::debug!(%key, revision, "memory store key expired");
                 self.record(
@@ -100,22 +115,101 @@ impl State {
                 );
             }
         }
+        self.expire_leases(now);
     }
 
-    /// Stores a value at `revision`.
+    /// Forgets the leases whose deadline passed (their keys expired with them).
+    fn expire_leases(&mut self, now: Instant) {
+        if self.leases.values().any(|l| l.deadline <= now) {
+            self.leases.retain(|_, l| l.deadline > now);
+        }
+    }
+
+    /// The live entry of `key`.
+    pub(super) fn live(&self, key: &str, now: Instant) -> Option<&Entry> {
+        self.data.get(key).filter(|entry| entry.is_live(now))
+    }
+
+    /// Whether `lease` exists and has not expired.
+    pub(super) fn has_lease(&self, lease: u64, now: Instant) -> bool {
+        self.leases.get(&lease).is_some_and(|l| l.deadline > now)
+    }
+
+    /// Grants a lease of `ttl`.
+    pub(super) fn grant_lease(&mut self, ttl: Duration, now: Instant) -> u64 {
+        self.last_lease += 1;
+        let lease = Lease {
+            ttl,
+            deadline: now + ttl,
+            keys: BTreeSet::new(),
+        };
+        self.leases.insert(self.last_lease, lease);
+        self.last_lease
+    }
+
+    /// Moves the deadline of `lease` (and of its keys) one TTL past `now`; false when it
+    /// is gone.
+    pub(super) fn keep_lease_alive(&mut self, id: u64, now: Instant) -> bool {
+        if !self.has_lease(id, now) {
+            self.leases.remove(&id);
+            return false;
+        }
+        let Some(lease) = self.leases.get_mut(&id) else {
+            return false;
+        };
+        lease.deadline = now + lease.ttl;
+        let deadline = lease.deadline;
+        for key in &lease.keys {
+            if let Some(entry) = self.data.get_mut(key) {
+                if let Some(at) = entry.expires_at.replace(deadline) {
+                    self.expiries.remove(&(at, key.clone()));
+                }
+                self.expiries.insert((deadline, key.clone()));
+            }
+        }
+        true
+    }
+
+    /// Ends `lease` and deletes its keys at `revision`; false when it was gone.
+    pub(super) fn revoke_lease(&mut self, id: u64, revision: u64, now: Instant) -> bool {
+        let alive = self.has_lease(id, now);
+        let Some(lease) = self.leases.remove(&id) else {
+            return false;
+        };
+        for key in lease.keys {
+            self.delete(&key, false, revision);
+        }
+        alive
+    }
+
+    /// Removes `key` from the key set of `lease`.
+    fn detach(&mut self, key: &str, lease: Option<u64>) {
+        if let Some(lease) = lease.and_then(|id| self.leases.get_mut(&id)) {
+            lease.keys.remove(key);
+        }
+    }
+
+    /// Stores a value at `revision`, expiring after `ttl` or with `lease` (which the
+    /// caller checked exists).
     pub(super) fn put(
         &mut self,
         key: &str,
         value: Bytes,
         ttl: Option<Duration>,
+        lease: Option<u64>,
         revision: u64,
         now: Instant,
     ) {
-        let expires_at = ttl.map(|ttl| now + ttl);
+        let lease_deadline = lease.and_then(|id| self.leases.get_mut(&id)).map(|lease| {
+            lease.keys.insert(key.to_owned());
+            lease.deadline
+        });
+        let expires_at = lease_deadline.or(ttl.map(|ttl| now + ttl));
         let new_entry = Entry {
             value: value.clone(),
             revision,
             expires_at,
+            lease,
         };
         let prev = match self.data.get_mut(key) {
             Some(entry) => Some(std::mem::replace(entry, new_entry)),
@@ -126,6 +220,11 @@ impl State {
         };
         if let Some(at) = prev.as_ref().and_then(|p| p.expires_at) {
             self.expiries.remove(&(at, key.to_owned()));
+        }
+        if let Some(old_lease) = prev.as_ref().and_then(|p| p.lease)
+            && Some(old_lease) != lease
+        {
+            self.detach(key, Some(old_lease));
         }
         if let Some(at) = expires_at {
             self.expiries.insert((at, key.to_owned()));
@@ -159,6 +258,7 @@ impl State {
                 if let Some(at) = entry.expires_at {
                     self.expiries.remove(&(at, key.clone()));
                 }
+                self.detach(&key, entry.lease);
                 deleted = true;
                 self.record(
                     key,
@@ -181,7 +281,14 @@ impl State {
                     key,
                     value,
                     options,
-                } => self.put(&key, value, options.ttl, revision, now),
+                } => self.put(
+                    &key,
+                    value,
+                    options.ttl,
+                    options.lease.map(|l| l.0),
+                    revision,
+                    now,
+                ),
                 TxnOp::Delete { key, options } => {
                     self.delete(&key, options.prefix, revision);
                 }
@@ -283,10 +390,11 @@ mod tests {
             "gone",
             Bytes::from_static(b"v"),
             Some(Duration::from_secs(1)),
+            None,
             1,
             past,
         );
-        state.put("here", Bytes::from_static(b"v"), None, 2, past);
+        state.put("here", Bytes::from_static(b"v"), None, None, 2, past);
         let keys = state.page("", None, 10, |key, _| key.to_owned());
         assert_eq!(keys, ["here"]);
         assert!(state.data.contains_key("gone"), "not removed yet");
@@ -298,7 +406,7 @@ mod tests {
     #[test]
     fn history_limit_zero_keeps_nothing_but_counts_compaction() {
         let mut state = State::new(0);
-        state.put("a", Bytes::from_static(b"v"), None, 1, Instant::now());
+        state.put("a", Bytes::from_static(b"v"), None, None, 1, Instant::now());
         assert!(state.history.is_empty());
         assert_eq!(state.compacted, 1);
     }

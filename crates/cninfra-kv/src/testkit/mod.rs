@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod atomic;
 mod basic;
 mod converge;
 mod harness;
@@ -37,6 +38,7 @@ mod watch;
 use std::fmt;
 use std::sync::Arc;
 
+pub use atomic::{CONTENDERS, INCREMENTS, atomic_ops, lease_expiry};
 pub use basic::{
     MANY_KEYS, delete_reports_truth, large_values, list_ordering, many_keys, prefix_isolation,
     revisions,
@@ -233,6 +235,8 @@ pub async fn conformance_with(
             concurrent_writers(&store, prefix).await,
         ),
         ("ttl_expiry", ttl_expiry(&store, prefix).await),
+        ("atomic_ops", atomic_ops(&store, prefix).await),
+        ("lease_expiry", lease_expiry(&store, prefix).await),
     ];
     let mut report = Report::default();
     let mut failures = Vec::new();
