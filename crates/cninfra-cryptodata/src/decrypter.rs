@@ -80,8 +80,8 @@ impl Decrypter {
             reason: format!("cannot decrypt: {}", err.error),
         };
         if let Some(mapping) = mapping {
-            for steps in &mapping.paths {
-                decrypt_path(&self.keys, &mut json, steps, &mut String::new()).map_err(fail)?;
+            for path in &mapping.paths {
+                decrypt_path(&self.keys, &mut json, path).map_err(fail)?;
             }
         }
         decrypt_marked(&self.keys, &mut json).map_err(fail)?;

@@ -1,6 +1,7 @@
 //! Decrypting JSON values in place: objects marked `"encrypted": true` (upstream's JSON
 //! decrypter) and registered protobuf fields ([`ProtoFields`](crate::ProtoFields)).
 
+use cninfra_models::secret::FieldPath;
 use serde_json::Value;
 
 use crate::cipher::{CRYPTO_PREFIX, DecryptError, ENCRYPTED_MARKER, decrypt_string};
@@ -71,55 +72,26 @@ fn walk_prefixed(
     Ok(())
 }
 
-/// One step of a registered field path: the JSON names the field may have (its proto name
-/// and its lowerCamel JSON name).
-#[derive(Debug, Clone)]
-pub(crate) struct Step {
-    pub(crate) names: Vec<String>,
-}
-
-/// Decrypts the strings at `steps` under `value` (every element where a step meets a
-/// list); empty and absent fields are left alone. The strings are base64url without
-/// prefix (upstream's proto format); a `$crypto$` prefix is accepted too.
+/// Decrypts the strings at `path` in `value` (every element where the path meets a list);
+/// empty and absent fields are left alone. The strings are base64url without prefix
+/// (upstream's proto format); a `$crypto$` prefix is accepted too.
 pub(crate) fn decrypt_path(
     keys: &PrivateKeys,
     value: &mut Value,
-    steps: &[Step],
-    path: &mut String,
+    path: &FieldPath,
 ) -> Result<(), FieldError> {
-    match value {
-        Value::Array(items) => {
-            for (index, child) in items.iter_mut().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{index}]"));
-                decrypt_path(keys, child, steps, path)?;
-                path.truncate(len);
-            }
+    path.try_visit_mut(value, &mut |at, field| {
+        let Value::String(text) = field else {
+            return Ok(());
+        };
+        if text.is_empty() {
+            return Ok(());
         }
-        Value::String(text) if steps.is_empty() && !text.is_empty() => {
-            let encoded = text.strip_prefix(CRYPTO_PREFIX).unwrap_or(text);
-            *text = decrypt_string(keys, encoded).map_err(|error| FieldError {
-                path: path.clone(),
-                error,
-            })?;
-        }
-        Value::Object(object) => {
-            let Some((step, rest)) = steps.split_first() else {
-                return Ok(());
-            };
-            for name in &step.names {
-                if let Some(child) = object.get_mut(name) {
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(name);
-                    decrypt_path(keys, child, rest, path)?;
-                    path.truncate(len);
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+        let encoded = text.strip_prefix(CRYPTO_PREFIX).unwrap_or(text);
+        *text = decrypt_string(keys, encoded).map_err(|error| FieldError {
+            path: at.to_owned(),
+            error,
+        })?;
+        Ok(())
+    })
 }

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use cninfra_models::Model;
-use prost_reflect::{Kind, MessageDescriptor};
-
-use crate::json::Step;
+use cninfra_models::secret::FieldPath;
 
 /// A field path that does not fit the model's message.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +48,7 @@ pub struct ProtoFields {
 #[derive(Debug, Clone)]
 pub(crate) struct Mapping {
     pub(crate) model: Arc<Model>,
-    pub(crate) paths: Vec<Vec<Step>>,
+    pub(crate) paths: Vec<FieldPath>,
 }
 
 impl ProtoFields {
@@ -72,10 +70,12 @@ impl ProtoFields {
         let steps = paths
             .iter()
             .map(|path| {
-                resolve(model.descriptor(), path).ok_or_else(|| FieldPathError {
-                    model: model.name().to_owned(),
-                    path: path.join("."),
-                })
+                FieldPath::new(model.descriptor(), path)
+                    .filter(FieldPath::is_string)
+                    .ok_or_else(|| FieldPathError {
+                        model: model.name().to_owned(),
+                        path: path.join("."),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.mappings.push(Mapping {
@@ -101,36 +101,4 @@ impl ProtoFields {
             })
         })
     }
-}
-
-/// The steps of `path` in `descriptor`; without a descriptor the names as given.
-fn resolve(descriptor: Option<&MessageDescriptor>, path: &[&str]) -> Option<Vec<Step>> {
-    if path.is_empty() {
-        return None;
-    }
-    let Some(mut message) = descriptor.cloned() else {
-        return Some(
-            path.iter()
-                .map(|name| Step {
-                    names: vec![(*name).to_owned()],
-                })
-                .collect(),
-        );
-    };
-    let mut steps = Vec::with_capacity(path.len());
-    for (index, name) in path.iter().enumerate() {
-        let field = message.get_field_by_name(name)?;
-        let mut names = vec![field.name().to_owned()];
-        if field.json_name() != field.name() {
-            names.push(field.json_name().to_owned());
-        }
-        steps.push(Step { names });
-        let last = index + 1 == path.len();
-        match field.kind() {
-            Kind::String if last => {}
-            Kind::Message(next) if !last => message = next,
-            _ => return None,
-        }
-    }
-    Some(steps)
 }
