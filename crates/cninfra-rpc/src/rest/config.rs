@@ -75,7 +75,7 @@ pub struct HttpConfig {
     /// `user:password` pairs; when set, every request needs HTTP basic authentication with
     /// one of them, else it gets `401 Unauthorized`. Default empty. Token authorization,
     /// when enabled, takes its place (as upstream).
-    pub client_basic_auth: Vec<String>,
+    pub client_basic_auth: Vec<Secret>,
     /// Token authorization: every request needs a token from `POST /auth/login`, sent as
     /// `Authorization: Bearer <token>` or in the cookie `ligato-rest-auth`, and the user
     /// must be in a permission group that allows the path and method. Default `false`.
