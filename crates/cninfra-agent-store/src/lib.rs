@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cninfra::consul::ConsulPlugin;
-use cninfra_cryptodata::{CryptoDataPlugin, DecryptingConnector};
 use cninfra::datasync::StoreSource;
 use cninfra::etcd::EtcdPlugin;
 use cninfra::filedb::{FileDbConfig, FileDbPlugin, FileDbStore};
@@ -34,6 +33,7 @@ use cninfra::prelude::*;
 use cninfra::redb::RedbPlugin;
 use cninfra::redis::RedisPlugin;
 use cninfra::{NotReady, Ready};
+use cninfra_cryptodata::{CryptoDataPlugin, DecryptingConnector};
 use tokio::sync::watch;
 
 /// The flag (and `DATA_DIR` variable) naming the embedded store's folder.
@@ -94,10 +94,8 @@ impl Stores {
     /// The store data sync uses: the first configured connector, else the embedded one
     /// (starting with `sample` when its folder is new).
     pub fn data_sync(&self, sample: Option<Sample>) -> StoreSource {
-        let embedded = DecryptingConnector::new(
-            EmbeddedStorePlugin::new(sample),
-            Arc::clone(&self.crypto),
-        );
+        let embedded =
+            DecryptingConnector::new(EmbeddedStorePlugin::new(sample), Arc::clone(&self.crypto));
         StoreSource::first_of(
             self.connectors
                 .iter()

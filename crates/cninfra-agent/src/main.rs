@@ -78,8 +78,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stores =
-        Stores::with_cryptodata(CryptoDataPlugin::builder().with_proto_fields(fields).build());
+    let stores = Stores::with_cryptodata(
+        CryptoDataPlugin::builder()
+            .with_proto_fields(fields)
+            .build(),
+    );
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
         .with(KvdbSyncPlugin::new(

@@ -56,8 +56,10 @@ async fn values_python_encrypted_and_etcdctl_wrote_reach_the_agent_decrypted() {
 
     let good = py_encrypt(&dir.path().join("key1.pub.pem"), "desc s3cret one");
     let foreign = py_encrypt(&dir.path().join("key2.pub.pem"), "nobody's");
-    let good_value = json!({"encrypted": true, "kind": "k", "description": format!("$crypto${good}")});
-    let bad_value = json!({"encrypted": true, "kind": "k", "description": format!("$crypto${foreign}")});
+    let good_value =
+        json!({"encrypted": true, "kind": "k", "description": format!("$crypto${good}")});
+    let bad_value =
+        json!({"encrypted": true, "kind": "k", "description": format!("$crypto${foreign}")});
     etcdctl_put(&endpoint, &item("good"), &good_value.to_string());
     etcdctl_put(&endpoint, &item("bad"), &bad_value.to_string());
     etcdctl_put(&endpoint, &item("plain"), r#"{"kind":"p"}"#);
@@ -96,7 +98,10 @@ async fn values_python_encrypted_and_etcdctl_wrote_reach_the_agent_decrypted() {
     .await;
     let output = agent.output();
     assert!(output.contains("cannot decode"), "{output}");
-    assert!(!output.contains(&foreign) && !output.contains(&good), "{output}");
+    assert!(
+        !output.contains(&foreign) && !output.contains(&good),
+        "{output}"
+    );
     assert!(!output.contains("desc s3cret one"), "{output}");
 
     // A watch event, encrypted for the other key of the file.

@@ -33,12 +33,18 @@ async fn no_secret_of_any_config_or_value_reaches_the_log_or_the_debug_views() {
     };
 
     let etcd = EtcdServer::start().await;
-    etcd.etcdctl(&["user", "add", &format!("root:{ETCD_PASSWORD}"), "--interactive=false"]);
+    etcd.etcdctl(&[
+        "user",
+        "add",
+        &format!("root:{ETCD_PASSWORD}"),
+        "--interactive=false",
+    ]);
     etcd.etcdctl(&["auth", "enable"]);
     let redis = RedisServer::start(&["--requirepass", REDIS_PASSWORD]);
-    let consul = ConsulTestServer::start_with(TestServerOptions::default().with_token(CONSUL_TOKEN))
-        .await
-        .unwrap();
+    let consul =
+        ConsulTestServer::start_with(TestServerOptions::default().with_token(CONSUL_TOKEN))
+            .await
+            .unwrap();
     make_keys(dir.path(), 1);
     let private_key = std::fs::read_to_string(dir.path().join("key0.pem")).unwrap();
 
@@ -51,7 +57,10 @@ async fn no_secret_of_any_config_or_value_reaches_the_log_or_the_debug_views() {
     );
     let redis_conf = write(
         "redis.conf",
-        format!("endpoint: {}\npassword: {REDIS_PASSWORD}\n", redis.endpoint()),
+        format!(
+            "endpoint: {}\npassword: {REDIS_PASSWORD}\n",
+            redis.endpoint()
+        ),
     );
     let consul_conf = write(
         "consul.conf",
@@ -145,14 +154,21 @@ async fn no_secret_of_any_config_or_value_reaches_the_log_or_the_debug_views() {
         "/scheduler/graph?format=dot",
         "/scheduler/graph-snapshot",
         "/scheduler/stats",
-        &format!("/scheduler/key-timeline?key=config/vpp/v2/interfaces/memif1"),
+        "/scheduler/key-timeline?key=config/vpp/v2/interfaces/memif1",
     ] {
         let response = agent.client.get(agent.url(path)).send().await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         views.push_str(&response.text().await.unwrap());
     }
     let log = agent.output();
-    assert!(log.contains("DEBUG") || log.contains("debug"), "debug logs on: {log}");
+    assert!(
+        log.contains("DEBUG") || log.contains("debug"),
+        "debug logs on: {log}"
+    );
     let key_lines: Vec<&str> = private_key
         .lines()
         .filter(|line| !line.starts_with("-----"))

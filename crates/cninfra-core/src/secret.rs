@@ -69,6 +69,10 @@ impl fmt::Debug for Secret {
 
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "" } else { Self::REDACTED })
+        f.write_str(if self.0.is_empty() {
+            ""
+        } else {
+            Self::REDACTED
+        })
     }
 }

@@ -154,7 +154,10 @@ mod tests {
             ..KafkaConfig::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("s3cret") && shown.contains("<redacted>"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 
     #[test]

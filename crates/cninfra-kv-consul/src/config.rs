@@ -142,7 +142,10 @@ mod tests {
             ..ConsulConfig::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("s3cret") && shown.contains("<redacted>"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 
     fn no_env(_: &str) -> Option<String> {

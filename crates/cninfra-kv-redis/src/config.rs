@@ -259,7 +259,10 @@ mod tests {
             ..RedisConfig::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("s3cret") && shown.contains("<redacted>"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 
     #[test]

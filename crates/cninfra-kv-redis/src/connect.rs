@@ -365,7 +365,7 @@ fn cluster_target(config: &RedisConfig) -> Result<Target, RedisError> {
             .response_timeout(config.command_timeout());
     if !config.password.is_empty() {
         settings = settings.set_password(config.password.expose());
-        builder = builder.password(config.password.expose().to_owned());
+        builder = builder.password(config.password.expose());
     }
     if config.max_redirects > 0 {
         builder = builder.retries(config.max_redirects);

@@ -68,7 +68,7 @@ async fn a_secret_field_is_redacted_in_the_txn_log_and_the_debug_api() -> anyhow
         "/scheduler/dump?descriptor=example-interface&view=cached".to_owned(),
         "/scheduler/dump?descriptor=example-interface&view=SB".to_owned(),
         format!("/scheduler/status?key={key}"),
-        "/scheduler/graph".to_owned(),
+        "/scheduler/graph?format=dot".to_owned(),
     ] {
         let response = client.get(format!("{base}{path}")).send().await?;
         let status = response.status();

@@ -168,7 +168,9 @@ mod tests {
             .register_serde::<Db>(ModelSpec::new("example", "v1", "dbs").unwrap(), None)
             .unwrap();
         registry.mark_secret("example.dbs", &["password"]).unwrap();
-        let model = registry.mark_secret("example.dbs", &["users", "token"]).unwrap();
+        let model = registry
+            .mark_secret("example.dbs", &["users", "token"])
+            .unwrap();
         assert_eq!(model.secret_fields().len(), 2);
         let mut value = json!({
             "name": "a",

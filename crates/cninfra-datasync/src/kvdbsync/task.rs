@@ -435,7 +435,9 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let listed = list_all(&store, &["a/b/", "a/", "c/", "c/"]).await.unwrap();
+        let listed = list_all(&store, &["a/b/", "a/", "c/", "c/"], "test")
+            .await
+            .unwrap();
         let keys: Vec<&str> = listed.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["a/1", "a/b/2", "c/3"]);
     }

@@ -397,16 +397,16 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
         decoded
             .map(|decoded| self.mark_secrets(Value::new(decoded)))
             .map_err(|mut error| {
-            // The message by its proto name (the Rust type name without a model).
-            error.message = self.inner.model().map_or_else(
-                || std::any::type_name::<D::Value>().to_owned(),
-                |model| model.proto_name().to_owned(),
-            );
-            DescriptorError::Undecodable {
-                key: key.to_owned(),
-                error,
-            }
-        })
+                // The message by its proto name (the Rust type name without a model).
+                error.message = self.inner.model().map_or_else(
+                    || std::any::type_name::<D::Value>().to_owned(),
+                    |model| model.proto_name().to_owned(),
+                );
+                DescriptorError::Undecodable {
+                    key: key.to_owned(),
+                    error,
+                }
+            })
     }
 
     fn equivalent(&self, key: &str, old: &Value, new: &Value) -> bool {
