@@ -34,7 +34,8 @@ services_install_apt() {
 services_install_python_crypto() {
   if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
     log "installing Python's cryptography package"
-    python3 -m pip install --quiet cryptography
+    python3 -m pip install --quiet cryptography \
+      || python3 -m pip install --quiet --break-system-packages cryptography
   fi
 }
 
