@@ -48,6 +48,16 @@ services_install_browser() {
   fi
 }
 
+# Python's `cryptography` package: the independent RSA-OAEP implementation of the
+# cryptodata interop test (crates/cninfra-cryptodata/tests/interop_etcd.rs).
+services_install_python_crypto() {
+  if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
+    log "installing Python's cryptography package"
+    python3 -m pip install --quiet cryptography \
+      || python3 -m pip install --quiet --break-system-packages cryptography
+  fi
+}
+
 # The Kafka-protocol broker (tansu); its first build takes ~12 minutes on 2 cores.
 services_install_kafka() {
   if ! tansu --version 2>/dev/null | grep -q '0.6.0'; then

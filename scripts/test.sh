@@ -16,6 +16,7 @@ fi
 step "installing what the tests need (skipped when present)"
 services_install_apt
 services_install_browser
+services_install_python_crypto
 if [ -d crates/cninfra-kafka ]; then
   services_install_kafka
   services+=(kafka)

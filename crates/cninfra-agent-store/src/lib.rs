@@ -5,7 +5,9 @@
 //! a file DB holding initial config works beside etcd. Choosing is the library's
 //! ([`StoreSource::first_of`], [`StoreSource::or_fallback`],
 //! `OrchestratorBuilder::with_stores`); the fallback is this crate's, shared by the example
-//! agent and the Linux agent, each with its own first-run sample.
+//! agent and the Linux agent, each with its own first-run sample. Every store is read
+//! through the `cryptodata` plugin (`--cryptodata-config`), which decrypts encrypted values
+//! when it has private keys.
 //!
 //! ```
 //! use cninfra_agent_store::{Sample, Stores};
@@ -31,6 +33,7 @@ use cninfra::prelude::*;
 use cninfra::redb::RedbPlugin;
 use cninfra::redis::RedisPlugin;
 use cninfra::{NotReady, Ready};
+use cninfra_cryptodata::{CryptoDataPlugin, DecryptingConnector};
 use tokio::sync::watch;
 
 /// The flag (and `DATA_DIR` variable) naming the embedded store's folder.
@@ -54,14 +57,12 @@ impl Sample {
 }
 
 /// The agent's KV connectors, one instance each (data sync and the orchestrator share
-/// them).
+/// them), each seen through the cryptodata plugin (`--cryptodata-config`): with private keys
+/// configured, every store's values come decrypted.
 #[derive(Debug)]
 pub struct Stores {
-    etcd: Arc<EtcdPlugin>,
-    redis: Arc<RedisPlugin>,
-    consul: Arc<ConsulPlugin>,
-    redb: Arc<RedbPlugin>,
-    filedb: Arc<FileDbPlugin>,
+    crypto: Arc<CryptoDataPlugin>,
+    connectors: [Arc<DecryptingConnector>; 5],
 }
 
 impl Default for Stores {
@@ -71,47 +72,48 @@ impl Default for Stores {
 }
 
 impl Stores {
-    /// One of each connector.
+    /// One of each connector, decrypted by a [`CryptoDataPlugin`] configured by its file.
     pub fn new() -> Self {
-        Self {
-            etcd: EtcdPlugin::new(),
-            redis: RedisPlugin::new(),
-            consul: ConsulPlugin::new(),
-            redb: RedbPlugin::new(),
-            filedb: FileDbPlugin::new(),
-        }
+        Self::with_cryptodata(CryptoDataPlugin::new())
+    }
+
+    /// One of each connector, decrypted by `crypto` (built with protobuf fields, say).
+    pub fn with_cryptodata(crypto: Arc<CryptoDataPlugin>) -> Self {
+        let decrypted =
+            |connector: Arc<dyn KvConnector>| DecryptingConnector::new(connector, crypto.clone());
+        let connectors = [
+            decrypted(EtcdPlugin::new()),
+            decrypted(RedisPlugin::new()),
+            decrypted(ConsulPlugin::new()),
+            decrypted(RedbPlugin::new()),
+            decrypted(FileDbPlugin::new()),
+        ];
+        Self { crypto, connectors }
     }
 
     /// The store data sync uses: the first configured connector, else the embedded one
     /// (starting with `sample` when its folder is new).
     pub fn data_sync(&self, sample: Option<Sample>) -> StoreSource {
-        StoreSource::first_of([
-            StoreSource::connector(Arc::clone(&self.etcd)),
-            StoreSource::connector(Arc::clone(&self.redis)),
-            StoreSource::connector(Arc::clone(&self.consul)),
-            StoreSource::connector(Arc::clone(&self.redb)),
-            StoreSource::connector(Arc::clone(&self.filedb)),
-        ])
-        .or_fallback(EmbeddedStorePlugin::new(sample))
+        let embedded =
+            DecryptingConnector::new(EmbeddedStorePlugin::new(sample), Arc::clone(&self.crypto));
+        StoreSource::first_of(
+            self.connectors
+                .iter()
+                .map(|connector| StoreSource::connector(Arc::clone(connector))),
+        )
+        .or_fallback(embedded)
     }
 
     /// The orchestrator, reading every configured store data sync does not read as a
     /// source of its own.
     pub fn orchestrator(&self) -> Arc<OrchestratorPlugin> {
         OrchestratorPlugin::builder()
-            .with_stores(self.connectors())
+            .with_stores(
+                self.connectors
+                    .iter()
+                    .map(|connector| Arc::clone(connector) as Arc<dyn KvConnector>),
+            )
             .build()
-    }
-
-    /// The connectors in data sync's order.
-    fn connectors(&self) -> [Arc<dyn KvConnector>; 5] {
-        [
-            Arc::clone(&self.etcd) as Arc<dyn KvConnector>,
-            Arc::clone(&self.redis) as Arc<dyn KvConnector>,
-            Arc::clone(&self.consul) as Arc<dyn KvConnector>,
-            Arc::clone(&self.redb) as Arc<dyn KvConnector>,
-            Arc::clone(&self.filedb) as Arc<dyn KvConnector>,
-        ]
     }
 }
 

@@ -17,6 +17,11 @@
 //! KVScheduler's values, graph and transactions). `--help` lists every flag; each is also read from its
 //! environment variable. Plugins find each other by type, so the order below does not
 //! matter.
+//!
+//! With `--cryptodata-config` (a `cryptodata.conf` listing `private-key-files`) every
+//! store's values come decrypted: JSON values marked `"encrypted": true` and the memif
+//! secret of VPP interfaces (base64url of RSA-OAEP); `cninfra-agent encrypt --public-key
+//! key-pub.pem VALUE` makes such values. See docs/security.md.
 
 mod example;
 
@@ -30,6 +35,7 @@ use cninfra::kvscheduler::{KvSchedulerPlugin, grpc::GrpcSourcePlugin};
 use cninfra::models::{ModelError, ModelRegistry};
 use cninfra::{Agent, Defaults, PluginGroupBuilder};
 use cninfra_agent_store::Stores;
+use cninfra_cryptodata::{CryptoDataPlugin, ProtoFields};
 use cninfra_generic::GenericApiPlugin;
 use cninfra_kvscheduler_example::ExampleDescriptorsPlugin;
 use cninfra_ui::UiPlugin;
@@ -41,6 +47,17 @@ fn models() -> Result<ModelRegistry, ModelError> {
     let mut models = cninfra_kvscheduler_example::models();
     example::register_models(&mut models)?;
     Ok(models)
+}
+
+/// The protobuf fields stored encrypted when the agent has private keys: a memif
+/// interface's secret (also a secret field of the model, redacted in debug views).
+fn encrypted_fields(models: &ModelRegistry) -> Result<ProtoFields, Box<dyn std::error::Error>> {
+    let interface = models
+        .get(cninfra_kvscheduler_example::INTERFACE_MODEL)
+        .ok_or("the VPP interface model is not registered")?;
+    let mut fields = ProtoFields::new();
+    fields.register(interface, &[cninfra_kvscheduler_example::MEMIF_SECRET])?;
+    Ok(fields)
 }
 
 #[tokio::main]
@@ -56,7 +73,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stores = Stores::new();
+    let fields = match encrypted_fields(&models) {
+        Ok(fields) => fields,
+        Err(err) => {
+            eprintln!("cannot register the encrypted fields: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stores = Stores::with_cryptodata(
+        CryptoDataPlugin::builder()
+            .with_proto_fields(fields)
+            .build(),
+    );
     let plugins = PluginGroupBuilder::new()
         // The store (first configured connector, else an embedded file DB) and data sync.
         .with(KvdbSyncPlugin::new(

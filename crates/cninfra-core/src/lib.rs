@@ -56,6 +56,7 @@ mod phase;
 mod plugin;
 mod ready;
 mod requirement;
+mod secret;
 mod settings;
 mod stop;
 mod subcommand;
@@ -72,6 +73,7 @@ pub use phase::Phase;
 pub use plugin::{BoxError, Flag, FnPlugin, IntoPlugin, Plugin, plugin_fn};
 pub use ready::{NotReady, Ready};
 pub use requirement::Requirement;
+pub use secret::Secret;
 pub use stop::StopHandle;
 pub use subcommand::{Subcommand, SubcommandRun};
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cninfra_core::Secret;
 use cninfra_core::tls::ClientTlsConfig;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,7 @@ pub struct SaslConfig {
     /// User name.
     pub username: String,
     /// Password.
-    pub password: String,
+    pub password: Secret,
 }
 
 impl KafkaConfig {
@@ -114,7 +115,7 @@ impl KafkaConfig {
             };
             out.set("sasl.mechanism", mechanism);
             out.set("sasl.username", &sasl.username);
-            out.set("sasl.password", &sasl.password);
+            out.set("sasl.password", sasl.password.expose());
         }
         out
     }
@@ -142,6 +143,22 @@ fn set_ssl(out: &mut ClientConfig, tls: &ClientTlsConfig) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_sasl_password() {
+        let config = KafkaConfig {
+            sasl: Some(SaslConfig {
+                password: "s3cret".into(),
+                ..SaslConfig::default()
+            }),
+            ..KafkaConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn default_survives_yaml_round_trip() {

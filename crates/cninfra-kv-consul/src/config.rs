@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cninfra_core::Secret;
 use cninfra_core::tls::ClientTlsConfig;
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,7 @@ pub struct ConsulConfig {
     /// environment variable `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`.
     pub address: String,
     /// ACL token sent as `X-Consul-Token`. Empty: `CONSUL_HTTP_TOKEN`, else none.
-    pub token: String,
+    pub token: Secret,
     /// Datacenter to query (`?dc=`); empty for the agent's own.
     pub datacenter: String,
     /// TLS towards the agent; used for `https://` addresses (or with `tls.enabled`).
@@ -55,7 +56,7 @@ impl Default for ConsulConfig {
     fn default() -> Self {
         Self {
             address: String::new(),
-            token: String::new(),
+            token: Secret::default(),
             datacenter: String::new(),
             tls: ClientTlsConfig::default(),
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
@@ -125,7 +126,7 @@ impl ConsulConfig {
         if self.token.is_empty() {
             env("CONSUL_HTTP_TOKEN").filter(|t| !t.is_empty())
         } else {
-            Some(self.token.clone())
+            Some(self.token.expose().to_owned())
         }
     }
 }
@@ -133,6 +134,19 @@ impl ConsulConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_token() {
+        let config = ConsulConfig {
+            token: "s3cret".into(),
+            ..ConsulConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None

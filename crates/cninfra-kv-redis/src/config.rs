@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cninfra_core::Secret;
 use cninfra_core::tls::ClientTlsConfig;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +70,7 @@ pub struct RedisConfig {
     /// Route read-only cluster commands to the closest node; accepted as upstream, not used.
     pub route_by_latency: bool,
     /// Password (`AUTH`) of the data node; empty for none. Sentinels are asked without.
-    pub password: String,
+    pub password: Secret,
     /// How long connecting (TCP, TLS, `AUTH`, `SELECT`) may take; 0 means the default, as
     /// upstream's client (the three timeouts alike).
     #[serde(with = "cninfra_core::config::duration")]
@@ -119,7 +120,7 @@ impl Default for RedisConfig {
             enable_query_on_slave: false,
             max_redirects: 0,
             route_by_latency: false,
-            password: String::new(),
+            password: Secret::default(),
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
@@ -261,6 +262,19 @@ pub(crate) fn parse_endpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let config = RedisConfig {
+            password: "s3cret".into(),
+            ..RedisConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn default_survives_a_yaml_round_trip() {

@@ -68,7 +68,7 @@ impl Target {
         }
         let mut settings = RedisConnectionInfo::default().set_db(i64::from(config.db));
         if !config.password.is_empty() {
-            settings = settings.set_password(&config.password);
+            settings = settings.set_password(config.password.expose());
         }
         let tls = if config.tls.enabled {
             Some(certificates(config.tls.load(TlsKeys::NESTED)?))
@@ -364,8 +364,8 @@ fn cluster_target(config: &RedisConfig) -> Result<Target, RedisError> {
             .connection_timeout(config.effective_dial_timeout())
             .response_timeout(config.command_timeout());
     if !config.password.is_empty() {
-        settings = settings.set_password(&config.password);
-        builder = builder.password(config.password.clone());
+        settings = settings.set_password(config.password.expose());
+        builder = builder.password(config.password.expose());
     }
     if config.max_redirects > 0 {
         builder = builder.retries(config.max_redirects);

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use cninfra_models::secret::FieldPath;
 use serde::Serialize;
 
 /// A value of the key space: any `Serialize + PartialEq + Debug` type behind an `Arc`.
@@ -31,8 +32,18 @@ use serde::Serialize;
 /// assert_eq!(v.to_json()["name"], "eth0");
 /// assert_eq!(v, Value::new(Iface { name: "eth0".into(), mtu: 1500 }));
 /// ```
+///
+/// A value may carry the secret fields of its model ([`with_secret_fields`](Self::with_secret_fields),
+/// which the scheduler does for the values of a descriptor whose model has
+/// [secret fields](cninfra_models::ModelRegistry::mark_secret)): its `Display`, `Debug`
+/// and `Serialize` forms (the transaction log, the REST debug API, dumps) then show those
+/// fields as `<redacted>`; [`to_json`](Self::to_json) and downcasts still give the real
+/// value, and equality ignores the marking.
 #[derive(Clone)]
-pub struct Value(Arc<dyn ValueObject>);
+pub struct Value {
+    object: Arc<dyn ValueObject>,
+    secret_fields: Option<Arc<[FieldPath]>>,
+}
 
 /// What the scheduler needs from a value: comparison, printing and JSON.
 trait ValueObject: Send + Sync + 'static {
@@ -82,7 +93,10 @@ impl Value {
     where
         T: Serialize + PartialEq + fmt::Debug + Send + Sync + 'static,
     {
-        Self(Arc::new(Typed(value)))
+        Self {
+            object: Arc::new(Typed(value)),
+            secret_fields: None,
+        }
     }
 
     /// A raw JSON value, decoded by the descriptor of its key when a transaction applies it.
@@ -100,7 +114,7 @@ impl Value {
 
     /// The value as `T`, if it is one.
     pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
-        self.0.as_any().downcast_ref::<T>()
+        self.object.as_any().downcast_ref::<T>()
     }
 
     /// The raw JSON of a value made by [`from_json`](Self::from_json).
@@ -110,37 +124,60 @@ impl Value {
 
     /// The value as JSON (for logs, dumps and the REST API).
     pub fn to_json(&self) -> serde_json::Value {
-        self.0.to_json()
+        self.object.to_json()
+    }
+
+    /// This value with `fields` shown as `<redacted>` in its `Display`, `Debug` and
+    /// `Serialize` forms (an empty list takes a marking away).
+    #[must_use]
+    pub fn with_secret_fields(mut self, fields: Arc<[FieldPath]>) -> Self {
+        self.secret_fields = (!fields.is_empty()).then_some(fields);
+        self
+    }
+
+    /// The JSON form shown in logs and debug views: [`to_json`](Self::to_json) with the
+    /// secret fields replaced by `<redacted>`.
+    pub fn to_redacted_json(&self) -> serde_json::Value {
+        let mut json = self.to_json();
+        for path in self.secret_fields.iter().flat_map(|fields| fields.iter()) {
+            path.redact(&mut json);
+        }
+        json
     }
 
     /// The Rust type name of the value.
     pub fn type_name(&self) -> &'static str {
-        self.0.type_name()
+        self.object.type_name()
     }
 }
 
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.eq_dyn(&*other.0)
+        Arc::ptr_eq(&self.object, &other.object) || self.object.eq_dyn(&*other.object)
     }
 }
 
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug(f)
+        if self.secret_fields.is_some() {
+            write!(f, "{}", self.to_redacted_json())
+        } else {
+            self.object.debug(f)
+        }
     }
 }
 
-/// Compact JSON, as the transaction log prints values.
+/// Compact JSON, as the transaction log prints values (secret fields redacted).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_json())
+        write!(f, "{}", self.to_redacted_json())
     }
 }
 
+/// The JSON form with secret fields redacted (for the REST debug API and dumps).
 impl Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
+        self.to_redacted_json().serialize(serializer)
     }
 }
 

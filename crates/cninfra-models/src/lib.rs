@@ -13,6 +13,7 @@ pub mod codec;
 pub mod json;
 pub mod key;
 mod registry;
+pub mod secret;
 mod spec;
 pub mod template;
 
@@ -116,6 +117,14 @@ pub enum ModelError {
     Unknown {
         /// The message or type name.
         what: String,
+    },
+    /// A field path the model's message does not have.
+    #[error("model `{model}` has no field `{path}`")]
+    NoField {
+        /// The model.
+        model: String,
+        /// The path, dot-joined.
+        path: String,
     },
     /// A serde value that does not serialise to JSON.
     #[error("model `{model}`: value is not serialisable: {reason}")]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, ReflectMessage};
 use serde::{Deserialize, Serialize};
 
+use crate::secret::FieldPath;
 use crate::template::{Fields, NameTemplate};
 use crate::{ModelError, ModelSpec};
 
@@ -32,6 +33,7 @@ pub struct Model {
     naming: Naming,
     name: String,
     key_prefix: String,
+    secret_fields: Vec<FieldPath>,
 }
 
 impl Model {
@@ -68,6 +70,19 @@ impl Model {
     /// The key prefix (`config/vpp/l2/v2/fib/`); for a singleton, its whole key.
     pub fn key_prefix(&self) -> &str {
         &self.key_prefix
+    }
+
+    /// The fields whose values are secret ([`ModelRegistry::mark_secret`]).
+    pub fn secret_fields(&self) -> &[FieldPath] {
+        &self.secret_fields
+    }
+
+    /// Replaces the value of every secret field in `json` (a value of the model in its
+    /// JSON form) by [`REDACTED`](crate::secret::REDACTED).
+    pub fn redact(&self, json: &mut serde_json::Value) {
+        for path in &self.secret_fields {
+            path.redact(json);
+        }
     }
 
     /// Whether `key` belongs to the model.
@@ -266,6 +281,30 @@ impl ModelRegistry {
         Ok(&self.models[index])
     }
 
+    /// Marks the field at `path` of the model `model` (by name, `vpp.interfaces`) as
+    /// secret: the KVScheduler's transaction log, its REST debug API and other debug views
+    /// show its values as [`REDACTED`](crate::secret::REDACTED). Paths use proto field
+    /// names and cross submessages and repeated fields (`["memif", "secret"]`).
+    ///
+    /// # Errors
+    /// [`ModelError::Unknown`] for an unknown model, [`ModelError::NoField`] for a path its
+    /// message does not have.
+    pub fn mark_secret(&mut self, model: &str, path: &[&str]) -> Result<&Arc<Model>, ModelError> {
+        let index = *self.by_name.get(model).ok_or_else(|| ModelError::Unknown {
+            what: model.to_owned(),
+        })?;
+        let entry = &mut self.models[index];
+        let field =
+            FieldPath::new(entry.descriptor(), path).ok_or_else(|| ModelError::NoField {
+                model: model.to_owned(),
+                path: path.join("."),
+            })?;
+        if !entry.secret_fields.contains(&field) {
+            Arc::make_mut(entry).secret_fields.push(field);
+        }
+        Ok(&self.models[index])
+    }
+
     /// A registry rebuilt from an exported model list (models without descriptors: their
     /// keys are made from JSON values).
     ///
@@ -331,6 +370,7 @@ impl ModelRegistry {
             proto_name,
             descriptor,
             naming,
+            secret_fields: Vec::new(),
             name,
             key_prefix,
         }));

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod crypto;
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 

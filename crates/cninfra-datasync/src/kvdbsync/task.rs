@@ -315,7 +315,10 @@ impl Task {
             None
         };
         let values = limit
-            .run("list_values", list_all(&*store, &prefixes))
+            .run(
+                "list_values",
+                list_all(&*store, &prefixes, &self.registration.name),
+            )
             .await?;
         self.values = (capabilities.watch && !capabilities.prev_values).then(|| {
             values
@@ -371,8 +374,14 @@ async fn next_event(stream: &mut Option<WatchStream>) -> Option<Result<WatchEven
     }
 }
 
-/// Every entry under any of `prefixes`, sorted by key, each key once.
-async fn list_all(store: &dyn KvStore, prefixes: &[&str]) -> Result<Vec<KvEntry>, KvError> {
+/// Every entry under any of `prefixes`, sorted by key, each key once. A value the store
+/// cannot hand out (one that does not decode or decrypt: the error names its key) is
+/// logged and left out; the rest of the resync goes on.
+async fn list_all(
+    store: &dyn KvStore,
+    prefixes: &[&str],
+    plugin: &str,
+) -> Result<Vec<KvEntry>, KvError> {
     let mut all: Vec<KvEntry> = Vec::new();
     let mut lists = 0;
     for (i, prefix) in prefixes.iter().enumerate() {
@@ -384,7 +393,19 @@ async fn list_all(store: &dyn KvStore, prefixes: &[&str]) -> Result<Vec<KvEntry>
         if covered {
             continue;
         }
-        let entries: Vec<KvEntry> = store.list_values(prefix).try_collect().await?;
+        let entries: Vec<KvEntry> = store
+            .list_values(prefix)
+            .filter_map(|entry| async move {
+                match entry {
+                    Err(err) if err.is_codec() => {
+                        warn!(target: LOG, %plugin, error = %cninfra_core::ErrorChain(&err), "a value is left out of the resync");
+                        None
+                    }
+                    other => Some(other),
+                }
+            })
+            .try_collect()
+            .await?;
         if all.is_empty() {
             all = entries; // no copy for the common single prefix
         } else {
@@ -414,7 +435,9 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let listed = list_all(&store, &["a/b/", "a/", "c/", "c/"]).await.unwrap();
+        let listed = list_all(&store, &["a/b/", "a/", "c/", "c/"], "test")
+            .await
+            .unwrap();
         let keys: Vec<&str> = listed.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["a/1", "a/b/2", "c/3"]);
     }

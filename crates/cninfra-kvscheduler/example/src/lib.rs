@@ -77,6 +77,12 @@ pub const BD_INTERFACE_PREFIX: &str = "vpp/bd/";
 
 /// Upstream's VPP models, registered once (as vpp-agent registers its models at package
 /// initialisation), with the three the descriptors use looked up.
+/// The name of upstream's VPP interface model.
+pub const INTERFACE_MODEL: &str = "vpp.interfaces";
+
+/// The path of a memif interface's shared secret, a secret field of [`INTERFACE_MODEL`].
+pub const MEMIF_SECRET: &[&str] = &["memif", "secret"];
+
 #[derive(Debug)]
 struct VppModels {
     registry: ModelRegistry,
@@ -89,6 +95,9 @@ impl VppModels {
     fn new() -> Result<Self, ModelError> {
         let mut registry = ModelRegistry::new();
         cninfra_ligato::register_vpp(&mut registry)?;
+        // A memif's shared secret shows as `<redacted>` in the transaction log and the
+        // REST debug API.
+        registry.mark_secret(INTERFACE_MODEL, MEMIF_SECRET)?;
         Ok(Self {
             interface: registry.model_of::<Interface>()?,
             bridge_domain: registry.model_of::<BridgeDomain>()?,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use cninfra_idxmap::IdxMap;
 use cninfra_models::codec::decode_serde;
+use cninfra_models::secret::FieldPath;
 use cninfra_models::{DecodeError, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -307,20 +308,29 @@ pub(crate) trait ErasedDescriptor: Send + Sync + 'static {
     /// A clone of the `IdxMap<Metadata>`, boxed.
     fn metadata_map_any(&self) -> Option<Box<dyn Any + Send + Sync>>;
     fn metadata_debug(&self, metadata: &Metadata) -> String;
+    /// `value` marked with the secret fields of the descriptor's model.
+    fn mark_secrets(&self, value: Value) -> Value;
 }
 
 /// Turns a typed descriptor into the erased form.
 pub(crate) fn erase<D: TypedDescriptor>(descriptor: D) -> Arc<dyn ErasedDescriptor> {
     let map = D::WITH_METADATA.then(|| descriptor.metadata_map());
+    let secret_fields = descriptor
+        .model()
+        .map(|model| model.secret_fields().into())
+        .unwrap_or_else(|| Arc::from([]));
     Arc::new(Adapter {
         inner: descriptor,
         map,
+        secret_fields,
     })
 }
 
 struct Adapter<D: TypedDescriptor> {
     inner: D,
     map: Option<IdxMap<D::Metadata>>,
+    /// The secret fields of the descriptor's model, marked on its values.
+    secret_fields: Arc<[FieldPath]>,
 }
 
 impl<D: TypedDescriptor> Adapter<D> {
@@ -371,7 +381,9 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
 
     fn decode(&self, key: &str, value: &Value) -> Result<Value, DescriptorError> {
         let Some(json) = value.raw_json() else {
-            return self.typed(key, value).map(|_| value.clone());
+            return self
+                .typed(key, value)
+                .map(|_| self.mark_secrets(value.clone()));
         };
         // Through the bytes, so the error names the field that broke (as a KV store's
         // value would be read).
@@ -382,17 +394,19 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
                 reason: err.to_string(),
             })
             .and_then(|bytes| decode_serde::<D::Value>(&bytes));
-        decoded.map(Value::new).map_err(|mut error| {
-            // The message by its proto name (the Rust type name without a model).
-            error.message = self.inner.model().map_or_else(
-                || std::any::type_name::<D::Value>().to_owned(),
-                |model| model.proto_name().to_owned(),
-            );
-            DescriptorError::Undecodable {
-                key: key.to_owned(),
-                error,
-            }
-        })
+        decoded
+            .map(|decoded| self.mark_secrets(Value::new(decoded)))
+            .map_err(|mut error| {
+                // The message by its proto name (the Rust type name without a model).
+                error.message = self.inner.model().map_or_else(
+                    || std::any::type_name::<D::Value>().to_owned(),
+                    |model| model.proto_name().to_owned(),
+                );
+                DescriptorError::Undecodable {
+                    key: key.to_owned(),
+                    error,
+                }
+            })
     }
 
     fn equivalent(&self, key: &str, old: &Value, new: &Value) -> bool {
@@ -478,7 +492,7 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
                 .into_iter()
                 .map(|r| RetrievedKv {
                     key: r.key.into(),
-                    value: Value::new(r.value),
+                    value: self.mark_secrets(Value::new(r.value)),
                     metadata: r.metadata.and_then(Self::keep),
                     origin: r.origin,
                 })
@@ -531,5 +545,13 @@ impl<D: TypedDescriptor> ErasedDescriptor for Adapter<D> {
 
     fn metadata_debug(&self, metadata: &Metadata) -> String {
         Self::meta(Some(metadata)).map_or_else(String::new, |m| format!("{m:?}"))
+    }
+
+    fn mark_secrets(&self, value: Value) -> Value {
+        if self.secret_fields.is_empty() {
+            value
+        } else {
+            value.with_secret_fields(Arc::clone(&self.secret_fields))
+        }
     }
 }

@@ -42,7 +42,17 @@ pub(super) fn process(core: &mut Core, env: &Env, txn: QueuedTxn) -> TxnReply {
     let mut resync = None;
     let mut description = None;
     let mut simulate = env.settings.simulation;
-    let values = dedup(txn.values);
+    // Values of models with secret fields show them redacted in records and logs.
+    let values: Vec<(Arc<str>, Option<Value>)> = dedup(txn.values)
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match (value, core.registry.lookup(&key)) {
+                (Some(value), Some(id)) => Some(core.registry.get(id).mark_secrets(value)),
+                (value, _) => value,
+            };
+            (key, value)
+        })
+        .collect();
     let mut kvs: Vec<Kv> = match txn.kind {
         TxnKind::Nb(options) => {
             info.retry = options.retry;

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header;
 
+use super::config::Secret;
 use super::error::RestError;
 
 const FIELD: &str = "client-basic-auth";
@@ -38,7 +39,7 @@ pub(super) struct BasicAuth {
 
 impl BasicAuth {
     /// Parses the configured pairs; `None` when there are none.
-    pub(super) fn from_config(entries: &[String]) -> Result<Option<Self>, RestError> {
+    pub(super) fn from_config(entries: &[Secret]) -> Result<Option<Self>, RestError> {
         if entries.is_empty() {
             return Ok(None);
         }
@@ -46,6 +47,7 @@ impl BasicAuth {
         for (index, entry) in entries.iter().enumerate() {
             // The entry holds a password: name it by position, never by value.
             let (user, password) = entry
+                .expose()
                 .split_once(':')
                 .filter(|(user, _)| !user.is_empty())
                 .ok_or_else(|| RestError::InvalidConfig {

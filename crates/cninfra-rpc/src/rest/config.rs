@@ -75,7 +75,7 @@ pub struct HttpConfig {
     /// `user:password` pairs; when set, every request needs HTTP basic authentication with
     /// one of them, else it gets `401 Unauthorized`. Default empty. Token authorization,
     /// when enabled, takes its place (as upstream).
-    pub client_basic_auth: Vec<String>,
+    pub client_basic_auth: Vec<Secret>,
     /// Token authorization: every request needs a token from `POST /auth/login`, sent as
     /// `Authorization: Bearer <token>` or in the cookie `ligato-rest-auth`, and the user
     /// must be in a permission group that allows the path and method. Default `false`.
@@ -136,34 +136,9 @@ pub struct RateLimiterConfig {
     pub burst: u32,
 }
 
-/// Text that is never shown: `Debug` prints `"***"` (or `""` when empty).
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl Secret {
-    /// The text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(text: &str) -> Self {
-        Self(text.to_owned())
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
-    }
-}
+/// Text that is never shown (passwords, keys): the platform's one secret type, re-exported
+/// here where the REST config has always named it.
+pub use cninfra_core::Secret;
 
 /// The bcrypt cost used when none is configured (Go's `bcrypt.DefaultCost`).
 pub const DEFAULT_COST: u32 = 10;
