@@ -1,12 +1,13 @@
 //! [`DecryptingStore`]: a KV store whose reads and watch events come decrypted.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use cninfra_kv::{
-    Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, PutOptions, TxnOp,
-    WatchEvent, WatchStream,
+    Capabilities, DeleteOptions, KvEntry, KvError, KvStore, KvStream, KvValue, LeaseId, PutOptions,
+    TxnOp, WatchEvent, WatchStream,
 };
 use futures::StreamExt;
 
@@ -155,6 +156,44 @@ impl<S: KvStore> KvStore for DecryptingStore<S> {
 
     async fn revision(&self) -> Result<u64, KvError> {
         self.inner.revision().await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.inner.put_if_absent(key, value, options).await
+    }
+
+    /// Compares `old` with the value as stored: an encrypted value never equals the
+    /// plaintext a read returned, so a swap of one fails (nothing is written).
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        old: Bytes,
+        new: Bytes,
+        options: PutOptions,
+    ) -> Result<Option<u64>, KvError> {
+        self.inner.compare_and_swap(key, old, new, options).await
+    }
+
+    /// Compares `old` with the value as stored, as [`compare_and_swap`](Self::compare_and_swap).
+    async fn compare_and_delete(&self, key: &str, old: Bytes) -> Result<Option<u64>, KvError> {
+        self.inner.compare_and_delete(key, old).await
+    }
+
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, KvError> {
+        self.inner.grant_lease(ttl).await
+    }
+
+    async fn keep_lease_alive(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.inner.keep_lease_alive(lease).await
+    }
+
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<bool, KvError> {
+        self.inner.revoke_lease(lease).await
     }
 
     async fn close(&self) -> Result<(), KvError> {

@@ -97,7 +97,11 @@ async fn a_killed_master_loses_no_acknowledged_put_and_watches_follow_the_new_on
     });
     let master = group.master().expect("a master after settling");
     assert_eq!(group.role(master), "master");
-    assert_eq!(group.role(1 - master), "slave", "the other node is its replica");
+    assert_eq!(
+        group.role(1 - master),
+        "slave",
+        "the other node is its replica"
+    );
     writer.wait_for_more(200).await;
     let writes = writer.stop().await;
     let view = viewer.settle(&writes).await;

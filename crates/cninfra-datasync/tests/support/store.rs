@@ -69,6 +69,9 @@ impl KvStore for Signalling {
     fn capabilities(&self) -> Capabilities {
         let mut caps = self.inner.capabilities();
         caps.prev_values = self.shared.prev_values;
+        // Conditional writes and leases are not passed through (no test here needs them).
+        caps.compare_and_swap = false;
+        caps.leases = false;
         caps
     }
     async fn get(&self, key: &str) -> Result<Option<KvValue>, KvError> {
