@@ -72,6 +72,8 @@ mod config;
 mod core;
 mod error;
 mod format;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod paths;
 mod plugin;
 mod sources;

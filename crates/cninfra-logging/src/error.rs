@@ -15,12 +15,25 @@ pub enum LoggingError {
     },
     /// A name that cannot be a logger (a tracing target prefix).
     #[error(
-        "invalid logger name {name:?}: use letters, digits, `_`, `-`, `.` and `::`; \
-         `default` is reserved for the default level"
+        "invalid logger name {name:?}: use at most {max} letters, digits, `_`, `-`, `.` and \
+         `::`; `default` is reserved for the default level",
+        max = crate::MAX_LOGGER_NAME_LEN
     )]
     InvalidLoggerName {
         /// The name that was given.
         name: String,
+    },
+    /// A level for a logger not registered yet, when the registry already remembers as
+    /// many such levels as it keeps ([`MAX_PENDING_LEVELS`](crate::MAX_PENDING_LEVELS)).
+    #[error(
+        "logger {logger:?} is not registered and levels for {limit} other unregistered loggers \
+         are waiting already; register it first"
+    )]
+    TooManyPendingLevels {
+        /// The logger whose level was being set.
+        logger: String,
+        /// The most levels kept for unregistered loggers.
+        limit: usize,
     },
     /// An output format that is not `text` or `json`.
     #[error("invalid log format {format:?}; valid formats: text, json")]

@@ -33,6 +33,8 @@
 
 mod error;
 mod filter;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod hooks;
 mod level;
 mod manager;
@@ -51,7 +53,7 @@ pub use level::LogLevel;
 pub use manager::{
     INITIAL_LEVEL_FLAG, LogManagerBuilder, LogManagerPlugin, LoggerConfig, LogsConfig,
 };
-pub use registry::{DEFAULT_LOGGER, LogRegistry};
+pub use registry::{DEFAULT_LOGGER, LogRegistry, MAX_LOGGER_NAME_LEN, MAX_PENDING_LEVELS};
 pub use settings::{FORMAT_VAR, INITIAL_LEVEL_VAR, LogFormat, LogSettings};
 pub use tracer::{EntityStats, Trace, TraceEntry, Tracer};
 

@@ -20,6 +20,15 @@ use crate::settings::{LogFormat, LogSettings};
 /// [`LogRegistry::level`] and the REST API (`PUT /log/default/debug`).
 pub const DEFAULT_LOGGER: &str = "default";
 
+/// Most levels remembered for loggers not registered yet. Anyone who may `PUT
+/// /log/{logger}/{level}` can name any number of loggers; past this many, a level for yet
+/// another unknown name is refused ([`LoggingError::TooManyPendingLevels`]) instead of
+/// growing the registry (and the filter rebuilt on every change) without end.
+pub const MAX_PENDING_LEVELS: usize = 1024;
+
+/// Longest logger name, in bytes (tracing targets are module paths and plugin names).
+pub const MAX_LOGGER_NAME_LEN: usize = 256;
+
 /// The registry of named loggers.
 ///
 /// A logger is a `tracing` target prefix: logger `http` governs events whose target is
@@ -137,7 +146,8 @@ impl LogRegistry {
     ///
     /// # Errors
     /// [`LoggingError::InvalidLoggerName`] for a name that cannot be a logger;
-    /// [`LoggingError::SubscriberGone`].
+    /// [`LoggingError::TooManyPendingLevels`] for a logger not registered yet when
+    /// [`MAX_PENDING_LEVELS`] others are waiting already; [`LoggingError::SubscriberGone`].
     ///
     /// # Examples
     /// ```
@@ -157,6 +167,18 @@ impl LogRegistry {
             return self.set_default_level(level);
         }
         check_name(logger)?;
+        {
+            let state = self.state.lock();
+            if !state.loggers.contains_key(logger)
+                && !state.pending.contains_key(logger)
+                && state.pending.len() >= MAX_PENDING_LEVELS
+            {
+                return Err(LoggingError::TooManyPendingLevels {
+                    logger: logger.to_owned(),
+                    limit: MAX_PENDING_LEVELS,
+                });
+            }
+        }
         self.update(logger, |state| match state.loggers.get_mut(logger) {
             Some(own) => *own = Some(level),
             None => {
@@ -248,6 +270,7 @@ impl LogRegistry {
 
 fn check_name(name: &str) -> Result<(), LoggingError> {
     let valid = !name.is_empty()
+        && name.len() <= MAX_LOGGER_NAME_LEN
         && name != DEFAULT_LOGGER
         && name
             .chars()
@@ -258,5 +281,56 @@ fn check_name(name: &str) -> Result<(), LoggingError> {
         Err(LoggingError::InvalidLoggerName {
             name: name.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_for_unknown_loggers_are_bounded() {
+        // Found by the fuzz target `rest_log`: every PUT of a new name was remembered.
+        let (registry, _dispatch) = LogRegistry::new(LogSettings::new().with_writer(std::io::sink));
+        registry.register("http").unwrap();
+        for i in 0..MAX_PENDING_LEVELS {
+            registry
+                .set_level(&format!("plugin{i}"), LogLevel::Debug)
+                .unwrap();
+        }
+        let err = registry.set_level("one-more", LogLevel::Debug).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LoggingError::TooManyPendingLevels {
+                    limit: MAX_PENDING_LEVELS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // Names already waiting, registered loggers and the default still change.
+        registry.set_level("plugin0", LogLevel::Warn).unwrap();
+        registry.set_level("http", LogLevel::Trace).unwrap();
+        registry.set_level(DEFAULT_LOGGER, LogLevel::Error).unwrap();
+        assert_eq!(registry.level("http"), Some(LogLevel::Trace));
+        // A registration takes a waiting level and makes room.
+        registry.register("plugin0").unwrap();
+        assert_eq!(registry.level("plugin0"), Some(LogLevel::Warn));
+        registry.set_level("one-more", LogLevel::Debug).unwrap();
+    }
+
+    #[test]
+    fn overlong_logger_names_are_refused() {
+        let (registry, _dispatch) = LogRegistry::new(LogSettings::new().with_writer(std::io::sink));
+        let longest = "a".repeat(MAX_LOGGER_NAME_LEN);
+        registry.set_level(&longest, LogLevel::Debug).unwrap();
+        let err = registry
+            .set_level(&format!("{longest}a"), LogLevel::Debug)
+            .unwrap_err();
+        assert!(
+            matches!(err, LoggingError::InvalidLoggerName { .. }),
+            "{err:?}"
+        );
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! - `GET /log/list` → `200` and `[{"logger": "http", "level": "info"}, …]`, sorted by name.
 //! - `PUT /log/{logger}/{level}` → `200` and `{"logger": "http", "level": "debug"}`; logger
-//!   `default` sets the default level. An unknown logger gets `404` with
-//!   `{"error": …, "loggers": [valid names]}`, a bad level `400` with
+//!   `default` sets the default level. A logger not registered yet keeps the level until it
+//!   registers (at most [`MAX_PENDING_LEVELS`](crate::MAX_PENDING_LEVELS) such loggers; past
+//!   that, `400`). A bad logger name gets `400`, a bad level `400` with
 //!   `{"error": …, "levels": [valid names]}`.
 
 mod config;
@@ -13,3 +14,5 @@ mod rest;
 
 pub use config::{LoggerConfig, LogsConfig};
 pub use plugin::{INITIAL_LEVEL_FLAG, LogManagerBuilder, LogManagerPlugin};
+#[cfg(feature = "fuzzing")]
+pub(crate) use rest::router as rest_router;

@@ -16,7 +16,7 @@ use crate::level::LogLevel;
 use crate::registry::LogRegistry;
 
 /// `GET /log/list` and `PUT /log/{logger}/{level}` on `registry`.
-pub(super) fn router(registry: Arc<LogRegistry>) -> Router {
+pub(crate) fn router(registry: Arc<LogRegistry>) -> Router {
     Router::new()
         .route("/log/list", get(list))
         .route("/log/{logger}/{level}", put(set_level))
@@ -56,11 +56,12 @@ async fn set_level(
     Ok(Json(LoggerLevel { logger, level }))
 }
 
-/// A bad level answers 400 with the valid `levels`, a bad logger name 400, anything else 500.
+/// A bad level answers 400 with the valid `levels`, a bad logger name 400, as does a level
+/// for one more unregistered logger when too many wait already; anything else 500.
 impl From<LoggingError> for ApiError {
     fn from(error: LoggingError) -> Self {
         match &error {
-            LoggingError::InvalidLoggerName { .. } => {
+            LoggingError::InvalidLoggerName { .. } | LoggingError::TooManyPendingLevels { .. } => {
                 ApiError::from_error(StatusCode::BAD_REQUEST, &error)
             }
             LoggingError::InvalidLevel { .. } => {

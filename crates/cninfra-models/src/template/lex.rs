@@ -57,6 +57,13 @@ pub(super) enum Tok<'s> {
     Other(char),
 }
 
+/// Most parentheses open at once in an action, and most `{{if}}`/`{{with}}` (and
+/// `{{else if}}`) nested: the parser, the renderer and the drop of a template recurse that
+/// deep, so a deeper template (from a model list read from another agent, say) would
+/// overflow the stack. Go refuses expressions deeper than 10,000; name templates need a
+/// handful.
+pub(super) const MAX_NESTING: usize = 100;
+
 /// A lexing error: where and what.
 #[derive(Debug)]
 pub(super) struct LexError {
@@ -243,6 +250,9 @@ impl<'s> ActionLexer<'s> {
                 }
                 '(' => {
                     self.depth += 1;
+                    if self.depth > MAX_NESTING {
+                        return err(start, format!("more than {MAX_NESTING} nested parentheses"));
+                    }
                     Tok::LParen
                 }
                 ')' => {

@@ -34,6 +34,11 @@
 //!   `[a b]`, nil `<nil>`. Truth is Go's: empty strings, zeros, `false`, nil and empty lists
 //!   or maps are false.
 //!
+//! - At most 100 parentheses open at once in an action, and at most 100 `{{if}}`/`{{with}}`
+//!   (with their `{{else if}}`s) nested: deeper is a [`TemplateError::Syntax`] (Go stops
+//!   expressions at 10,000; parsing and rendering recurse, so the limit keeps any template
+//!   text from overflowing the stack).
+//!
 //! Not supported, and refused when parsed ([`TemplateError::Unsupported`]): `range`,
 //! `template`, `define`, `block`, `break`, `continue`, variables other than `$`, and the
 //! builtins `index`, `slice`, `call`, `html`, `js`, `urlquery`. Printing a whole message is

@@ -118,6 +118,7 @@ pub(super) fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
     let mut parser = Parser {
         items: items.into_iter(),
         len: src.len(),
+        depth: 0,
     };
     let (nodes, stop) = parser.list()?;
     match stop {
@@ -138,6 +139,8 @@ enum Stop<'s> {
 struct Parser<'s> {
     items: std::vec::IntoIter<Item<'s>>,
     len: usize,
+    /// Branches open around the current one.
+    depth: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -179,8 +182,27 @@ impl<'s> Parser<'s> {
         Ok((nodes, Stop::Eof))
     }
 
-    /// `{{if}}`/`{{with}}` after its keyword, through its `{{end}}`.
+    /// `{{if}}`/`{{with}}` after its keyword, through its `{{end}}`; at most
+    /// [`MAX_NESTING`](lex::MAX_NESTING) deep.
     fn branch(
+        &mut self,
+        kind: BranchKind,
+        offset: usize,
+        tokens: &[Token<'s>],
+    ) -> Result<Node, ParseError> {
+        if self.depth >= lex::MAX_NESTING {
+            return syntax(
+                offset,
+                format!("more than {} nested actions", lex::MAX_NESTING),
+            );
+        }
+        self.depth += 1;
+        let node = self.branch_body(kind, offset, tokens);
+        self.depth -= 1;
+        node
+    }
+
+    fn branch_body(
         &mut self,
         kind: BranchKind,
         offset: usize,
@@ -592,6 +614,28 @@ mod tests {
             error_of("{{.A | .B}}"),
             (7, "can't give argument to non-function".into())
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        // Found by the fuzz target `name_template`: each level recursed in the parser,
+        // the renderer and the drop.
+        let ok = lex::MAX_NESTING;
+        let parens = |n: usize| format!("{{{{{}1{}}}}}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&parens(ok)).is_ok());
+        assert_eq!(
+            error_of(&parens(100_000)),
+            (2 + ok, format!("more than {ok} nested parentheses"))
+        );
+        let ifs = |n: usize| format!("{}x{}", "{{if 1}}".repeat(n), "{{end}}".repeat(n));
+        assert!(parse(&ifs(ok)).is_ok());
+        assert_eq!(
+            error_of(&ifs(100_000)),
+            (8 * ok, format!("more than {ok} nested actions"))
+        );
+        let else_ifs = |n: usize| format!("{{{{if 1}}}}{}{{{{end}}}}", "{{else if 1}}".repeat(n));
+        assert!(parse(&else_ifs(ok - 1)).is_ok());
+        assert!(error_of(&else_ifs(100_000)).1.contains("nested actions"));
     }
 
     #[test]
