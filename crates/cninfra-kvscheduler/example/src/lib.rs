@@ -55,6 +55,7 @@
 
 mod dataplane;
 mod descriptors;
+mod journal;
 mod plugin;
 
 use std::sync::{Arc, LazyLock};
@@ -64,6 +65,7 @@ use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry};
 use serde::{Deserialize, Serialize};
 
 pub use dataplane::{Call, Dataplane};
+pub use journal::JournalError;
 pub use descriptors::{
     BdInterfaceDescriptor, BridgeDomainDescriptor, FibDescriptor, InterfaceDescriptor,
 };
