@@ -23,7 +23,12 @@ const FIB_ENTRIES: usize = 10_000 - INTERFACES - BRIDGE_DOMAINS;
 const LABEL: &str = "crash";
 
 fn mac(j: usize) -> String {
-    format!("02:00:00:{:02x}:{:02x}:{:02x}", j >> 16, (j >> 8) & 0xff, j & 0xff)
+    format!(
+        "02:00:00:{:02x}:{:02x}:{:02x}",
+        j >> 16,
+        (j >> 8) & 0xff,
+        j & 0xff
+    )
 }
 
 /// Interface `i` is a member of bridge domain `i / 10`.
@@ -156,9 +161,11 @@ async fn kill_9_in_the_middle_of_a_10k_key_resync_then_restart_converges_without
     // The first agent starts its resync; it is killed once a quarter of it is applied.
     let mut first = spawn(&data_dir, &dataplane_file);
     let quarter = creates / 4;
-    support::eventually("a quarter of the resync applied", Duration::from_secs(90), || {
-        std::future::ready(recorded_calls(&dataplane_file) >= quarter)
-    })
+    support::eventually(
+        "a quarter of the resync applied",
+        Duration::from_secs(90),
+        || std::future::ready(recorded_calls(&dataplane_file) >= quarter),
+    )
     .await;
     kill(Pid::from_raw(first.pid() as i32), Signal::SIGKILL).unwrap();
     let status = first.wait_exit();
@@ -173,7 +180,11 @@ async fn kill_9_in_the_middle_of_a_10k_key_resync_then_restart_converges_without
         "the kill came after the resync ended ({at_kill} of {creates} calls)"
     );
     let half_done = Dataplane::load(&dataplane_file).unwrap();
-    assert!(half_done.duplicates().is_empty(), "{:?}", half_done.duplicates());
+    assert!(
+        half_done.duplicates().is_empty(),
+        "{:?}",
+        half_done.duplicates()
+    );
     println!(
         "killed after {at_kill} of {creates} creates ({:.1?} since start)",
         started.elapsed()
@@ -203,7 +214,11 @@ async fn kill_9_in_the_middle_of_a_10k_key_resync_then_restart_converges_without
     second.stop();
 
     let end = Dataplane::load(&dataplane_file).unwrap();
-    assert_eq!(end.duplicates(), Vec::<String>::new(), "objects created twice");
+    assert_eq!(
+        end.duplicates(),
+        Vec::<String>::new(),
+        "objects created twice"
+    );
     assert!(
         southbound(&end) == expected_southbound(&desired),
         "the simulated VPP holds the desired state"
