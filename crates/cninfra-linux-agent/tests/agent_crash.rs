@@ -153,10 +153,8 @@ impl KernelState {
     /// kernel interrupts while the agent changes it is an error.
     fn read(kernel: &KernelNetlink, ns: &Namespace) -> cninfra_netlink::Result<Self> {
         let links = kernel.links(ns)?;
-        let names: BTreeMap<u32, String> = links
-            .iter()
-            .map(|l| (l.index, l.name.clone()))
-            .collect();
+        let names: BTreeMap<u32, String> =
+            links.iter().map(|l| (l.index, l.name.clone())).collect();
         let name = |index: u32| names.get(&index).cloned().unwrap_or_default();
         Ok(Self {
             links: count(
@@ -239,7 +237,9 @@ impl KernelState {
 /// The routes to `100.0.0.0/8` in the namespace's main table (`/proc/net/route` lists
 /// destinations as little-endian hex: the first byte last).
 fn agent_routes(ns: &Namespace) -> usize {
-    let table = run_in_namespace(ns, || std::fs::read_to_string("/proc/thread-self/net/route"));
+    let table = run_in_namespace(ns, || {
+        std::fs::read_to_string("/proc/thread-self/net/route")
+    });
     table.map_or(0, |table| {
         table.map_or(0, |text| {
             text.lines()
@@ -289,9 +289,11 @@ async fn kill_9_in_the_middle_of_a_resync_then_restart_leaves_the_desired_kernel
     // `/proc/net/route`: a netlink dump is interrupted again and again while the agent
     // adds routes).
     let mut first = LinuxAgent::spawn(dir.path(), "first");
-    eventually("a third of the routes applied", Duration::from_secs(90), || {
-        std::future::ready(agent_routes(&ns) >= ROUTES / 3)
-    })
+    eventually(
+        "a third of the routes applied",
+        Duration::from_secs(90),
+        || std::future::ready(agent_routes(&ns) >= ROUTES / 3),
+    )
     .await;
     first.child.kill().unwrap(); // SIGKILL
     first.child.wait().unwrap();
@@ -332,8 +334,15 @@ async fn kill_9_in_the_middle_of_a_resync_then_restart_leaves_the_desired_kernel
     })
     .await;
     let end = KernelState::read(&kernel, &ns).unwrap();
-    assert_eq!(end.duplicates(), Vec::<&str>::new(), "objects twice in the kernel");
-    assert!(end == want, "the kernel state differs from the desired state");
+    assert_eq!(
+        end.duplicates(),
+        Vec::<&str>::new(),
+        "objects twice in the kernel"
+    );
+    assert!(
+        end == want,
+        "the kernel state differs from the desired state"
+    );
     println!(
         "{} values, {} kernel objects; {:.1?} in all",
         desired.len(),

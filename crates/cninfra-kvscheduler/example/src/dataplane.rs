@@ -361,6 +361,9 @@ mod tests {
         let path = dir.path().join("vpp.jsonl");
         std::fs::write(&path, "{\"op\":\"create\"}\n").unwrap();
         let err = Dataplane::load(&path).unwrap_err();
-        assert!(matches!(err, JournalError::Corrupt { line: 1, .. }), "{err:?}");
+        assert!(
+            matches!(err, JournalError::Corrupt { line: 1, .. }),
+            "{err:?}"
+        );
     }
 }

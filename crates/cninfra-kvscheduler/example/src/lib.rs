@@ -65,10 +65,10 @@ use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry};
 use serde::{Deserialize, Serialize};
 
 pub use dataplane::{Call, Dataplane};
-pub use journal::JournalError;
 pub use descriptors::{
     BdInterfaceDescriptor, BridgeDomainDescriptor, FibDescriptor, InterfaceDescriptor,
 };
+pub use journal::JournalError;
 pub use plugin::{ExampleDescriptorsPlugin, ExampleDescriptorsPluginBuilder};
 
 use cninfra_kvscheduler::models::{Model, ModelError, ModelRegistry};
