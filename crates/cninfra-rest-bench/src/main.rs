@@ -201,6 +201,34 @@ async fn axum_serve(listener: tokio::net::TcpListener, router: Router) {
     }
 }
 
+/// Waits until both servers answer `/readiness` within 20 ms three times in a row: the
+/// status lists still being made for the requests of a `wrk` that ended (up to 32 of
+/// 10 MB) would otherwise load the next measurement.
+async fn settle(client: &reqwest::Client, servers: &[SocketAddr]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut quick = 0;
+    while quick < 3 {
+        ensure!(
+            Instant::now() < deadline,
+            "the servers did not settle within 120 s"
+        );
+        let started = Instant::now();
+        for server in servers {
+            client
+                .get(format!("http://{server}/readiness"))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        quick = if started.elapsed() < Duration::from_millis(20) {
+            quick + 1
+        } else {
+            0
+        };
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_args();
@@ -275,6 +303,7 @@ async fn main() -> anyhow::Result<()> {
             let order = if (run + e) % 2 == 0 { [0, 1] } else { [1, 0] };
             let mut measured = [None, None];
             for index in order {
+                settle(&client, &[agent_addr, bare_addr]).await?;
                 measured[index] = Some(wrk(settings, &urls[index])?);
             }
             let [Some(bare), Some(own)] = measured else {
