@@ -1,7 +1,9 @@
-//! The in-memory "dataplane" of the example, a simulated VPP: state plus a log of calls.
+//! The "dataplane" of the example, a simulated VPP: state plus a log of calls, in memory
+//! and optionally in a file ([`crate::journal`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -9,6 +11,9 @@ use parking_lot::Mutex;
 use cninfra_kvscheduler::DescriptorError;
 use cninfra_ligato::vpp::interfaces::Interface;
 use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry, bridge_domain};
+
+use crate::BdBinding;
+use crate::journal::{Journal, JournalError, Object, Op};
 
 /// One call made to the dataplane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +40,57 @@ struct State {
     fib: BTreeMap<(String, String), FibEntry>,
     calls: Vec<Call>,
     failures: BTreeMap<String, u32>,
+    duplicates: Vec<Call>,
+    journal: Option<Journal>,
 }
 
-/// A shared in-memory dataplane simulating VPP (no VPP involved): what exists, as
-/// upstream's messages, and every call made, in order.
+impl State {
+    /// Makes the change of one call; a create of an object that exists already is kept as
+    /// a duplicate (VPP would have made a second one).
+    fn apply(&mut self, op: Op, object: Object) {
+        let call = || Call {
+            op: op.as_str(),
+            kind: object.kind(),
+            name: object.name(),
+        };
+        let delete = op == Op::Delete;
+        let existed = match &object {
+            Object::Interface(iface) if delete => self.interfaces.remove(&iface.name).is_some(),
+            Object::Interface(iface) => self
+                .interfaces
+                .insert(iface.name.clone(), iface.clone())
+                .is_some(),
+            Object::BridgeDomain(bd) if delete => self.bridge_domains.remove(&bd.name).is_some(),
+            Object::BridgeDomain(bd) => self
+                .bridge_domains
+                .insert(bd.name.clone(), bd.clone())
+                .is_some(),
+            Object::BdInterface(binding) => {
+                let pair = (binding.bridge_domain.clone(), binding.interface.clone());
+                if delete {
+                    self.members.remove(&pair)
+                } else {
+                    !self.members.insert(pair)
+                }
+            }
+            Object::Fib(entry) => {
+                let id = (entry.bridge_domain.clone(), entry.phys_address.clone());
+                if delete {
+                    self.fib.remove(&id).is_some()
+                } else {
+                    self.fib.insert(id, entry.clone()).is_some()
+                }
+            }
+        };
+        if op == Op::Create && existed {
+            self.duplicates.push(call());
+        }
+    }
+}
+
+/// A shared dataplane simulating VPP (no VPP involved): what exists, as upstream's
+/// messages, and every call made, in order. In memory, or kept in a file as well
+/// ([`persist_to`](Self::persist_to)) so that its objects outlive the process.
 #[derive(Debug, Clone, Default)]
 pub struct Dataplane {
     state: Arc<Mutex<State>>,
@@ -48,6 +100,61 @@ impl Dataplane {
     /// An empty dataplane.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A dataplane with the objects kept in the file at `path` (empty if there is none),
+    /// for inspection: its calls are not written to the file.
+    ///
+    /// # Errors
+    /// When the file cannot be read or a line of it is not a call record.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let (records, _) = Journal::read(path.as_ref())?;
+        let dataplane = Self::new();
+        {
+            let mut state = dataplane.state.lock();
+            for record in records {
+                state.apply(record.op, record.object);
+            }
+        }
+        Ok(dataplane)
+    }
+
+    /// Keeps the dataplane in the file at `path`: the objects it holds (from an earlier
+    /// process) replace this dataplane's, and every later call is appended to it before it
+    /// takes effect, so a process killed at any point leaves the objects it was told exist
+    /// (an append-only journal, never compacted: an example's, not a database).
+    ///
+    /// # Errors
+    /// When the file cannot be read, opened for appending, or a line of it is not a call
+    /// record.
+    pub fn persist_to(&self, path: impl AsRef<Path>) -> Result<(), JournalError> {
+        let path = path.as_ref();
+        let (records, valid) = Journal::read(path)?;
+        let journal = Journal::append_after(path, valid)?;
+        let mut state = self.state.lock();
+        let calls = std::mem::take(&mut state.calls);
+        let failures = std::mem::take(&mut state.failures);
+        *state = State {
+            calls,
+            failures,
+            ..State::default()
+        };
+        for record in records {
+            state.apply(record.op, record.object);
+        }
+        state.journal = Some(journal);
+        Ok(())
+    }
+
+    /// The creates of objects that existed already (VPP would hold two of each), as
+    /// `"create interface tap1"`; with a file, over every process that used it.
+    pub fn duplicates(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .duplicates
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// The calls so far, as `"create interface tap1"`.
@@ -114,15 +221,13 @@ impl Dataplane {
         self.state.lock().interfaces.remove(name);
     }
 
-    fn call(
-        &self,
-        op: &'static str,
-        kind: &'static str,
-        name: String,
-        apply: impl FnOnce(&mut State),
-    ) -> Result<(), DescriptorError> {
+    fn call(&self, op: Op, object: Object) -> Result<(), DescriptorError> {
         let mut state = self.state.lock();
-        let call = Call { op, kind, name };
+        let call = Call {
+            op: op.as_str(),
+            kind: object.kind(),
+            name: object.name(),
+        };
         let text = call.to_string();
         state.calls.push(call);
         if let Some(left) = state.failures.get_mut(&text)
@@ -133,45 +238,46 @@ impl Dataplane {
                 "dataplane refused: {text}"
             )));
         }
-        apply(&mut state);
+        if let Some(journal) = &mut state.journal {
+            journal
+                .append(op, &object)
+                .map_err(|err| DescriptorError::from_error(&err))?;
+        }
+        state.apply(op, object);
         Ok(())
     }
 
-    pub(crate) fn put_interface(
-        &self,
-        op: &'static str,
-        iface: &Interface,
-    ) -> Result<(), DescriptorError> {
-        self.call(op, "interface", iface.name.clone(), |s| {
-            s.interfaces.insert(iface.name.clone(), iface.clone());
-        })
+    pub(crate) fn put_interface(&self, op: Op, iface: &Interface) -> Result<(), DescriptorError> {
+        self.call(op, Object::Interface(iface.clone()))
     }
 
     pub(crate) fn delete_interface(&self, name: &str) -> Result<(), DescriptorError> {
-        self.call("delete", "interface", name.to_owned(), |s| {
-            s.interfaces.remove(name);
-        })
+        let iface = Interface {
+            name: name.to_owned(),
+            ..Interface::default()
+        };
+        self.call(Op::Delete, Object::Interface(iface))
     }
 
     pub(crate) fn put_bridge_domain(
         &self,
-        op: &'static str,
+        op: Op,
         bd: &BridgeDomain,
     ) -> Result<(), DescriptorError> {
-        self.call(op, "bridge-domain", bd.name.clone(), |s| {
-            // Members are kept apart (derived values of their own).
-            let bare = BridgeDomain {
-                interfaces: Vec::new(),
-                ..bd.clone()
-            };
-            s.bridge_domains.insert(bd.name.clone(), bare);
-        })
+        // Members are kept apart (derived values of their own).
+        let bare = BridgeDomain {
+            interfaces: Vec::new(),
+            ..bd.clone()
+        };
+        self.call(op, Object::BridgeDomain(bare))
     }
 
     pub(crate) fn delete_bridge_domain(&self, name: &str) -> Result<(), DescriptorError> {
-        self.call("delete", "bridge-domain", name.to_owned(), |s| {
-            s.bridge_domains.remove(name);
-        })
+        let bd = BridgeDomain {
+            name: name.to_owned(),
+            ..BridgeDomain::default()
+        };
+        self.call(Op::Delete, Object::BridgeDomain(bd))
     }
 
     pub(crate) fn set_member(
@@ -180,32 +286,84 @@ impl Dataplane {
         iface: &str,
         member: bool,
     ) -> Result<(), DescriptorError> {
-        let op = if member { "create" } else { "delete" };
-        self.call(op, "bd-interface", format!("{bd}/{iface}"), |s| {
-            let pair = (bd.to_owned(), iface.to_owned());
-            if member {
-                s.members.insert(pair);
-            } else {
-                s.members.remove(&pair);
-            }
-        })
+        let op = if member { Op::Create } else { Op::Delete };
+        let binding = BdBinding {
+            bridge_domain: bd.to_owned(),
+            interface: iface.to_owned(),
+        };
+        self.call(op, Object::BdInterface(binding))
     }
 
-    pub(crate) fn put_fib(
-        &self,
-        op: &'static str,
-        entry: &FibEntry,
-    ) -> Result<(), DescriptorError> {
-        let id = (entry.bridge_domain.clone(), entry.phys_address.clone());
-        self.call(op, "fib", format!("{}/{}", id.0, id.1), |s| {
-            s.fib.insert(id, entry.clone());
-        })
+    pub(crate) fn put_fib(&self, op: Op, entry: &FibEntry) -> Result<(), DescriptorError> {
+        self.call(op, Object::Fib(entry.clone()))
     }
 
     pub(crate) fn delete_fib(&self, entry: &FibEntry) -> Result<(), DescriptorError> {
-        let id = (entry.bridge_domain.clone(), entry.phys_address.clone());
-        self.call("delete", "fib", format!("{}/{}", id.0, id.1), |s| {
-            s.fib.remove(&id);
-        })
+        self.call(Op::Delete, Object::Fib(entry.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn tap(name: &str) -> Interface {
+        Interface {
+            name: name.into(),
+            enabled: true,
+            ..Interface::default()
+        }
+    }
+
+    #[test]
+    fn a_file_keeps_the_objects_for_the_next_process_and_counts_duplicate_creates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vpp.jsonl");
+        let first = Dataplane::new();
+        first.persist_to(&path).unwrap();
+        first.put_interface(Op::Create, &tap("tap1")).unwrap();
+        first.put_interface(Op::Create, &tap("tap2")).unwrap();
+        first.set_member("bd1", "tap1", true).unwrap();
+        first.delete_interface("tap2").unwrap();
+        first.fail_next("create interface tap3", 1);
+        assert!(first.put_interface(Op::Create, &tap("tap3")).is_err());
+        // A crash in the middle of writing a line leaves it without its newline.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(br#"{"op":"create","object":{"kind":"interf"#)
+            .unwrap();
+
+        let seen = Dataplane::load(&path).unwrap();
+        assert_eq!(seen.interfaces(), [tap("tap1")]);
+        assert_eq!(seen.members(), [("bd1".to_owned(), "tap1".to_owned())]);
+        assert!(seen.calls().is_empty(), "loading makes no calls");
+
+        let second = Dataplane::new();
+        second.persist_to(&path).unwrap();
+        assert_eq!(second.interfaces(), [tap("tap1")]);
+        assert!(second.duplicates().is_empty());
+        second.put_interface(Op::Create, &tap("tap1")).unwrap();
+        assert_eq!(second.duplicates(), ["create interface tap1"]);
+        // The cut line was cut off; the duplicate is in the file for the next reader.
+        assert_eq!(
+            Dataplane::load(&path).unwrap().duplicates(),
+            ["create interface tap1"]
+        );
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_call_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vpp.jsonl");
+        std::fs::write(&path, "{\"op\":\"create\"}\n").unwrap();
+        let err = Dataplane::load(&path).unwrap_err();
+        assert!(
+            matches!(err, JournalError::Corrupt { line: 1, .. }),
+            "{err:?}"
+        );
     }
 }

@@ -10,6 +10,7 @@ use cninfra_kvscheduler::{
 use cninfra_ligato::vpp::interfaces::{Interface, interface};
 use cninfra_ligato::vpp::l2::{BridgeDomain, FibEntry, fib_entry};
 
+use crate::journal::Op;
 use crate::{
     BD_INTERFACE_PREFIX, BdBinding, Dataplane, bd_interface_key, bridge_domain_key, fib_key,
     interface_key, vpp,
@@ -83,7 +84,7 @@ impl TypedDescriptor for InterfaceDescriptor {
     }
 
     fn create(&self, _key: &str, value: &Interface) -> Result<(), DescriptorError> {
-        self.dataplane.put_interface("create", value)
+        self.dataplane.put_interface(Op::Create, value)
     }
 
     fn update(
@@ -93,7 +94,7 @@ impl TypedDescriptor for InterfaceDescriptor {
         new: &Interface,
         _meta: Option<&()>,
     ) -> Result<(), DescriptorError> {
-        self.dataplane.put_interface("update", new)
+        self.dataplane.put_interface(Op::Update, new)
     }
 
     fn update_with_recreate(
@@ -169,7 +170,7 @@ impl TypedDescriptor for BridgeDomainDescriptor {
     }
 
     fn create(&self, _key: &str, value: &BridgeDomain) -> Result<(), DescriptorError> {
-        self.dataplane.put_bridge_domain("create", value)
+        self.dataplane.put_bridge_domain(Op::Create, value)
     }
 
     fn update(
@@ -350,7 +351,7 @@ impl TypedDescriptor for FibDescriptor {
     }
 
     fn create(&self, _key: &str, value: &FibEntry) -> Result<(), DescriptorError> {
-        self.dataplane.put_fib("create", value)
+        self.dataplane.put_fib(Op::Create, value)
     }
 
     fn update(
@@ -360,7 +361,7 @@ impl TypedDescriptor for FibDescriptor {
         new: &FibEntry,
         _meta: Option<&()>,
     ) -> Result<(), DescriptorError> {
-        self.dataplane.put_fib("update", new)
+        self.dataplane.put_fib(Op::Update, new)
     }
 
     fn delete(

@@ -55,6 +55,7 @@
 
 mod dataplane;
 mod descriptors;
+mod journal;
 mod plugin;
 
 use std::sync::{Arc, LazyLock};
@@ -67,6 +68,7 @@ pub use dataplane::{Call, Dataplane};
 pub use descriptors::{
     BdInterfaceDescriptor, BridgeDomainDescriptor, FibDescriptor, InterfaceDescriptor,
 };
+pub use journal::JournalError;
 pub use plugin::{ExampleDescriptorsPlugin, ExampleDescriptorsPluginBuilder};
 
 use cninfra_kvscheduler::models::{Model, ModelError, ModelRegistry};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cninfra_core::{BoxError, InitContext, Plugin, Requirement, async_trait};
+use cninfra_core::{BoxError, Flag, InitContext, Plugin, Requirement, async_trait};
 use cninfra_kvscheduler::KvSchedulerPlugin;
 
 use crate::{Dataplane, register_all};
@@ -10,7 +10,10 @@ use crate::{Dataplane, register_all};
 /// Registers the example descriptors (interfaces, bridge domains and their members, FIB
 /// entries) over a [`Dataplane`] in its `init` (plugin `example-descriptors`); it requires
 /// the [`KvSchedulerPlugin`]. The dataplane is kept for inspection
-/// ([`dataplane`](Self::dataplane)).
+/// ([`dataplane`](Self::dataplane)). With the flag `--dataplane-file <path>`
+/// (`DATAPLANE_FILE`) the simulated VPP is kept in that file too
+/// ([`Dataplane::persist_to`]), so that its objects outlive the agent process as VPP's
+/// outlive a crash of vpp-agent, and a restarted agent retrieves them.
 ///
 /// # Examples
 /// ```
@@ -59,6 +62,9 @@ impl ExampleDescriptorsPlugin {
     /// The plugin's name.
     pub const NAME: &'static str = "example-descriptors";
 
+    /// The flag (and `DATAPLANE_FILE` variable) naming the file that keeps the dataplane.
+    pub const DATAPLANE_FILE_FLAG: &'static str = "dataplane-file";
+
     /// The plugin with a new, empty dataplane.
     pub fn new() -> Arc<Self> {
         Self::builder().build()
@@ -89,7 +95,24 @@ impl Plugin for ExampleDescriptorsPlugin {
         false
     }
 
+    fn flags(&self) -> Vec<Flag> {
+        vec![Flag::new(
+            Self::DATAPLANE_FILE_FLAG,
+            "File keeping the example's simulated VPP across restarts (in memory only when not given)",
+        )]
+    }
+
     async fn init(&self, ctx: &InitContext) -> Result<(), BoxError> {
+        if let Some(path) = ctx.flag(Self::DATAPLANE_FILE_FLAG) {
+            self.dataplane.persist_to(path)?;
+            tracing::info!(
+                target: ExampleDescriptorsPlugin::NAME,
+                file = path,
+                interfaces = self.dataplane.interfaces().len(),
+                fib_entries = self.dataplane.fib_entries().len(),
+                "simulated VPP kept in a file"
+            );
+        }
         register_all(
             &ctx.dep::<KvSchedulerPlugin>()?.scheduler()?,
             &self.dataplane,

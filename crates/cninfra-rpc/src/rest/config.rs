@@ -48,7 +48,9 @@ pub struct HttpConfig {
     #[serde(alias = "readtimeout", with = "cninfra_core::config::duration")]
     pub read_timeout: Duration,
     /// Time limit for reading the request line and headers (HTTP/1); a connection that is
-    /// slower is closed. Default 10 s.
+    /// slower is closed. It counts from the connection's start for its first request and
+    /// from the first byte of each later one (as Go's `ReadHeaderTimeout`): a keep-alive
+    /// connection waiting for its next request is under `idle-timeout`. Default 10 s.
     #[serde(alias = "readheadertimeout", with = "cninfra_core::config::duration")]
     pub read_header_timeout: Duration,
     /// Time limit for a handler to produce its response; when it runs out the client gets

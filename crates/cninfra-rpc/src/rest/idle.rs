@@ -1,50 +1,135 @@
-//! Idle detection: an IO wrapper that stamps the time of the last byte read or written.
+//! The time limits of a connection as a whole, watched by one timer per connection: idle
+//! (no byte moved) and request head (`read-header-timeout`, HTTP/1).
+//!
+//! An IO wrapper stamps the time of the last byte read or written, and the time the first
+//! byte of a request head arrived; the connection's service marks when a head was complete
+//! (the request reached it) and when a response was ready (the next byte read starts the
+//! next head). [`Activity::expired`] sleeps until the earliest deadline and looks again, so
+//! no timer is made per request (hyper's own header time limit makes one per request).
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-/// When a connection last moved a byte, as milliseconds since it opened.
+/// `head_since_ms` when no request head is being read.
+const NO_HEAD: u64 = u64::MAX;
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expired {
+    /// No byte moved for the idle time limit.
+    Idle,
+    /// A request head took longer than its time limit.
+    Head,
+}
+
+/// What a connection did when, as milliseconds since it opened.
 #[derive(Debug, Clone)]
-pub(super) struct Activity {
+pub(super) struct Activity(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
     opened: Instant,
-    last_ms: Arc<AtomicU64>,
+    /// The last byte read or written.
+    last_ms: AtomicU64,
+    /// The first byte of the request head being read, or [`NO_HEAD`]. The first head
+    /// counts from the connection's start.
+    head_since_ms: AtomicU64,
+    /// Whether the next byte read starts a request head (a response was ready).
+    awaiting_head: AtomicBool,
+    /// No HTTP/1 request head follows: HTTP/2 (heads are frames among others) or a
+    /// connection upgraded to another protocol. The head time limit no longer applies.
+    no_heads: AtomicBool,
 }
 
 impl Activity {
     pub(super) fn new() -> Self {
-        Self {
+        Self(Arc::new(Shared {
             opened: Instant::now(),
-            last_ms: Arc::new(AtomicU64::new(0)),
+            last_ms: AtomicU64::new(0),
+            head_since_ms: AtomicU64::new(0),
+            awaiting_head: AtomicBool::new(false),
+            no_heads: AtomicBool::new(false),
+        }))
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.0.opened.elapsed().as_millis()).unwrap_or(NO_HEAD - 1)
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.0.opened + Duration::from_millis(ms)
+    }
+
+    fn read(&self) {
+        let ms = self.now_ms();
+        self.0.last_ms.store(ms, Ordering::Relaxed);
+        if self.0.awaiting_head.swap(false, Ordering::Relaxed) {
+            self.0.head_since_ms.store(ms, Ordering::Relaxed);
         }
     }
 
-    fn touch(&self) {
-        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
+    fn wrote(&self) {
+        self.0.last_ms.store(self.now_ms(), Ordering::Relaxed);
     }
 
-    fn last(&self) -> Instant {
-        self.opened + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    /// A request (its head complete) reached the service.
+    pub(super) fn request_started(&self, version: Version) {
+        self.0.head_since_ms.store(NO_HEAD, Ordering::Relaxed);
+        if version == Version::HTTP_2 {
+            self.0.no_heads.store(true, Ordering::Relaxed);
+        }
     }
 
-    /// Completes once no byte moved for `limit`; never when `limit` is `None`.
-    pub(super) async fn idle_for(&self, limit: Option<Duration>) {
-        let Some(limit) = limit else {
-            return std::future::pending().await;
-        };
+    /// The service answered with `status`: the next byte read starts a request head
+    /// (HTTP/1), unless the connection switches protocols.
+    pub(super) fn response_ready(&self, status: StatusCode) {
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            self.0.no_heads.store(true, Ordering::Relaxed);
+        }
+        if !self.0.no_heads.load(Ordering::Relaxed) {
+            self.0.awaiting_head.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Completes when a time limit ran out: `head` for a request head being read,
+    /// `idle` since the last byte; never when both are `None`.
+    pub(super) async fn expired(&self, head: Option<Duration>, idle: Option<Duration>) -> Expired {
         loop {
-            let deadline = self.last() + limit;
-            if Instant::now() >= deadline {
-                return;
+            let now = Instant::now();
+            let mut wake: Option<Instant> = None;
+            if let Some(limit) = head {
+                let since = self.0.head_since_ms.load(Ordering::Relaxed);
+                let deadline = if since == NO_HEAD {
+                    // A head starting from now ends no sooner than this.
+                    now + limit
+                } else {
+                    let deadline = self.at(since) + limit;
+                    if now >= deadline {
+                        return Expired::Head;
+                    }
+                    deadline
+                };
+                wake = Some(deadline);
             }
-            tokio::time::sleep_until(deadline).await;
+            if let Some(limit) = idle {
+                let deadline = self.at(self.0.last_ms.load(Ordering::Relaxed)) + limit;
+                if now >= deadline {
+                    return Expired::Idle;
+                }
+                wake = Some(wake.map_or(deadline, |w| w.min(deadline)));
+            }
+            match wake {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
         }
     }
 }
@@ -71,7 +156,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Tracked<T> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.touch();
+            self.activity.read();
         }
         polled
     }
@@ -85,7 +170,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tracked<T> {
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.activity.wrote();
         }
         polled
     }
@@ -97,7 +182,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tracked<T> {
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.activity.wrote();
         }
         polled
     }
@@ -121,7 +206,7 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test(start_paused = true)]
-    async fn idle_for_waits_from_the_last_byte() {
+    async fn idle_counts_from_the_last_byte() {
         let (client, server) = tokio::io::duplex(64);
         let activity = Activity::new();
         let mut tracked = Tracked::new(server, activity.clone());
@@ -133,15 +218,67 @@ mod tests {
         tracked.read_exact(&mut buf).await.unwrap();
 
         let begin = Instant::now();
-        activity.idle_for(Some(Duration::from_secs(5))).await;
+        let expired = activity.expired(None, Some(Duration::from_secs(5))).await;
         // Paused time: the wait ends exactly 5 s after the byte, not 5 s after opening.
+        assert_eq!(expired, Expired::Idle);
         assert_eq!(begin.elapsed(), Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
     async fn no_limit_never_completes() {
         let activity = Activity::new();
-        let waited = tokio::time::timeout(Duration::from_secs(3600), activity.idle_for(None)).await;
+        let waited =
+            tokio::time::timeout(Duration::from_secs(3600), activity.expired(None, None)).await;
         assert!(waited.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_counts_from_its_first_byte_and_ends_with_the_request() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let activity = Activity::new();
+        let mut tracked = Tracked::new(server, activity.clone());
+        let head = Some(Duration::from_secs(10));
+        let idle = Some(Duration::from_secs(120));
+        let mut buf = [0u8; 2];
+
+        // The first head counts from the start: 10 s.
+        let begin = Instant::now();
+        assert_eq!(activity.expired(head, idle).await, Expired::Head);
+        assert_eq!(begin.elapsed(), Duration::from_secs(10));
+
+        // A request and its answer: between requests only the idle limit holds...
+        activity.request_started(Version::HTTP_11);
+        activity.response_ready(StatusCode::OK);
+        let begin = Instant::now();
+        let waited = tokio::time::timeout(Duration::from_secs(60), activity.expired(head, idle));
+        assert!(waited.await.is_err(), "no head is being read");
+
+        // ...until a byte of the next head arrives, 60 s later: 10 s from then.
+        client.write_all(b"GE").await.unwrap();
+        tracked.read_exact(&mut buf).await.unwrap();
+        assert_eq!(activity.expired(head, idle).await, Expired::Head);
+        assert_eq!(begin.elapsed(), Duration::from_secs(70));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn http2_has_no_head_limit_after_its_first_request() {
+        // (An upgraded HTTP/1 connection, answered 101, is alike.)
+        let (mut client, server) = tokio::io::duplex(64);
+        let activity = Activity::new();
+        let mut tracked = Tracked::new(server, activity.clone());
+        activity.request_started(Version::HTTP_2);
+        activity.response_ready(StatusCode::OK);
+        client.write_all(b"ok").await.unwrap();
+        let mut buf = [0u8; 2];
+        tracked.read_exact(&mut buf).await.unwrap();
+        let begin = Instant::now();
+        let expired = activity
+            .expired(
+                Some(Duration::from_secs(10)),
+                Some(Duration::from_secs(120)),
+            )
+            .await;
+        assert_eq!(expired, Expired::Idle);
+        assert_eq!(begin.elapsed(), Duration::from_secs(120));
     }
 }

@@ -6,9 +6,10 @@ use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware;
-use http::StatusCode;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -19,15 +20,16 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::TimeoutBody;
 use tracing::{debug, info, warn};
 
 use super::HttpPlugin;
 use super::config::HttpConfig;
 use super::error::RestError;
 use super::guard::{self, Guard};
-use super::idle::{Activity, Tracked};
+use super::idle::{Activity, Expired, Tracked};
 use super::tls;
+use super::write_timeout::WriteTimeout;
 
 /// hyper never buffers less than this for a request head.
 const MIN_HEADER_BYTES: usize = 8192;
@@ -82,29 +84,23 @@ impl ServerOptions {
         self.tls.is_some()
     }
 
-    /// The plugins' routes wrapped in the guard and the configured limits (outermost last).
+    /// The plugins' routes wrapped in the guard. The time limits are put around the router
+    /// as a whole as each connection hands requests over ([`serve_io`]): a layer on the
+    /// router would box each route's future once more per request.
     fn wrap(&self, mut router: Router, guard: Guard) -> Router {
         if guard.is_active() {
             router = router.layer(middleware::from_fn_with_state(guard, guard::check));
-        }
-        if let Some(read) = self.read_timeout {
-            router = router.layer(RequestBodyTimeoutLayer::new(read));
-        }
-        if let Some(write) = self.write_timeout {
-            router = router.layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                write,
-            ));
         }
         router
     }
 
     fn hyper_builder(&self) -> Builder<TokioExecutor> {
         let mut builder = Builder::new(TokioExecutor::new());
+        // The request head's time limit is watched per connection (`serve_io`), not by
+        // hyper's timer per request.
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.read_header_timeout)
+            .header_read_timeout(None)
             .max_buf_size(self.max_header_bytes);
         builder
             .http2()
@@ -209,10 +205,25 @@ async fn serve_io<T>(
 {
     let activity = Activity::new();
     let io = TokioIo::new(Tracked::new(io, activity.clone()));
-    let service = app.map_request(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(remote));
-        request
-    });
+    let read_timeout = options.read_timeout;
+    let (started, answered) = (activity.clone(), activity.clone());
+    let service = app
+        .map_request(move |request: Request<Incoming>| {
+            started.request_started(request.version());
+            // The body boxed once, with the read time limit if there is one (the router
+            // takes a `Body` as it is).
+            let mut request = match read_timeout {
+                Some(limit) => request.map(|body| Body::new(TimeoutBody::new(limit, body))),
+                None => request.map(Body::new),
+            };
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        })
+        .map_response(move |response: Response| {
+            answered.response_ready(response.status());
+            response
+        });
+    let service = WriteTimeout::new(service, options.write_timeout);
     let builder = options.hyper_builder();
     let mut conn =
         pin!(builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service)));
@@ -229,11 +240,21 @@ async fn serve_io<T>(
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = activity.idle_for(options.idle_timeout), if !closing => {
-                debug!(target: HttpPlugin::NAME, %remote, "closing idle connection");
-                closing = true;
-                conn.as_mut().graceful_shutdown();
-            }
+            // A closing connection is not idle: it finishes its request in flight.
+            expired = activity.expired(
+                options.read_header_timeout,
+                options.idle_timeout.filter(|_| !closing),
+            ) => match expired {
+                Expired::Idle => {
+                    debug!(target: HttpPlugin::NAME, %remote, "closing idle connection");
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                Expired::Head => {
+                    debug!(target: HttpPlugin::NAME, %remote, limit = ?options.read_header_timeout, "request head not read in time; closing the connection");
+                    return;
+                }
+            },
         }
     }
 }
