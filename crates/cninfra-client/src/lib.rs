@@ -181,7 +181,10 @@ impl Client {
         self
     }
 
-    /// The models the client knows: keys are made and values read with them.
+    /// The models the client knows: keys are made and values read with them. Over gRPC
+    /// they carry the secret fields the agent marked (KnownModels' option
+    /// [`cninfra_generic::SECRET_FIELDS_OPTION`]): [`Model::redact`](cninfra_models::Model::redact)
+    /// hides them in what a tool prints; the values the client reads are not redacted.
     pub fn models(&self) -> &ModelRegistry {
         &self.models
     }

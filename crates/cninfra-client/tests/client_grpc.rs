@@ -43,6 +43,15 @@ async fn the_models_are_learned_from_the_agent() {
         .expect("described by the agent's proto files");
     assert_eq!(descriptor.full_name(), "ligato.vpp.l2.FIBEntry");
     assert!(descriptor.get_field_by_name("phys_address").is_some());
+    // The agent's secret marks come along (KnownModels' `secretFields`).
+    let interface = client.models().get("vpp.interfaces").unwrap();
+    let secret: Vec<String> = interface
+        .secret_fields()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(secret, ["memif.secret"]);
+    assert!(fib.secret_fields().is_empty());
     agent.stop().await;
 }
 

@@ -163,7 +163,8 @@ pub(crate) struct ValuesArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
     /// The configuration, grouped by module as agentctl's (`vppConfig: {interfaces:
-    /// [...]}`); YAML unless `-f` says otherwise (gRPC `GetConfig`).
+    /// [...]}`); YAML unless `-f` says otherwise (gRPC `GetConfig`). Fields the agent
+    /// marks secret show `<redacted>`.
     Get,
     /// Applies a config file of that form (gRPC `SetConfig`).
     Update(UpdateArgs),

@@ -483,6 +483,68 @@ async fn report_writes_every_part_and_lists_those_that_failed() {
 }
 
 #[tokio::test]
+async fn secret_fields_are_redacted_in_the_report_and_config_get() {
+    const SECRET: &str = "memif-secret-5e0b7a";
+    const MEMIF_KEY: &str = "config/vpp/v2/interfaces/memif1";
+    let (agent, seed) = seeded("ctl-secret").await;
+    // The example agent marks the memif secret of its interface model secret.
+    let memif = format!(
+        r#"{{"name":"memif1","type":"MEMIF","enabled":true,"memif":{{"master":true,"secret":"{SECRET}"}}}}"#
+    );
+    agent.ctl(&["kvdb", "put", MEMIF_KEY, &memif]).await.ok();
+    let scheduler = agent.scheduler();
+    cninfra_testsupport::wait_until("the memif in the agent", WAIT, || {
+        scheduler.status(MEMIF_KEY).value.state != ValueState::Nonexistent
+    })
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    agent
+        .ctl(&["report", "-o", out.to_str().unwrap()])
+        .await
+        .ok();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(SECRET),
+            "{} holds the secret:\n{text}",
+            path.display()
+        );
+        files += 1;
+    }
+    assert_eq!(files, 16, "every part and the two lists");
+    let config = std::fs::read_to_string(out.join("agent-NB-config.yaml")).unwrap();
+    assert!(
+        config.contains("memif1") && config.contains("secret: <redacted>"),
+        "{config}"
+    );
+
+    // `config get`, in each form.
+    for format in ["yaml", "json", "table"] {
+        let run = agent.ctl(&["config", "get", "-f", format]).await;
+        assert!(!run.ok().contains(SECRET), "{format}: {run:?}");
+    }
+    let yaml = agent.ctl(&["config", "get"]).await;
+    let doc: serde_json::Value = serde_yaml_ng::from_str(yaml.ok()).unwrap();
+    let interfaces = doc["vppConfig"]["interfaces"].as_array().unwrap();
+    let got = interfaces.iter().find(|i| i["name"] == "memif1").unwrap();
+    assert_eq!(got["memif"]["secret"], "<redacted>", "{doc}");
+
+    // Fed back, the redacted form would replace the secret: refused.
+    let back = file(seed.path(), "back.yaml", yaml.ok());
+    let refused = agent.ctl(&["config", "update", &back]).await;
+    let line = refused.failed();
+    assert!(
+        line.contains("vpp.interfaces") && line.contains("memif.secret"),
+        "{line}"
+    );
+    agent.stop().await;
+}
+
+#[tokio::test]
 async fn failing_commands_name_what_failed() {
     let agent = TestAgent::start("ctl-failing").await;
     let run = agent.ctl(&["dump", "vpp.nosuch"]).await;

@@ -37,6 +37,12 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 /// number in its status message (also sent as the `seqnum` response metadata).
 pub const SEQNUM_KEY: &str = "seqnum";
 
+/// The KnownModels option (of a model's `ModelDetail`) listing the paths of its secret
+/// fields ([`ModelRegistry::mark_secret`]), each as proto field names joined by dots
+/// (`memif.secret`); present only for a model with secret fields. Clients show these
+/// fields' values as [`REDACTED`](cninfra_models::secret::REDACTED) in their dumps.
+pub const SECRET_FIELDS_OPTION: &str = "secretFields";
+
 /// How a SetConfig call is applied, beyond its request.
 #[derive(Debug, Clone)]
 pub struct SetOptions {
@@ -339,8 +345,8 @@ impl GenericApi {
     }
 
     /// The served models (those with a protobuf message), optionally of one class, with
-    /// upstream's options `nameTemplate` and `protoFile`; `active_modules` lists their
-    /// modules.
+    /// upstream's options `nameTemplate` and `protoFile`, and [`SECRET_FIELDS_OPTION`] for
+    /// a model with secret fields; `active_modules` lists their modules.
     pub fn known_models(&self, request: &KnownModelsRequest) -> KnownModelsResponse {
         let class = (!request.class.is_empty()).then_some(request.class.as_str());
         let mut modules = BTreeSet::new();
@@ -353,10 +359,24 @@ impl GenericApi {
                 let descriptor = model.descriptor()?;
                 let spec = model.spec();
                 modules.insert(spec.module.clone());
-                let option = |key: &str, value: &str| model_detail::Option {
+                let option = |key: &str, values: Vec<String>| model_detail::Option {
                     key: key.to_owned(),
-                    values: vec![value.to_owned()],
+                    values,
                 };
+                let mut options = vec![
+                    option(
+                        "nameTemplate",
+                        vec![model.name_template().unwrap_or_default().to_owned()],
+                    ),
+                    option(
+                        "protoFile",
+                        vec![descriptor.parent_file().name().to_owned()],
+                    ),
+                ];
+                if !model.secret_fields().is_empty() {
+                    let paths = model.secret_fields().iter().map(ToString::to_string);
+                    options.push(option(SECRET_FIELDS_OPTION, paths.collect()));
+                }
                 Some(ModelDetail {
                     spec: Some(pb::ModelSpec {
                         module: spec.module.clone(),
@@ -365,10 +385,7 @@ impl GenericApi {
                         class: spec.class.clone(),
                     }),
                     proto_name: model.proto_name().to_owned(),
-                    options: vec![
-                        option("nameTemplate", model.name_template().unwrap_or_default()),
-                        option("protoFile", descriptor.parent_file().name()),
-                    ],
+                    options,
                 })
             })
             .collect();

@@ -27,7 +27,10 @@ pub mod rest;
 mod status;
 mod subscribe;
 
-pub use api::{CALL_TIMEOUT, DEFAULT_WAIT, GenericApi, SEQNUM_KEY, SetConfigOutcome, SetOptions};
+pub use api::{
+    CALL_TIMEOUT, DEFAULT_WAIT, GenericApi, SECRET_FIELDS_OPTION, SEQNUM_KEY, SetConfigOutcome,
+    SetOptions,
+};
 pub use error::GenericError;
 pub use grpc::{DATASRC_METADATA, GenericService, SEQNUM_METADATA, WAIT_DONE_METADATA};
 pub use plugin::GenericApiPlugin;

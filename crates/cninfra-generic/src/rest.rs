@@ -8,6 +8,12 @@
 //! | PUT, POST `/v1/config/resync` | `SetConfig` with `overwrite_all` | as above |
 //! | GET `/v1/state` | `DumpState` | `model`, `name` |
 //! | GET `/v1/models` | `KnownModels` | `class` |
+//!
+//! As over gRPC, the configuration is answered as set: the fields a model marks secret
+//! keep their real values here (this is the API clients read their configuration back
+//! with); `KnownModels` names them in the option
+//! [`SECRET_FIELDS_OPTION`](crate::SECRET_FIELDS_OPTION) so that tools redact what they
+//! print. See `docs/security.md`.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -116,6 +116,24 @@ async fn a_client_rebuilds_the_models_and_decodes_values_dynamically() {
             .values,
         ["{{.BridgeDomain}}/mac/{{.PhysAddress}}"]
     );
+    // The secret fields of a model are listed (those of the interface model), and no
+    // option is added to a model without any.
+    let secret_fields = |proto_name: &str| {
+        known
+            .known_models
+            .iter()
+            .find(|m| m.proto_name == proto_name)
+            .unwrap()
+            .options
+            .iter()
+            .find(|o| o.key == cninfra_generic::SECRET_FIELDS_OPTION)
+            .map(|o| o.values.clone())
+    };
+    assert_eq!(
+        secret_fields("ligato.vpp.interfaces.Interface"),
+        Some(vec!["memif.secret".to_owned()])
+    );
+    assert_eq!(secret_fields("ligato.vpp.l2.FIBEntry"), None);
 
     let config = manager
         .get_config(GetConfigRequest::default())

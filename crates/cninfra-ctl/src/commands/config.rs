@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context as _, anyhow, bail};
 use cninfra_client::{Client, Filter, ItemResult, Reply};
+use cninfra_models::secret::REDACTED;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -26,17 +27,21 @@ pub(crate) async fn run(agent: &Agent, command: ConfigCommand) -> anyhow::Result
     }
 }
 
-/// The configuration as agentctl's grouped document.
+/// The configuration as agentctl's grouped document, the values of the fields the agent
+/// marks secret shown as `<redacted>`.
 pub(crate) async fn config_document(
     client: &Client,
 ) -> anyhow::Result<(Value, Vec<cninfra_client::ConfigItem>)> {
     let items = client.get_config(&Filter::default()).await?;
     let layout = Layout::new(client.model_infos());
-    let doc = layout.group(
-        items
-            .iter()
-            .filter_map(|c| c.item.model.as_deref().map(|m| (m, c.item.value.to_json()))),
-    )?;
+    let doc = layout.group(items.iter().filter_map(|c| {
+        let model = c.item.model.as_deref()?;
+        let mut value = c.item.value.to_json();
+        if let Some(found) = client.models().get(model) {
+            found.redact(&mut value);
+        }
+        Some((model, value))
+    }))?;
     Ok((doc, items))
 }
 
@@ -110,12 +115,37 @@ pub(crate) fn report_reply(agent: &Agent, reply: &Reply) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a value whose secret field holds `<redacted>` (a file made by `config get`):
+/// applied, it would replace the secret.
+fn check_not_redacted(client: &Client, model: &str, value: &Value) -> anyhow::Result<()> {
+    let Some(found) = client.models().get(model) else {
+        return Ok(());
+    };
+    let mut value = value.clone();
+    for path in found.secret_fields() {
+        path.try_visit_mut(&mut value, &mut |at, field| {
+            if field.as_str() == Some(REDACTED) {
+                bail!(
+                    "a `{model}` value has `{REDACTED}` in its secret field `{at}` (as `config get` \
+                     shows it); give the real value"
+                );
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 async fn update(agent: &Agent, args: UpdateArgs) -> anyhow::Result<()> {
     let doc = dynconfig::read(&args.file)?;
     let client = agent.grpc().await?;
     let values = Layout::new(client.model_infos())
         .parse(doc)
         .with_context(|| args.file.display().to_string())?;
+    for (model, value) in &values {
+        check_not_redacted(&client, model, value)
+            .with_context(|| args.file.display().to_string())?;
+    }
     let wait = args.wait.then_some(agent.global().timeout);
     let reply = if args.replace {
         let mut request = client.resync([]);

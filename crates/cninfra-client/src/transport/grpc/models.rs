@@ -1,12 +1,13 @@
 //! Learning the agent's models at run time, as upstream's remote client does:
 //! `MetaService.KnownModels`, then `ProtoFileDescriptor` for each model's proto file
 //! (with its imports), into one `DescriptorPool`, and a [`ModelRegistry`] of the models
-//! whose message is in it.
+//! whose message is in it, with the secret fields the agent marked
+//! ([`SECRET_FIELDS_OPTION`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cninfra_generic::pb;
 use cninfra_generic::pb::meta_service_client::MetaServiceClient;
+use cninfra_generic::{SECRET_FIELDS_OPTION, pb};
 use cninfra_models::{ModelInfo, ModelRegistry, ModelSpec};
 use prost_reflect::DescriptorPool;
 use prost_types::FileDescriptorProto;
@@ -39,6 +40,18 @@ fn option<'d>(detail: &'d pb::ModelDetail, key: &str) -> Option<&'d str> {
         .iter()
         .find(|o| o.key == key)
         .and_then(|o| o.values.first())
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// Every value of the option listing the model's secret fields
+/// ([`SECRET_FIELDS_OPTION`]); none from an agent that does not send it (upstream's).
+fn secret_fields(detail: &pb::ModelDetail) -> impl Iterator<Item = &str> {
+    detail
+        .options
+        .iter()
+        .filter(|o| o.key == SECRET_FIELDS_OPTION)
+        .flat_map(|o| o.values.iter())
         .map(String::as_str)
         .filter(|v| !v.is_empty())
 }
@@ -109,6 +122,16 @@ pub(crate) async fn learn(
         match pool.get_message_by_name(&detail.proto_name) {
             Some(descriptor) => {
                 let index = registry.register_dynamic(spec, descriptor, template)?;
+                let name = registry.models()[index].name().to_owned();
+                for path in secret_fields(detail) {
+                    let steps: Vec<&str> = path.split('.').collect();
+                    registry.mark_secret(&name, &steps).map_err(|err| {
+                        ClientError::RemoteModel {
+                            model: detail.proto_name.clone(),
+                            reason: format!("secret field `{path}`: {err}"),
+                        }
+                    })?;
+                }
                 infos.push(registry.models()[index].info());
             }
             None => {
