@@ -4,6 +4,11 @@
 # CNINFRA_TEST_KAFKA (host:port).
 
 SERVICES_DIR=""
+# How long a server may take to answer after its start: generous, because on a loaded
+# machine etcd's first fsyncs took over 30 s once (an empty log, no error); each wait ends as
+# soon as the server answers.
+SERVICES_READY_LIMIT=120
+
 # The open lock files of the ports this shell claimed (see claim_port).
 SERVICES_PORT_FDS=()
 
@@ -164,7 +169,7 @@ launch_etcd() {
 }
 
 ready_etcd() {
-  wait_until etcd 30 env ETCDCTL_API=3 etcdctl --endpoints="$CNINFRA_TEST_ETCD" endpoint health
+  wait_until etcd "$SERVICES_READY_LIMIT" env ETCDCTL_API=3 etcdctl --endpoints="$CNINFRA_TEST_ETCD" endpoint health
 }
 
 launch_redis() {
@@ -177,7 +182,7 @@ launch_redis() {
 }
 
 ready_redis() {
-  wait_until redis 30 bash -c "redis-cli -p ${CNINFRA_TEST_REDIS##*:} ping | grep -q PONG"
+  wait_until redis "$SERVICES_READY_LIMIT" bash -c "redis-cli -p ${CNINFRA_TEST_REDIS##*:} ping | grep -q PONG"
 }
 
 launch_kafka() {
@@ -190,7 +195,7 @@ launch_kafka() {
 }
 
 ready_kafka() {
-  wait_until kafka 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/${CNINFRA_TEST_KAFKA##*:}"
+  wait_until kafka "$SERVICES_READY_LIMIT" bash -c "exec 3<>/dev/tcp/127.0.0.1/${CNINFRA_TEST_KAFKA##*:}"
 }
 
 services_start() {
