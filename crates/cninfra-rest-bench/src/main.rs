@@ -4,7 +4,7 @@
 //! Run with `scripts/bench-rest-load.sh` (installs `wrk` when missing, then
 //! `cargo run --release -p cninfra-rest-bench`); `--runs N --duration S --connections C
 //! --threads T --values V` change the defaults (3 runs of 30 s, 32 connections, 2 wrk
-//! threads, 100 000 values).
+//! threads, 100 000 values); `--only PATH` measures that endpoint alone.
 //!
 //! The agent runs in this process: the HTTP plugin with its default settings (time limits
 //! on), the probes, status check, Prometheus, log manager, and the KVScheduler with the
@@ -45,6 +45,8 @@ struct Settings {
     connections: usize,
     threads: usize,
     values: usize,
+    /// Measure this endpoint only (both when `None`).
+    only: Option<&'static str>,
 }
 
 impl Settings {
@@ -63,9 +65,17 @@ impl Settings {
             connections: arg("--connections", 32).max(1),
             threads: arg("--threads", 2).max(1),
             values: arg("--values", 100_000),
+            only: args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|path| ENDPOINTS.into_iter().find(|e| e == path)),
         }
     }
 }
+
+/// The endpoints measured.
+const ENDPOINTS: [&str; 2] = ["/readiness", "/scheduler/status"];
 
 /// What `wrk --latency` measured.
 #[derive(Debug, Clone, Copy)]
@@ -266,7 +276,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let readiness = readiness.bytes().await?;
     let bare_addr = bare_server(readiness.clone(), scheduler.clone()).await?;
-    for path in ["/readiness", "/scheduler/status"] {
+    for path in ENDPOINTS {
         let own = client
             .get(format!("http://{agent_addr}{path}"))
             .send()
@@ -291,10 +301,12 @@ async fn main() -> anyhow::Result<()> {
         settings.threads, settings.connections, settings.duration, settings.runs
     );
 
-    let endpoints = ["/readiness", "/scheduler/status"];
     let mut worst = [f64::INFINITY; 2];
     for run in 0..settings.runs {
-        for (e, path) in endpoints.iter().enumerate() {
+        for (e, path) in ENDPOINTS.iter().enumerate() {
+            if settings.only.is_some_and(|only| only != *path) {
+                continue;
+            }
             let urls = [
                 format!("http://{bare_addr}{path}"),
                 format!("http://{agent_addr}{path}"),
@@ -324,7 +336,10 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
-    for (path, worst) in endpoints.iter().zip(worst) {
+    for (path, worst) in ENDPOINTS.iter().zip(worst) {
+        if settings.only.is_some_and(|only| only != *path) {
+            continue;
+        }
         println!(
             "{path}: lowest throughput ratio {worst:.3} (goal >= 0.9: {})",
             if worst >= 0.9 { "met" } else { "MISSED" }
