@@ -21,7 +21,6 @@ pub(super) struct OnWake<F> {
 }
 
 /// Whether the inner future woke, and the task to wake then.
-#[derive(Default)]
 struct Signal {
     woken: AtomicBool,
     task: AtomicWaker,
@@ -74,7 +73,7 @@ mod tests {
 
     use super::*;
 
-    /// Counts its polls; ready after `wakes` of its own.
+    /// Counts its polls; ready when its sleep ends.
     struct Counted {
         polls: Arc<AtomicUsize>,
         sleep: Pin<Box<tokio::time::Sleep>>,
