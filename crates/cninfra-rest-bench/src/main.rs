@@ -4,7 +4,10 @@
 //! Run with `scripts/bench-rest-load.sh` (installs `wrk` when missing, then
 //! `cargo run --release -p cninfra-rest-bench`); `--runs N --duration S --connections C
 //! --threads T --values V` change the defaults (3 runs of 30 s, 32 connections, 2 wrk
-//! threads, 100 000 values).
+//! threads, 100 000 values); `--only PATH` measures that endpoint alone; `--slices K`
+//! (default 6) splits each server's duration into K slices, the servers alternating slice
+//! by slice, so that both meet the same load from other processes of the machine (`1`:
+//! one `wrk` of the whole duration per server, one after the other).
 //!
 //! The agent runs in this process: the HTTP plugin with its default settings (time limits
 //! on), the probes, status check, Prometheus, log manager, and the KVScheduler with the
@@ -45,6 +48,10 @@ struct Settings {
     connections: usize,
     threads: usize,
     values: usize,
+    /// Each server's duration in this many alternating slices.
+    slices: usize,
+    /// Measure this endpoint only (both when `None`).
+    only: Option<&'static str>,
 }
 
 impl Settings {
@@ -63,9 +70,18 @@ impl Settings {
             connections: arg("--connections", 32).max(1),
             threads: arg("--threads", 2).max(1),
             values: arg("--values", 100_000),
+            slices: arg("--slices", 6).max(1),
+            only: args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|path| ENDPOINTS.into_iter().find(|e| e == path)),
         }
     }
 }
+
+/// The endpoints measured.
+const ENDPOINTS: [&str; 2] = ["/readiness", "/scheduler/status"];
 
 /// What `wrk --latency` measured.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +91,27 @@ struct Measured {
     requests: u64,
 }
 
-/// `wrk` against `url` with the settings; fails on any socket error or non-2xx answer.
+impl Settings {
+    /// Seconds of one slice.
+    fn slice(&self) -> u64 {
+        (self.duration / self.slices as u64).max(1)
+    }
+}
+
+impl Measured {
+    /// The slices of one server together: the mean of their rates (they last alike), the
+    /// highest p99, the requests summed.
+    fn join(slices: &[Measured]) -> Self {
+        Self {
+            per_second: slices.iter().map(|m| m.per_second).sum::<f64>() / slices.len() as f64,
+            p99: slices.iter().map(|m| m.p99).max().unwrap_or_default(),
+            requests: slices.iter().map(|m| m.requests).sum(),
+        }
+    }
+}
+
+/// `wrk` against `url` for one slice of the settings' duration; fails on any socket error
+/// or non-2xx answer.
 fn wrk(settings: Settings, url: &str) -> anyhow::Result<Measured> {
     let output = Command::new("wrk")
         .args([
@@ -85,7 +121,7 @@ fn wrk(settings: Settings, url: &str) -> anyhow::Result<Measured> {
             "-c",
             &settings.connections.to_string(),
             "-d",
-            &format!("{}s", settings.duration),
+            &format!("{}s", settings.slice()),
             // The status list of 100 000 values takes a while; a slow answer is measured,
             // not dropped.
             "--timeout",
@@ -266,7 +302,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let readiness = readiness.bytes().await?;
     let bare_addr = bare_server(readiness.clone(), scheduler.clone()).await?;
-    for path in ["/readiness", "/scheduler/status"] {
+    for path in ENDPOINTS {
         let own = client
             .get(format!("http://{agent_addr}{path}"))
             .send()
@@ -287,28 +323,35 @@ async fn main() -> anyhow::Result<()> {
         println!("{path}: {} bytes", own.len());
     }
     println!(
-        "wrk: {} threads, {} connections, {} s per endpoint and server; {} runs",
-        settings.threads, settings.connections, settings.duration, settings.runs
+        "wrk: {} threads, {} connections, {} s per endpoint and server in {} slices of {} s; {} runs",
+        settings.threads,
+        settings.connections,
+        settings.slice() * settings.slices as u64,
+        settings.slices,
+        settings.slice(),
+        settings.runs
     );
 
-    let endpoints = ["/readiness", "/scheduler/status"];
     let mut worst = [f64::INFINITY; 2];
     for run in 0..settings.runs {
-        for (e, path) in endpoints.iter().enumerate() {
+        for (e, path) in ENDPOINTS.iter().enumerate() {
+            if settings.only.is_some_and(|only| only != *path) {
+                continue;
+            }
             let urls = [
                 format!("http://{bare_addr}{path}"),
                 format!("http://{agent_addr}{path}"),
             ];
             // Alternate which server goes first.
             let order = if (run + e) % 2 == 0 { [0, 1] } else { [1, 0] };
-            let mut measured = [None, None];
-            for index in order {
-                settle(&client, &[agent_addr, bare_addr]).await?;
-                measured[index] = Some(wrk(settings, &urls[index])?);
+            let mut slices = [Vec::new(), Vec::new()];
+            for _ in 0..settings.slices {
+                for index in order {
+                    settle(&client, &[agent_addr, bare_addr]).await?;
+                    slices[index].push(wrk(settings, &urls[index])?);
+                }
             }
-            let [Some(bare), Some(own)] = measured else {
-                bail!("both servers measured");
-            };
+            let [bare, own] = slices.map(|slices| Measured::join(&slices));
             let ratio = own.per_second / bare.per_second;
             worst[e] = worst[e].min(ratio);
             println!(
@@ -324,7 +367,10 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
-    for (path, worst) in endpoints.iter().zip(worst) {
+    for (path, worst) in ENDPOINTS.iter().zip(worst) {
+        if settings.only.is_some_and(|only| only != *path) {
+            continue;
+        }
         println!(
             "{path}: lowest throughput ratio {worst:.3} (goal >= 0.9: {})",
             if worst >= 0.9 { "met" } else { "MISSED" }

@@ -2,15 +2,16 @@
 //!
 //! Probes are polled far more often than statuses change, so the JSON body is kept with the
 //! status revision it was made from and made again only after a status changed (or a report
-//! moved a `last_update`).
+//! moved a `last_update`). The kept answer is read without a lock: the probes of many
+//! connections at once do not meet on one.
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwapOption;
 use axum::body::Bytes;
 use axum::extract::State as Extract;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parking_lot::RwLock;
 use serde::Serialize;
 use tracing::warn;
 
@@ -25,11 +26,11 @@ pub(super) struct Probes(Arc<Shared>);
 struct Shared {
     status: Arc<StatusCheckPlugin>,
     non_fatal: Arc<[String]>,
-    cache: RwLock<Option<Answer>>,
+    cache: ArcSwapOption<Answer>,
 }
 
 /// The verdicts and body at one status revision.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Answer {
     revision: u64,
     live: bool,
@@ -51,19 +52,20 @@ impl Probes {
         Self(Arc::new(Shared {
             status,
             non_fatal,
-            cache: RwLock::new(None),
+            cache: ArcSwapOption::empty(),
         }))
     }
 
-    fn answer(&self) -> Result<Answer, serde_json::Error> {
+    /// The verdict `pick` makes of the answer at the current revision, and its body.
+    fn answer(&self, pick: fn(&Answer) -> bool) -> Result<(bool, Bytes), serde_json::Error> {
         let Shared {
             status,
             non_fatal,
             cache,
         } = &*self.0;
         let revision = status.revision();
-        if let Some(answer) = cache.read().as_ref().filter(|a| a.revision == revision) {
-            return Ok(answer.clone());
+        if let Some(answer) = cache.load().as_deref().filter(|a| a.revision == revision) {
+            return Ok((pick(answer), answer.body.clone()));
         }
         let (revision, health) = status.health_at(non_fatal);
         let body = serde_json::to_vec(&Body {
@@ -76,30 +78,25 @@ impl Probes {
             ready: health.ready,
             body: Bytes::from(body),
         };
-        let mut cache = cache.write();
-        if cache
-            .as_ref()
-            .is_none_or(|cached| cached.revision < revision)
-        {
-            *cache = Some(answer.clone());
-        }
-        Ok(answer)
+        let verdict = (pick(&answer), answer.body.clone());
+        let answer = Arc::new(answer);
+        // Kept unless a newer revision was kept meanwhile.
+        cache.rcu(|cached| match cached.as_ref() {
+            Some(cached) if cached.revision >= revision => Some(Arc::clone(cached)),
+            _ => Some(Arc::clone(&answer)),
+        });
+        Ok(verdict)
     }
 
     fn respond(&self, pick: fn(&Answer) -> bool) -> Response {
-        match self.answer() {
-            Ok(answer) => {
-                let code = if pick(&answer) {
+        match self.answer(pick) {
+            Ok((passed, body)) => {
+                let code = if passed {
                     StatusCode::OK
                 } else {
                     StatusCode::SERVICE_UNAVAILABLE
                 };
-                (
-                    code,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    answer.body,
-                )
-                    .into_response()
+                (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
             }
             Err(err) => {
                 warn!(target: ProbePlugin::NAME, error = %err, "cannot encode the agent status");

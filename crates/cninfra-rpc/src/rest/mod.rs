@@ -32,6 +32,7 @@ mod plugin;
 pub mod security;
 mod server;
 mod tls;
+mod woken;
 mod write_timeout;
 
 pub use api_error::ApiError;

@@ -29,6 +29,7 @@ use super::error::RestError;
 use super::guard::{self, Guard};
 use super::idle::{Activity, Expired, Tracked};
 use super::tls;
+use super::woken::OnWake;
 use super::write_timeout::WriteTimeout;
 
 /// hyper never buffers less than this for a request head.
@@ -87,11 +88,14 @@ impl ServerOptions {
     /// The plugins' routes wrapped in the guard. The time limits are put around the router
     /// as a whole as each connection hands requests over ([`serve_io`]): a layer on the
     /// router would box each route's future once more per request.
+    ///
+    /// `with_state(())` turns every handler into its route once, here, as `axum::serve`
+    /// does: a router called as it is clones and boxes the matched handler per request.
     fn wrap(&self, mut router: Router, guard: Guard) -> Router {
         if guard.is_active() {
             router = router.layer(middleware::from_fn_with_state(guard, guard::check));
         }
-        router
+        router.with_state(())
     }
 
     fn hyper_builder(&self) -> Builder<TokioExecutor> {
@@ -229,32 +233,53 @@ async fn serve_io<T>(
         pin!(builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service)));
     let mut closing = false;
     loop {
-        tokio::select! {
+        // The watchdog is polled only when it woke, not at each request of the connection.
+        let watchdog = OnWake::new(watch(&activity, options, &shutdown, closing));
+        let event = tokio::select! {
             served = conn.as_mut() => {
                 if let Err(err) = served {
                     debug!(target: HttpPlugin::NAME, %remote, error = %err, "connection ended with an error");
                 }
                 return;
             }
-            () = shutdown.cancelled(), if !closing => {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
+            event = watchdog => event,
+        };
+        match event {
+            Watch::Shutdown => {}
+            Watch::Expired(Expired::Idle) => {
+                debug!(target: HttpPlugin::NAME, %remote, "closing idle connection");
             }
-            // A closing connection is not idle: it finishes its request in flight.
-            expired = activity.expired(
-                options.read_header_timeout,
-                options.idle_timeout.filter(|_| !closing),
-            ) => match expired {
-                Expired::Idle => {
-                    debug!(target: HttpPlugin::NAME, %remote, "closing idle connection");
-                    closing = true;
-                    conn.as_mut().graceful_shutdown();
-                }
-                Expired::Head => {
-                    debug!(target: HttpPlugin::NAME, %remote, limit = ?options.read_header_timeout, "request head not read in time; closing the connection");
-                    return;
-                }
-            },
+            Watch::Expired(Expired::Head) => {
+                debug!(target: HttpPlugin::NAME, %remote, limit = ?options.read_header_timeout, "request head not read in time; closing the connection");
+                return;
+            }
         }
+        closing = true;
+        conn.as_mut().graceful_shutdown();
+    }
+}
+
+/// What the watchdog of a connection saw.
+enum Watch {
+    /// The server stops.
+    Shutdown,
+    /// A time limit ran out.
+    Expired(Expired),
+}
+
+/// Waits for the server to stop (unless `closing`) or a time limit of the connection to run
+/// out. A closing connection is not idle: it finishes its request in flight.
+async fn watch(
+    activity: &Activity,
+    options: &ServerOptions,
+    shutdown: &CancellationToken,
+    closing: bool,
+) -> Watch {
+    tokio::select! {
+        () = shutdown.cancelled(), if !closing => Watch::Shutdown,
+        expired = activity.expired(
+            options.read_header_timeout,
+            options.idle_timeout.filter(|_| !closing),
+        ) => Watch::Expired(expired),
     }
 }
